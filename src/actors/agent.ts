@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import type { PatternContextData } from '../runtime/PatternContext.js';
+import { parseWith } from '../runtime/validate.js';
+
+/**
+ * What an agent is asked to do. The same shape travels to local functions, child processes,
+ * HTTP endpoints and remote agents over NATS (see docs/protocol.md).
+ */
+export interface AgentTask {
+  readonly runId: string;
+  readonly pattern: string;
+  readonly step: string;
+  readonly capability: string;
+  /** 1-based attempt number. */
+  readonly attempt: number;
+  /**
+   * Same for every attempt of one step in one run (`<runId>/<step>`; `…/compensate` for the
+   * compensation), so an agent can deduplicate re-deliveries.
+   */
+  readonly idempotencyKey: string;
+  /** Absolute deadline, epoch ms; undefined = none. */
+  readonly deadline?: number | undefined;
+  readonly input: unknown;
+  readonly context: PatternContextData;
+  /** Aborted when the attempt times out or the run is cancelled. */
+  readonly signal: AbortSignal;
+}
+
+/** A compensation request: the task that completed, and the output it produced. */
+export interface CompensationTask extends AgentTask {
+  readonly output: unknown;
+}
+
+/**
+ * An agent: something with capabilities that performs tasks. Local functions implement it
+ * with {@link defineAgent}; child-process, HTTP and NATS agents implement it in src/actors.
+ * Failures are rejections; reject with an `AgentError` whose `details.retryable` is false to
+ * stop retries.
+ */
+export interface Agent {
+  readonly id: string;
+  readonly capabilities: readonly string[];
+  /** How many tasks it performs at once (>= 1). */
+  readonly maxConcurrent: number;
+  /** Transport kind, for display: `local`, `command`, `http`, `nats`, … */
+  readonly kind: string;
+  execute(task: AgentTask): Promise<unknown>;
+  /** Undoes a completed task. Absent: nothing to undo (the step is marked compensated). */
+  compensate?(task: CompensationTask): Promise<void>;
+  /** Releases connections or processes. */
+  close?(): Promise<void>;
+}
+
+export const agentOptionsSchema = z
+  .object({
+    id: z.string().min(1),
+    capabilities: z.array(z.string().min(1)).min(1),
+    maxConcurrent: z.number().int().min(1).default(16),
+  })
+  .strict();
+
+/** Options of {@link defineAgent}. */
+export interface LocalAgentOptions {
+  id: string;
+  capabilities: readonly string[];
+  /** Default 16. */
+  maxConcurrent?: number;
+  handler: (task: AgentTask) => unknown;
+  compensate?: (task: CompensationTask) => unknown;
+}
+
+/**
+ * A local function agent.
+ *
+ * @throws PatternValidationError when an option is missing or malformed
+ * @example
+ * const validator = defineAgent({ id: 'validator', capabilities: ['validate'], handler: (t) => ({ ok: true }) });
+ */
+export function defineAgent(options: LocalAgentOptions): Agent {
+  const { handler, compensate, ...rest } = options;
+  if (typeof handler !== 'function') {
+    parseWith(z.object({ handler: z.function() }), { handler }, `agent ${options.id}`);
+  }
+  const parsed = parseWith(agentOptionsSchema, rest, 'agent');
+  const agent: Agent = {
+    ...parsed,
+    kind: 'local',
+    execute: async (task) => handler(task),
+  };
+  return compensate ? { ...agent, compensate: async (task) => void (await compensate(task)) } : agent;
+}

@@ -1,0 +1,62 @@
+/**
+ * Outcome statistics of a pattern (or agent): pure data and pure updates.
+ */
+export interface Outcome {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly success: boolean;
+  readonly durationMs: number;
+  readonly domain?: string | undefined;
+}
+
+export interface OutcomeStats {
+  readonly executions: number;
+  readonly successes: number;
+  readonly failures: number;
+  /** Sum of durations, ms. */
+  readonly totalDurationMs: number;
+  /** Per-domain counts. */
+  readonly byDomain: Readonly<Record<string, { successes: number; failures: number }>>;
+  /** The most recent outcomes, oldest first, at most {@link HISTORY_LIMIT}. */
+  readonly history: readonly Outcome[];
+}
+
+export const HISTORY_LIMIT = 200;
+
+export const emptyStats: OutcomeStats = {
+  executions: 0,
+  successes: 0,
+  failures: 0,
+  totalDurationMs: 0,
+  byDomain: {},
+  history: [],
+};
+
+/** Returns new stats with `outcome` added. */
+export function recordOutcome(stats: OutcomeStats, outcome: Outcome): OutcomeStats {
+  const domainKey = outcome.domain;
+  const byDomain =
+    domainKey === undefined
+      ? stats.byDomain
+      : {
+          ...stats.byDomain,
+          [domainKey]: {
+            successes: (stats.byDomain[domainKey]?.successes ?? 0) + (outcome.success ? 1 : 0),
+            failures: (stats.byDomain[domainKey]?.failures ?? 0) + (outcome.success ? 0 : 1),
+          },
+        };
+  const history = [...stats.history, outcome];
+  return {
+    executions: stats.executions + 1,
+    successes: stats.successes + (outcome.success ? 1 : 0),
+    failures: stats.failures + (outcome.success ? 0 : 1),
+    totalDurationMs: stats.totalDurationMs + outcome.durationMs,
+    byDomain,
+    history: history.length > HISTORY_LIMIT ? history.slice(-HISTORY_LIMIT) : history,
+  };
+}
+
+/** Successes / executions (0 when never executed), 0..1. */
+export function successRate(stats: OutcomeStats): number {
+  return stats.executions === 0 ? 0 : stats.successes / stats.executions;
+}

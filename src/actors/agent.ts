@@ -89,3 +89,19 @@ export function defineAgent(options: LocalAgentOptions): Agent {
   };
   return compensate ? { ...agent, compensate: async (task) => void (await compensate(task)) } : agent;
 }
+
+/**
+ * Grants named shared resources to a task (the conflict resolver implements it). The executor
+ * acquires a step's `locks` before it runs and releases them when it ends.
+ */
+export interface ResourceArbiter {
+  /**
+   * Resolves with a release function once every name is held by `owner`.
+   * @param request.priority - 1 highest … 5 lowest
+   * @param request.deadline - epoch ms after which the wait fails with ResourceExhaustionError
+   */
+  acquire(
+    names: readonly string[],
+    request: { owner: string; priority: number; deadline?: number | undefined; signal?: AbortSignal },
+  ): Promise<() => Promise<void>>;
+}

@@ -52,6 +52,8 @@ export interface StepSpec {
   /** Names of tasks that must complete first (parallel patterns only). */
   readonly dependsOn: readonly string[];
   readonly resources?: ResourceRequirement | undefined;
+  /** Named shared resources held while it runs, acquired through the conflict resolver. */
+  readonly locks?: readonly string[] | undefined;
   /** Input handed to the agent; the runtime adds the outputs of earlier steps. */
   readonly input?: unknown;
 }
@@ -66,6 +68,63 @@ export function stepSpec(name: string, partial: Partial<StepSpec> = {}): StepSpe
     timeoutMs: partial.timeoutMs,
     dependsOn: partial.dependsOn ?? [],
     resources: partial.resources,
+    locks: partial.locks,
     input: partial.input,
   };
 }
+
+/** Configuration of a sequential pattern (what its machine runs). */
+export interface SequentialSpec {
+  readonly kind: 'sequential';
+  readonly steps: readonly StepSpec[];
+  /** Overall timeout, ms. */
+  readonly timeoutMs?: number | undefined;
+  readonly rollbackEnabled: boolean;
+}
+
+/** Configuration of a parallel coordination pattern. */
+export interface ParallelSpec {
+  readonly kind: 'parallel';
+  readonly tasks: readonly StepSpec[];
+  readonly maxConcurrent: number;
+  /** 0..1: running tasks' summed cpu and memory requirements stay at or below it. */
+  readonly resourceThreshold: number;
+  /** 0..1: fraction of tasks allowed to fail (or be skipped) with the run still succeeding. */
+  readonly failureTolerance: number;
+  readonly rollbackEnabled: boolean;
+  /** Overall timeout, ms. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** Success criteria of a phase; all present criteria must hold. */
+export interface SuccessCriteria {
+  /** 0..1: fraction of the phase's patterns that must succeed (default 1). */
+  readonly minSuccessRate?: number | undefined;
+  /** Maximum number of failed steps across the phase's patterns. */
+  readonly maxErrorCount?: number | undefined;
+  /** Maximum mean pattern duration in the phase, ms. */
+  readonly responseTimeThresholdMs?: number | undefined;
+}
+
+export interface PhaseSpec {
+  readonly name: string;
+  /** Names of registered patterns. */
+  readonly patterns: readonly string[];
+  readonly coordination: 'sequential' | 'parallel';
+  readonly successCriteria: SuccessCriteria;
+  readonly resourceAllocation?: Readonly<Record<string, number>> | undefined;
+}
+
+/** `pattern_level`: only the failing pattern rolls back; `phase_level`: every pattern of the failing phase; `complete`: every pattern of every phase. */
+export type RollbackStrategy = 'pattern_level' | 'phase_level' | 'complete';
+
+/** Configuration of a meta-orchestration pattern. */
+export interface MetaSpec {
+  readonly kind: 'meta';
+  readonly phases: readonly PhaseSpec[];
+  readonly rollbackStrategy: RollbackStrategy;
+  readonly complexityThreshold: number;
+  readonly timeoutMs?: number | undefined;
+}
+
+export type PatternSpec = SequentialSpec | ParallelSpec | MetaSpec;

@@ -2,6 +2,16 @@ import { z } from 'zod';
 import type { PatternContextData } from '../runtime/PatternContext.js';
 import { parseWith } from '../runtime/validate.js';
 
+/** The input every step receives. */
+export interface StepInput {
+  /** The step's own `input` from its spec (workflow file or StepOptions). */
+  readonly params: unknown;
+  /** The input the run was started with (`executor.run(name, ctx, { input })`). */
+  readonly runInput: unknown;
+  /** Outputs of the steps completed so far in this run, by step name. */
+  readonly results: Readonly<Record<string, unknown>>;
+}
+
 /**
  * What an agent is asked to do. The same shape travels to local functions, child processes,
  * HTTP endpoints and remote agents over NATS (see docs/protocol.md).
@@ -20,7 +30,7 @@ export interface AgentTask {
   readonly idempotencyKey: string;
   /** Absolute deadline, epoch ms; undefined = none. */
   readonly deadline?: number | undefined;
-  readonly input: unknown;
+  readonly input: StepInput;
   readonly context: PatternContextData;
   /** Aborted when the attempt times out or the run is cancelled. */
   readonly signal: AbortSignal;

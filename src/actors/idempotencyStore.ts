@@ -1,0 +1,92 @@
+import type { Clock } from '../runtime/clock.js';
+
+interface Running<T> {
+  readonly state: 'running';
+  readonly promise: Promise<T>;
+  readonly controller: AbortController;
+  /** Highest attempt number that joined this call. */
+  attempt: number;
+}
+interface Done<T> {
+  readonly state: 'done';
+  readonly value: T;
+  readonly expiresAt: number;
+}
+
+/** How {@link IdempotencyStore.run} answered. */
+export type IdempotentOutcome = 'executed' | 'joined' | 'replayed';
+
+/**
+ * Agent-side deduplication by idempotency key: a completed key answers with the stored result
+ * (for `ttlMs`), an in-flight key joins the running call, and a result that `keep` rejects (a
+ * retryable failure) is forgotten so a retry runs again. Keeps at most `maxEntries` completed
+ * keys (oldest evicted first).
+ */
+export class IdempotencyStore<T> {
+  private readonly entries = new Map<string, Running<T> | Done<T>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+    private readonly keep: (value: T) => boolean,
+  ) {}
+
+  /**
+   * Runs `fn` once per key.
+   * @param attempt - the caller's attempt number (a cancel for an older attempt is ignored)
+   */
+  async run(
+    key: string,
+    attempt: number,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ value: T; outcome: IdempotentOutcome }> {
+    const entry = this.entries.get(key);
+    if (entry?.state === 'done') {
+      if (entry.expiresAt > this.clock.now()) return { value: entry.value, outcome: 'replayed' };
+      this.entries.delete(key);
+    } else if (entry?.state === 'running') {
+      entry.attempt = Math.max(entry.attempt, attempt);
+      return { value: await entry.promise, outcome: 'joined' };
+    }
+    const controller = new AbortController();
+    const promise = fn(controller.signal).then((value) => {
+      if (this.keep(value)) this.remember(key, value);
+      else this.entries.delete(key);
+      return value;
+    });
+    this.entries.set(key, { state: 'running', promise, controller, attempt });
+    return { value: await promise, outcome: 'executed' };
+  }
+
+  /** Aborts the running call of `key` unless a newer attempt joined it; true when aborted. */
+  cancel(key: string, attempt: number | undefined, reason: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry?.state !== 'running') return false;
+    if (attempt !== undefined && entry.attempt > attempt) return false;
+    entry.controller.abort(new Error(reason));
+    return true;
+  }
+
+  /** Aborts every running call (on stop). */
+  abortAll(reason: string): void {
+    for (const entry of this.entries.values())
+      if (entry.state === 'running') entry.controller.abort(new Error(reason));
+  }
+
+  get running(): number {
+    let n = 0;
+    for (const entry of this.entries.values()) if (entry.state === 'running') n += 1;
+    return n;
+  }
+
+  private remember(key: string, value: T): void {
+    this.entries.delete(key);
+    this.entries.set(key, { state: 'done', value, expiresAt: this.clock.now() + this.ttlMs });
+    if (this.entries.size <= this.maxEntries) return;
+    for (const [k, e] of this.entries) {
+      if (this.entries.size <= this.maxEntries) break;
+      if (e.state === 'done') this.entries.delete(k);
+    }
+  }
+}

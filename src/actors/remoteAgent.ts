@@ -1,0 +1,224 @@
+import { z } from 'zod';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import {
+  AgentError,
+  ErrorCode,
+  PatternValidationError,
+  errorFromJSON,
+  isPatternError,
+  type ErrorDetails,
+  type PatternError,
+} from '../runtime/errors.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SUBJECT_PREFIX,
+  PROTOCOL_VERSION,
+  ProtocolHeader,
+  decodeMessage,
+  protocolSubjects,
+  taskReplySchema,
+  toTaskRequest,
+  type TaskReply,
+} from '../runtime/protocol.js';
+import {
+  encodeJson,
+  isTransportError,
+  type Transport,
+  type TransportReply,
+} from '../runtime/transport/Transport.js';
+import { parseWith } from '../runtime/validate.js';
+import type { Agent, AgentTask, CompensationTask } from './agent.js';
+
+const optionsSchema = z.object({
+  id: z.string().min(1).optional(),
+  name: z
+    .string()
+    .regex(/^[-\w]+$/, 'letters, digits, - and _ only')
+    .optional(),
+  capabilities: z.array(z.string().min(1)).min(1),
+  maxConcurrent: z.number().int().min(1).default(16),
+  timeoutMs: z.number().int().positive().default(30_000),
+  prefix: z.string().min(1).default(DEFAULT_SUBJECT_PREFIX),
+  maxMessageBytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
+});
+
+/** Options of {@link remoteAgent}. Give `id` or `name` (or both). */
+export interface RemoteAgentOptions {
+  transport: Transport;
+  /** Agent id in this runtime (default: `name`). */
+  id?: string;
+  /** Name of the remote service (`ndf agent --name`), default: `id`. */
+  name?: string;
+  capabilities: readonly string[];
+  /** Tasks the executor may send at once (default 16). */
+  maxConcurrent?: number;
+  /** Per-request timeout, ms (default 30000), shortened to the task's deadline. */
+  timeoutMs?: number;
+  /** Subject prefix (default `nd`). */
+  prefix?: string;
+  /** Largest request and reply, bytes (default 1 MiB). */
+  maxMessageBytes?: number;
+  clock?: Clock;
+  /** Trace headers (W3C `traceparent`…) for a task; sent as NATS headers and in the envelope. */
+  traceHeaders?: (task: AgentTask) => Record<string, string>;
+}
+
+/**
+ * An {@link Agent} performed by a remote service over a {@link Transport} with the protocol of
+ * docs/protocol.md. Every failure is a rejection with a typed error carrying `details.agentId`
+ * and `details.retryable`:
+ * - no responders → AgentError "no instance of remote agent X is listening…" (retryable; fails fast, counts for the breaker);
+ * - no reply within the timeout or deadline → AgentError with `details.timeoutMs` (retryable: the retry carries the same idempotency key);
+ * - an error reply → the error class named by its `code` (AgentError for `ND_AGENT_ERROR`);
+ * - an oversized request → PatternValidationError (not retryable).
+ * When the task's signal aborts, a cancel message is published for the attempt.
+ *
+ * @example
+ * const agent = remoteAgent({ transport, name: 'summarizer', capabilities: ['summarize'], timeoutMs: 5000 });
+ */
+export function remoteAgent(options: RemoteAgentOptions): Agent {
+  const o = parseWith(
+    optionsSchema,
+    { ...options, transport: undefined, clock: undefined, traceHeaders: undefined },
+    'remoteAgent',
+  );
+  const name = o.name ?? o.id;
+  const id = o.id ?? name;
+  if (!name || !id)
+    throw new PatternValidationError('remoteAgent: give an id or a name', { field: 'remoteAgent.name' });
+  const { transport, clock = systemClock } = options;
+  const subjects = protocolSubjects(o.prefix);
+
+  const call = async (task: AgentTask | CompensationTask, kind: 'task' | 'compensate'): Promise<unknown> => {
+    const details: ErrorDetails = { agentId: id, step: task.step };
+    const remaining = task.deadline === undefined ? o.timeoutMs : task.deadline - clock.now();
+    if (remaining <= 0)
+      throw new AgentError(
+        `deadline of step ${task.step} passed before it was sent to remote agent ${name}`,
+        { ...details, retryable: false },
+      );
+    const timeoutMs = Math.min(o.timeoutMs, remaining);
+    const trace = options.traceHeaders?.(task) ?? {};
+    const data = encodeJson(toTaskRequest(task, kind, trace));
+    if (data.byteLength > o.maxMessageBytes) {
+      throw new PatternValidationError(
+        `task ${task.step} for remote agent ${name} is ${data.byteLength} bytes, over the ${o.maxMessageBytes}-byte limit`,
+        { ...details, field: 'input', retryable: false },
+      );
+    }
+    const subject = kind === 'task' ? subjects.task(name) : subjects.compensate(name);
+    const headers = {
+      ...trace,
+      [ProtocolHeader.VERSION]: String(PROTOCOL_VERSION),
+      [ProtocolHeader.IDEMPOTENCY_KEY]: task.idempotencyKey,
+    };
+    let reply: TransportReply;
+    try {
+      reply = await transport.request(subject, data, { timeoutMs, headers, signal: task.signal });
+    } catch (error) {
+      if (task.signal.aborted && transport.connected) {
+        const cancel = {
+          version: PROTOCOL_VERSION,
+          idempotencyKey: task.idempotencyKey,
+          attempt: task.attempt,
+          reason: String((task.signal.reason as Error | undefined)?.message ?? 'aborted'),
+        };
+        try {
+          transport.publish(subjects.cancel(name), encodeJson(cancel));
+        } catch {
+          // best effort: the agent's deadline still stops it
+        }
+      }
+      throw transportFailure(error, name, subject, timeoutMs, details);
+    }
+    return interpret(decodeReply(reply, name, details), details);
+  };
+
+  return {
+    id,
+    capabilities: o.capabilities,
+    maxConcurrent: o.maxConcurrent,
+    kind: 'nats',
+    execute: (task) => call(task, 'task'),
+    compensate: async (task) => void (await call(task, 'compensate')),
+  };
+}
+
+function transportFailure(
+  error: unknown,
+  name: string,
+  subject: string,
+  timeoutMs: number,
+  details: ErrorDetails,
+): PatternError {
+  if (!isTransportError(error))
+    return new AgentError(
+      `remote agent ${name} failed: ${String(error)}`,
+      { ...details, retryable: true },
+      error,
+    );
+  switch (error.kind) {
+    case 'noResponders':
+      return new AgentError(
+        `no instance of remote agent ${name} is listening on ${subject} (is \`ndf agent --name ${name}\` running?)`,
+        { ...details, retryable: true },
+        error,
+      );
+    case 'timeout':
+      return new AgentError(
+        `remote agent ${name} did not answer ${details.step ?? ''} within ${timeoutMs} ms`,
+        { ...details, timeoutMs, retryable: true },
+        error,
+      );
+    case 'tooLarge':
+      return new PatternValidationError(
+        `request to remote agent ${name} too large: ${error.message}`,
+        { ...details, retryable: false },
+        error,
+      );
+    default:
+      return new AgentError(
+        `remote agent ${name} unreachable (${error.kind}): ${error.message}`,
+        { ...details, retryable: true },
+        error,
+      );
+  }
+}
+
+function decodeReply(reply: TransportReply, name: string, details: ErrorDetails): TaskReply {
+  try {
+    return decodeMessage(taskReplySchema, reply.data, `reply of ${name}`, Number.POSITIVE_INFINITY);
+  } catch (error) {
+    const code = reply.headers[ProtocolHeader.ERROR_CODE];
+    if (code !== undefined) {
+      const status = Number(code);
+      const description = reply.headers[ProtocolHeader.ERROR] ?? 'no description';
+      throw new AgentError(
+        `remote agent ${name} failed with ${code}: ${description}`,
+        { ...details, retryable: status >= 500 && status !== 501 },
+        error,
+      );
+    }
+    const why = isPatternError(error) ? error.message : String(error);
+    throw new AgentError(
+      `remote agent ${name} sent an invalid reply: ${why}`,
+      { ...details, retryable: false },
+      error,
+    );
+  }
+}
+
+function interpret(reply: TaskReply, details: ErrorDetails): unknown {
+  if (reply.status === 'ok') return reply.output;
+  const { code, message, name, retryable } = reply.error;
+  const wireDetails = (reply.error.details ?? {}) as ErrorDetails;
+  if (!(Object.values(ErrorCode) as string[]).includes(code)) {
+    throw new AgentError(`${code}: ${message}`, { ...wireDetails, ...details, retryable });
+  }
+  throw errorFromJSON({
+    name: name ?? 'AgentError',
+    code,
+    message,
+    details: { ...wireDetails, ...details, retryable },
+  });
+}

@@ -1,0 +1,301 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import {
+  NoCapableAgentError,
+  PatternTimeoutError,
+  PatternValidationError,
+  AgentError,
+} from '../runtime/errors.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SUBJECT_PREFIX,
+  PROTOCOL_VERSION,
+  ProtocolHeader,
+  cancelSchema,
+  decodeMessage,
+  errorReply,
+  protocolSubjects,
+  serviceErrorCode,
+  taskRequestSchema,
+  type TaskReply,
+  type TaskRequest,
+} from '../runtime/protocol.js';
+import { NatsTransport } from '../runtime/transport/NatsTransport.js';
+import { encodeJson, type Transport, type TransportMessage } from '../runtime/transport/Transport.js';
+import { parseWith } from '../runtime/validate.js';
+import type { AgentTask, CompensationTask } from './agent.js';
+import { ConcurrencyLimiter } from './concurrencyLimiter.js';
+import { IdempotencyStore } from './idempotencyStore.js';
+
+const optionsSchema = z.object({
+  name: z.string().regex(/^[-\w]+$/, 'letters, digits, - and _ only (NATS micro service name)'),
+  capabilities: z.array(z.string().min(1)).min(1),
+  maxConcurrent: z.number().int().min(1).default(16),
+  maxQueued: z.number().int().min(0).optional(),
+  version: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+/, 'semver')
+    .default('1.0.0'),
+  description: z.string().default(''),
+  prefix: z.string().min(1).default(DEFAULT_SUBJECT_PREFIX),
+  maxMessageBytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
+  dedupeTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
+  dedupeMaxEntries: z.number().int().positive().default(10_000),
+});
+
+/** Options of {@link serveAgent}. Give `transport` or `nats` (an open connection). */
+export interface ServeAgentOptions {
+  transport?: Transport;
+  nats?: NatsConnection;
+  /** Service name, `[-\w]+`; instances with the same name share load (queue group `q`). */
+  name: string;
+  capabilities: readonly string[];
+  /** Performs a task; its (JSON-serialisable) return value is the output. Throw to fail. */
+  handler: (task: AgentTask) => unknown;
+  /** Undoes a completed task; absent = nothing to undo. */
+  compensate?: (task: CompensationTask) => unknown;
+  /** Tasks run at once (default 16); more wait, up to `maxQueued` (default 8 × maxConcurrent). */
+  maxConcurrent?: number;
+  maxQueued?: number;
+  /** Semver of the service (default `1.0.0`). */
+  version?: string;
+  description?: string;
+  /** Subject prefix (default `nd`). */
+  prefix?: string;
+  /** Largest request and reply, bytes (default 1 MiB). */
+  maxMessageBytes?: number;
+  /** How long a completed idempotency key answers with its stored result, ms (default 10 min). */
+  dedupeTtlMs?: number;
+  dedupeMaxEntries?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Counters of a served agent (also in `$SRV.STATS` endpoint `data`). */
+export interface ServedAgentStats {
+  received: number;
+  executed: number;
+  succeeded: number;
+  failed: number;
+  /** Answered from the idempotency store (completed) or joined an in-flight call. */
+  deduplicated: number;
+  /** Malformed, oversized, wrong-version or not-capable requests. */
+  rejected: number;
+  cancelled: number;
+  inFlight: number;
+  queued: number;
+}
+
+/** A running served agent. */
+export interface ServedAgent {
+  readonly name: string;
+  /** Instance id (the micro service id). */
+  readonly id: string;
+  stats(): ServedAgentStats;
+  /** Stops answering and aborts running tasks. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Turns a handler into a remote agent: a NATS micro service (on NATS) or its in-process
+ * equivalent (on MemoryTransport) named `name`, with endpoints `<prefix>.agent.<name>.task` and
+ * `.compensate` in queue group `q`, capabilities and limits in the service metadata
+ * (`nd.capabilities`, `nd.maxConcurrent`, `nd.protocol`), errors in the
+ * `Nats-Service-Error-Code`/`Nats-Service-Error` headers plus an `error` reply body, and
+ * dedupe by idempotency key. Malformed messages get an error reply and a log line, never a crash.
+ *
+ * @throws PatternValidationError on bad options
+ * @example
+ * const served = await serveAgent({ transport, name: 'summarizer', capabilities: ['summarize'],
+ *   handler: (task) => ({ summary: String(task.input.params).slice(0, 100) }) });
+ */
+export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgent> {
+  const { handler, compensate, transport: given, nats, clock = systemClock } = options;
+  const o = parseWith(
+    optionsSchema,
+    {
+      ...options,
+      handler: undefined,
+      compensate: undefined,
+      transport: undefined,
+      nats: undefined,
+      clock: undefined,
+      logger: undefined,
+    },
+    `serveAgent ${options.name}`,
+  );
+  const transport = given ?? (nats ? NatsTransport.fromConnection(nats) : undefined);
+  if (!transport)
+    throw new PatternValidationError(`serveAgent ${o.name}: give a transport or a nats connection`, {
+      field: 'transport',
+    });
+  const logger =
+    options.logger ??
+    pino({ name: `agent:${o.name}`, level: process.env['ND_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
+  const subjects = protocolSubjects(o.prefix);
+  const stats = {
+    received: 0,
+    executed: 0,
+    succeeded: 0,
+    failed: 0,
+    deduplicated: 0,
+    rejected: 0,
+    cancelled: 0,
+  };
+  const store = new IdempotencyStore<TaskReply>(
+    clock,
+    o.dedupeTtlMs,
+    o.dedupeMaxEntries,
+    (r) => r.status === 'ok' || !r.error.retryable,
+  );
+  const limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueued ?? o.maxConcurrent * 8, o.name);
+
+  const send = (m: TransportMessage, reply: TaskReply) => {
+    let data = encodeJson(reply);
+    if (data.byteLength > o.maxMessageBytes) {
+      data = encodeJson(
+        errorReply(
+          new AgentError(`reply of ${data.byteLength} bytes exceeds the ${o.maxMessageBytes}-byte limit`, {
+            agentId: o.name,
+            retryable: false,
+          }),
+        ),
+      );
+    }
+    const headers: Record<string, string> = { [ProtocolHeader.VERSION]: String(PROTOCOL_VERSION) };
+    if (reply.status === 'error') {
+      headers[ProtocolHeader.ERROR_CODE] = String(serviceErrorCode(reply.error));
+      headers[ProtocolHeader.ERROR] = reply.error.message.slice(0, 512).replace(/[\r\n]+/g, ' ');
+    }
+    if (!m.respond(data, headers))
+      logger.warn({ subject: m.subject }, 'request without reply subject; dropped the reply');
+  };
+
+  const invoke = async (req: TaskRequest, signal: AbortSignal): Promise<TaskReply> => {
+    stats.executed += 1;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const deadline = req.deadline ?? undefined;
+    const timer =
+      deadline === undefined
+        ? undefined
+        : clock.setTimeout(
+            () =>
+              controller.abort(new PatternTimeoutError(`deadline of ${req.step} passed`, { step: req.step })),
+            Math.max(0, deadline - clock.now()),
+          );
+    const task: AgentTask = {
+      runId: req.runId,
+      pattern: req.pattern,
+      step: req.step,
+      capability: req.capability,
+      attempt: req.attempt,
+      idempotencyKey: req.idempotencyKey,
+      deadline,
+      input: req.input,
+      context: req.context,
+      signal: controller.signal,
+    };
+    try {
+      const output =
+        req.kind === 'task' ? await handler(task) : await compensate?.({ ...task, output: req.output });
+      stats.succeeded += 1;
+      return { version: PROTOCOL_VERSION, status: 'ok', output: output === undefined ? null : output };
+    } catch (error) {
+      stats.failed += 1;
+      if (controller.signal.aborted) stats.cancelled += 1;
+      return errorReply(error);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (timer !== undefined) clock.clearTimeout(timer);
+    }
+  };
+
+  const onRequest = (kind: 'task' | 'compensate') => (m: TransportMessage) => {
+    stats.received += 1;
+    let req: TaskRequest;
+    try {
+      req = decodeMessage(taskRequestSchema, m.data, `${o.name}.${kind} request`, o.maxMessageBytes);
+      if (req.kind !== kind)
+        throw new PatternValidationError(`${o.name}.${kind} request: kind is ${req.kind}, expected ${kind}`, {
+          field: 'kind',
+        });
+      if (!o.capabilities.includes(req.capability)) {
+        throw new NoCapableAgentError(
+          `agent ${o.name} does not have capability ${req.capability} (it has ${o.capabilities.join(', ')})`,
+          { agentId: o.name, capabilities: o.capabilities, retryable: false },
+        );
+      }
+    } catch (error) {
+      stats.rejected += 1;
+      logger.warn({ subject: m.subject, err: (error as Error).message }, 'rejected request');
+      return send(m, errorReply(error));
+    }
+    const key = `${kind}:${req.idempotencyKey}`;
+    store
+      .run(key, req.attempt, (signal) => limiter.run(() => invoke(req, signal)))
+      .then(({ value, outcome }) => {
+        if (outcome !== 'executed') stats.deduplicated += 1;
+        send(m, value);
+      })
+      .catch((error: unknown) => send(m, errorReply(error)));
+  };
+
+  const cancelSub = transport.subscribe(subjects.cancel(o.name), (m) => {
+    try {
+      const cancel = decodeMessage(cancelSchema, m.data, `${o.name}.cancel`, o.maxMessageBytes);
+      store.cancel(
+        `task:${cancel.idempotencyKey}`,
+        cancel.attempt,
+        cancel.reason ?? 'cancelled by the caller',
+      );
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'rejected cancel message');
+    }
+  });
+
+  const currentStats = (): ServedAgentStats => ({
+    ...stats,
+    inFlight: limiter.inFlight,
+    queued: limiter.queued,
+  });
+  const metadata = {
+    'nd.protocol': String(PROTOCOL_VERSION),
+    'nd.capabilities': o.capabilities.join(','),
+    'nd.maxConcurrent': String(o.maxConcurrent),
+    'nd.prefix': o.prefix,
+  };
+  const service = await transport.addService({
+    name: o.name,
+    version: o.version,
+    description: o.description || `natural-delegation agent ${o.name}`,
+    metadata,
+    queue: 'q',
+    statsData: currentStats,
+    endpoints: [
+      { name: 'task', subject: subjects.task(o.name), handler: onRequest('task') },
+      { name: 'compensate', subject: subjects.compensate(o.name), handler: onRequest('compensate') },
+    ],
+  });
+  logger.info(
+    { name: o.name, id: service.id, capabilities: o.capabilities, transport: transport.kind },
+    'agent serving',
+  );
+  return {
+    name: o.name,
+    id: service.id,
+    stats: currentStats,
+    stop: async () => {
+      cancelSub.unsubscribe();
+      store.abortAll(`agent ${o.name} stopped`);
+      await service.stop();
+    },
+  };
+}

@@ -1,0 +1,320 @@
+import {
+  connect,
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+} from '@nats-io/transport-node';
+import { Svcm } from '@nats-io/services';
+import { pino, type Logger } from 'pino';
+import { toConnectionOptions, type NatsTransportOptionsInput } from './natsOptions.js';
+import {
+  TransportError,
+  type Headers,
+  type HostedService,
+  type RequestManyOptions,
+  type RequestOptions,
+  type ServiceDefinition,
+  type SubscribeOptions,
+  type Transport,
+  type TransportMessage,
+  type TransportReply,
+  type TransportStatus,
+  type TransportStatusListener,
+  type TransportSubscription,
+} from './Transport.js';
+import { mapNatsError } from './natsErrors.js';
+
+/** Extra options of {@link NatsTransport} beyond the connection options. */
+export interface NatsTransportExtras {
+  /** Status changes and rejections are logged here (default: pino to stderr, level `ND_LOG_LEVEL` or `info`). */
+  logger?: Logger;
+}
+
+function toNatsHeaders(h: Headers | undefined): MsgHdrs | undefined {
+  if (!h || Object.keys(h).length === 0) return undefined;
+  const out = natsHeaders();
+  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  return out;
+}
+
+function fromNatsHeaders(h: MsgHdrs | undefined): Headers {
+  if (!h) return {};
+  const out: Record<string, string> = {};
+  for (const k of h.keys()) out[k] = h.get(k);
+  return out;
+}
+
+function toMessage(msg: Msg): TransportMessage {
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    headers: fromNatsHeaders(msg.headers),
+    reply: msg.reply || undefined,
+    respond: (data, h) => msg.respond(data, { headers: toNatsHeaders(h) }),
+  };
+}
+
+/**
+ * The NATS transport (`@nats-io/transport-node` v3). Status events (disconnect, reconnect,
+ * errors) are logged with pino and surfaced through {@link NatsTransport.onStatus}. While
+ * disconnected, dispatch is paused: a request waits for the reconnect within its own timeout
+ * (at most `maxPendingWhileDisconnected` of them; more fail at once with a `disconnected`
+ * TransportError) instead of being buffered by the client without bound.
+ *
+ * @example
+ * const transport = await NatsTransport.connect({ servers: 'nats://127.0.0.1:4222', name: 'runner' });
+ */
+export class NatsTransport implements Transport {
+  readonly kind = 'nats';
+  private readonly listeners = new Set<TransportStatusListener>();
+  private readonly reconnectWaiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
+  private isConnected = true;
+  private isClosed = false;
+
+  private constructor(
+    /** The underlying connection (for JetStream, KV…). */
+    readonly connection: NatsConnection,
+    private readonly logger: Logger,
+    private readonly maxPendingWhileDisconnected: number,
+    private readonly ownsConnection: boolean,
+  ) {
+    void this.watchStatus();
+  }
+
+  /**
+   * Connects to NATS.
+   * @throws PatternValidationError on a malformed option (naming it); the client's connection error when no server answers
+   */
+  static async connect(
+    options: NatsTransportOptionsInput = {},
+    extras: NatsTransportExtras = {},
+  ): Promise<NatsTransport> {
+    const { options: parsed, connection } = toConnectionOptions(options);
+    const logger = extras.logger ?? defaultLogger();
+    const nc = await connect(connection);
+    logger.info({ server: nc.getServer(), name: parsed.name }, 'nats connected');
+    return new NatsTransport(nc, logger, parsed.maxPendingWhileDisconnected, true);
+  }
+
+  /** Wraps an existing connection (not closed by {@link close}). */
+  static fromConnection(
+    nc: NatsConnection,
+    extras: NatsTransportExtras & { maxPendingWhileDisconnected?: number } = {},
+  ): NatsTransport {
+    return new NatsTransport(
+      nc,
+      extras.logger ?? defaultLogger(),
+      extras.maxPendingWhileDisconnected ?? 1000,
+      false,
+    );
+  }
+
+  get connected(): boolean {
+    return this.isConnected && !this.isClosed;
+  }
+
+  get maxPayload(): number {
+    return this.connection.info?.max_payload ?? 1024 * 1024;
+  }
+
+  async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<TransportReply> {
+    if (data.byteLength > this.maxPayload) throw tooLarge(subject, data, this.maxPayload);
+    const started = Date.now();
+    if (!this.connected) await this.waitForReconnect(subject, options.timeoutMs, options.signal);
+    const remaining = Math.max(1, options.timeoutMs - (Date.now() - started));
+    const request = this.connection.request(subject, data, {
+      timeout: remaining,
+      headers: toNatsHeaders(options.headers),
+    });
+    try {
+      const msg = await abortable(request, subject, options.signal);
+      return { data: msg.data, headers: fromNatsHeaders(msg.headers) };
+    } catch (error) {
+      throw mapNatsError(error, subject, remaining);
+    }
+  }
+
+  async requestMany(
+    subject: string,
+    data: Uint8Array,
+    options: RequestManyOptions,
+  ): Promise<TransportReply[]> {
+    const replies: TransportReply[] = [];
+    const iter = await this.connection.requestMany(subject, data, {
+      strategy: options.maxMessages === undefined ? 'timer' : 'count',
+      maxWait: options.maxWaitMs,
+      ...(options.maxMessages === undefined ? {} : { maxMessages: options.maxMessages }),
+      headers: toNatsHeaders(options.headers),
+    });
+    try {
+      for await (const msg of iter) replies.push({ data: msg.data, headers: fromNatsHeaders(msg.headers) });
+    } catch (error) {
+      const mapped = mapNatsError(error, subject, options.maxWaitMs);
+      if (mapped.kind !== 'noResponders' && mapped.kind !== 'timeout') throw mapped;
+    }
+    return replies;
+  }
+
+  publish(subject: string, data: Uint8Array, headers?: Headers): void {
+    if (data.byteLength > this.maxPayload) throw tooLarge(subject, data, this.maxPayload);
+    if (this.isClosed)
+      throw new TransportError('closed', subject, `transport closed (publish to ${subject})`);
+    this.connection.publish(subject, data, { headers: toNatsHeaders(headers) });
+  }
+
+  subscribe(
+    subject: string,
+    handler: (message: TransportMessage) => void,
+    options: SubscribeOptions = {},
+  ): TransportSubscription {
+    const sub = this.connection.subscribe(subject, {
+      ...(options.queue ? { queue: options.queue } : {}),
+      callback: (error, msg) => {
+        if (error) return void this.logger.error({ err: error, subject }, 'subscription error');
+        try {
+          handler(toMessage(msg));
+        } catch (thrown) {
+          this.logger.error({ err: thrown, subject }, 'subscriber threw');
+        }
+      },
+    });
+    return { subject, unsubscribe: () => sub.unsubscribe() };
+  }
+
+  async addService(definition: ServiceDefinition): Promise<HostedService> {
+    const service = await new Svcm(this.connection).add({
+      name: definition.name,
+      version: definition.version,
+      description: definition.description ?? '',
+      metadata: { ...(definition.metadata ?? {}) },
+      queue: definition.queue ?? 'q',
+      ...(definition.statsData ? { statsHandler: async () => definition.statsData?.() ?? null } : {}),
+    });
+    for (const endpoint of definition.endpoints) {
+      service.addEndpoint(endpoint.name, {
+        subject: endpoint.subject,
+        metadata: { ...(endpoint.metadata ?? {}) },
+        handler: (error, msg) => {
+          if (error)
+            return void this.logger.error({ err: error, service: definition.name }, 'service endpoint error');
+          endpoint.handler(toMessage(msg));
+        },
+      });
+    }
+    return { id: service.info().id, stop: async () => void (await service.stop()) };
+  }
+
+  onStatus(listener: TransportStatusListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  waitConnected(signal?: AbortSignal): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return this.waitForReconnect('', Number.POSITIVE_INFINITY, signal);
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const w of this.reconnectWaiters) w.reject(new TransportError('closed', '', 'transport closed'));
+    this.reconnectWaiters.clear();
+    if (this.ownsConnection && !this.connection.isClosed())
+      await this.connection.drain().catch(() => this.connection.close());
+  }
+
+  private waitForReconnect(subject: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.reconnectWaiters.size >= this.maxPendingWhileDisconnected) {
+      return Promise.reject(
+        new TransportError(
+          'disconnected',
+          subject,
+          `disconnected from NATS: ${this.reconnectWaiters.size} requests already wait for the reconnect`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.reconnectWaiters.delete(waiter);
+        if (error) reject(error);
+        else resolve();
+      };
+      const waiter = { resolve: () => settle(), reject: (e: Error) => settle(e) };
+      const onAbort = () =>
+        settle(new TransportError('aborted', subject, `request to ${subject} aborted while disconnected`));
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(
+            () =>
+              settle(
+                new TransportError(
+                  'timeout',
+                  subject,
+                  `request to ${subject} timed out after ${timeoutMs} ms while disconnected from NATS`,
+                ),
+              ),
+            timeoutMs,
+          )
+        : undefined;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.reconnectWaiters.add(waiter);
+    });
+  }
+
+  private emit(status: TransportStatus): void {
+    for (const listener of this.listeners) listener(status);
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.connection.status()) {
+      if (s.type === 'disconnect') {
+        this.isConnected = false;
+        this.logger.warn({ server: s.server }, 'nats disconnected: dispatch paused');
+        this.emit({ type: 'disconnected', server: s.server });
+      } else if (s.type === 'reconnecting') {
+        this.emit({ type: 'reconnecting' });
+      } else if (s.type === 'reconnect') {
+        this.isConnected = true;
+        this.logger.info({ server: s.server }, 'nats reconnected: dispatch resumed');
+        this.emit({ type: 'reconnected', server: s.server });
+        for (const w of [...this.reconnectWaiters]) w.resolve();
+      } else if (s.type === 'error') {
+        this.logger.error({ err: s.error }, 'nats error');
+        this.emit({ type: 'error', error: s.error.message });
+      }
+    }
+    this.isConnected = false;
+    this.logger.info('nats connection closed');
+    for (const w of [...this.reconnectWaiters])
+      w.reject(new TransportError('closed', '', 'NATS connection closed'));
+    this.emit({ type: 'closed' });
+  }
+}
+
+function defaultLogger(): Logger {
+  return pino(
+    { name: 'natural-delegation', level: process.env['ND_LOG_LEVEL'] ?? 'info' },
+    pino.destination(2),
+  );
+}
+
+function tooLarge(subject: string, data: Uint8Array, max: number): TransportError {
+  return new TransportError(
+    'tooLarge',
+    subject,
+    `payload of ${data.byteLength} bytes to ${subject} exceeds the server's ${max}-byte max_payload`,
+  );
+}
+
+function abortable<T>(promise: Promise<T>, subject: string, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted)
+    return Promise.reject(new TransportError('aborted', subject, `request to ${subject} aborted`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new TransportError('aborted', subject, `request to ${subject} aborted`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,309 @@
+import { assertEvent, assign, setup } from 'xstate';
+
+/**
+ * The circuit breaker as a pure XState v5 machine: `closed → open → halfOpen → closed | open`.
+ *
+ * Pattern: M. Nygard, "Release It!" (Pragmatic Bookshelf, 2007), ch. "Stability Patterns — Circuit
+ * Breaker"; Microsoft Azure Architecture Center, "Circuit Breaker pattern"
+ * (https://learn.microsoft.com/azure/architecture/patterns/circuit-breaker). The rolling window of
+ * outcome buckets follows Netflix Hystrix's "rolling statistical window".
+ *
+ * The machine does no I/O and never reads a clock: outcome events carry their time (`at`, epoch ms)
+ * and the only timer is the `after: recoveryTimeout` delay, which runs on the clock the actor is
+ * created with. The runtime facade is `CircuitBreaker` (src/runtime/CircuitBreaker.ts).
+ */
+
+/** Number of buckets the sliding window is cut into; the window slides in steps of `windowMs / 10`. */
+export const WINDOW_BUCKETS = 10;
+
+/** Options the machine runs with (validated and defaulted by `breakerOptionsSchema` in the runtime). */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures (closed state) that open the circuit; integer ≥ 1. */
+  readonly failureThreshold: number;
+  /** Failure rate over the window (0..1, > 0) that opens the circuit once `minimumThroughput` is met. */
+  readonly failureRateThreshold: number;
+  /** Outcomes the window must hold before the failure rate is considered; integer ≥ 1. */
+  readonly minimumThroughput: number;
+  /** Length of the sliding window, ms. */
+  readonly windowMs: number;
+  /** Time the circuit stays open before it lets probes through (half-open), ms. */
+  readonly recoveryTimeoutMs: number;
+  /** Probes admitted at the same time while half-open; integer ≥ 1. */
+  readonly halfOpenMaxProbes: number;
+  /** Successful probes needed to close the circuit again; integer ≥ 1. */
+  readonly successThreshold: number;
+}
+
+/** Outcomes of one bucket of the sliding window; `start` is epoch ms, a multiple of the bucket length. */
+export interface WindowBucket {
+  readonly start: number;
+  readonly successes: number;
+  readonly failures: number;
+}
+
+/** Cumulative counters; they survive state changes and `RESET`. */
+export interface CircuitBreakerCounters {
+  /** Calls admitted (closed, or as a half-open probe). */
+  readonly calls: number;
+  readonly successes: number;
+  readonly failures: number;
+  /** Calls refused (open, or half-open with every probe slot taken). */
+  readonly rejections: number;
+  /** Transitions between distinct states. */
+  readonly stateChanges: number;
+  /** Sum of the `durationMs` of every success, ms. */
+  readonly totalDurationMs: number;
+  /** When the circuit last opened (epoch ms); undefined unless open. */
+  readonly openedAt: number | undefined;
+}
+
+/** The machine's context. */
+export interface CircuitBreakerContext {
+  readonly options: CircuitBreakerOptions;
+  /** Failures since the last success (reset when the circuit closes). */
+  readonly consecutiveFailures: number;
+  /** Successful probes in the current half-open episode. */
+  readonly halfOpenSuccesses: number;
+  /** Probes admitted and not yet reported (half-open only). */
+  readonly probesInFlight: number;
+  /** Outcomes recorded while closed, oldest bucket first, at most {@link WINDOW_BUCKETS} buckets. */
+  readonly window: readonly WindowBucket[];
+  readonly counters: CircuitBreakerCounters;
+}
+
+/**
+ * Events: `CALL` asks to admit a call; `SUCCESS` / `FAILURE` report the outcome of an admitted call
+ * (`at` epoch ms, `durationMs` ms); `RELEASE` frees the probe slot of an admitted call that ended with
+ * no outcome; `RESET` forces the circuit closed and clears its counters (not the cumulative ones).
+ */
+export type CircuitBreakerEvent =
+  | { readonly type: 'CALL' }
+  | { readonly type: 'SUCCESS'; readonly at: number; readonly durationMs: number }
+  | { readonly type: 'FAILURE'; readonly at: number }
+  | { readonly type: 'RELEASE' }
+  | { readonly type: 'RESET' };
+
+/** Input of {@link circuitBreakerMachine}. */
+export interface CircuitBreakerInput {
+  readonly options: CircuitBreakerOptions;
+}
+
+/** Length of one window bucket, ms (at least 1). */
+export function bucketLength(windowMs: number): number {
+  return Math.max(1, Math.ceil(windowMs / WINDOW_BUCKETS));
+}
+
+/**
+ * Adds one outcome at `at` (epoch ms) and drops buckets that left the window. An outcome older than the
+ * newest bucket (clock skew) is added to the newest bucket.
+ */
+export function recordOutcome(
+  window: readonly WindowBucket[],
+  at: number,
+  ok: boolean,
+  windowMs: number,
+): WindowBucket[] {
+  const length = bucketLength(windowMs);
+  const start = Math.floor(at / length) * length;
+  const kept = window.filter((bucket) => bucket.start > at - windowMs);
+  const last = kept[kept.length - 1];
+  if (last !== undefined && last.start >= start) {
+    kept[kept.length - 1] = {
+      start: last.start,
+      successes: last.successes + (ok ? 1 : 0),
+      failures: last.failures + (ok ? 0 : 1),
+    };
+  } else {
+    kept.push({ start, successes: ok ? 1 : 0, failures: ok ? 0 : 1 });
+  }
+  return kept;
+}
+
+/** Totals of the window as seen at `now` (epoch ms); `failureRate` is 0..1, 0 when empty. */
+export function windowStats(
+  window: readonly WindowBucket[],
+  now: number,
+  windowMs: number,
+): { total: number; failures: number; failureRate: number } {
+  let total = 0;
+  let failures = 0;
+  for (const bucket of window) {
+    if (bucket.start <= now - windowMs) continue;
+    total += bucket.successes + bucket.failures;
+    failures += bucket.failures;
+  }
+  return { total, failures, failureRate: total === 0 ? 0 : failures / total };
+}
+
+/** True when a failure at `at` would open a closed circuit (count or rate threshold reached). */
+export function failureTrips(context: CircuitBreakerContext, at: number): boolean {
+  const { options } = context;
+  if (context.consecutiveFailures + 1 >= options.failureThreshold) return true;
+  const window = recordOutcome(context.window, at, false, options.windowMs);
+  const stats = windowStats(window, at, options.windowMs);
+  return stats.total >= options.minimumThroughput && stats.failureRate >= options.failureRateThreshold;
+}
+
+/**
+ * The circuit breaker machine. Start it with `createActor(circuitBreakerMachine, { input: { options },
+ * clock })`; the recovery timeout runs on that clock.
+ *
+ * - closed: every `CALL` is admitted; a `FAILURE` that makes `failureThreshold` consecutive failures, or
+ *   brings the window's failure rate to `failureRateThreshold` with at least `minimumThroughput` outcomes,
+ *   opens the circuit.
+ * - open: every `CALL` is rejected; after `recoveryTimeoutMs` the circuit half-opens.
+ * - halfOpen: a `CALL` is admitted while `probesInFlight < halfOpenMaxProbes`, else rejected; a probe
+ *   `FAILURE` reopens, `successThreshold` probe successes close. An outcome arriving while no probe is in
+ *   flight (a call admitted before the circuit opened) is counted but moves nothing.
+ */
+export const circuitBreakerMachine = setup({
+  types: {
+    context: {} as CircuitBreakerContext,
+    events: {} as CircuitBreakerEvent,
+    input: {} as CircuitBreakerInput,
+  },
+  delays: {
+    recoveryTimeout: ({ context }) => context.options.recoveryTimeoutMs,
+  },
+  guards: {
+    failureTrips: ({ context, event }) => {
+      assertEvent(event, 'FAILURE');
+      return failureTrips(context, event.at);
+    },
+    hasProbeSlot: ({ context }) => context.probesInFlight < context.options.halfOpenMaxProbes,
+    hasProbeInFlight: ({ context }) => context.probesInFlight > 0,
+    probeCloses: ({ context }) =>
+      context.probesInFlight > 0 && context.halfOpenSuccesses + 1 >= context.options.successThreshold,
+  },
+  actions: {
+    admit: assign({
+      counters: ({ context }) => ({ ...context.counters, calls: context.counters.calls + 1 }),
+    }),
+    admitProbe: assign({
+      probesInFlight: ({ context }) => context.probesInFlight + 1,
+      counters: ({ context }) => ({ ...context.counters, calls: context.counters.calls + 1 }),
+    }),
+    reject: assign({
+      counters: ({ context }) => ({ ...context.counters, rejections: context.counters.rejections + 1 }),
+    }),
+    tallySuccess: assign(({ context, event }) => {
+      assertEvent(event, 'SUCCESS');
+      const { counters } = context;
+      return {
+        consecutiveFailures: 0,
+        counters: {
+          ...counters,
+          successes: counters.successes + 1,
+          totalDurationMs: counters.totalDurationMs + event.durationMs,
+        },
+      };
+    }),
+    tallyFailure: assign(({ context }) => ({
+      consecutiveFailures: context.consecutiveFailures + 1,
+      counters: { ...context.counters, failures: context.counters.failures + 1 },
+    })),
+    windowSuccess: assign({
+      window: ({ context, event }) => {
+        assertEvent(event, 'SUCCESS');
+        return recordOutcome(context.window, event.at, true, context.options.windowMs);
+      },
+    }),
+    windowFailure: assign({
+      window: ({ context, event }) => {
+        assertEvent(event, 'FAILURE');
+        return recordOutcome(context.window, event.at, false, context.options.windowMs);
+      },
+    }),
+    markOpened: assign(({ context, event }) => {
+      assertEvent(event, 'FAILURE');
+      return {
+        probesInFlight: 0,
+        halfOpenSuccesses: 0,
+        counters: {
+          ...context.counters,
+          openedAt: event.at,
+          stateChanges: context.counters.stateChanges + 1,
+        },
+      };
+    }),
+    halfOpen: assign(({ context }) => ({
+      probesInFlight: 0,
+      halfOpenSuccesses: 0,
+      counters: { ...context.counters, stateChanges: context.counters.stateChanges + 1 },
+    })),
+    probeSucceeded: assign({
+      probesInFlight: ({ context }) => context.probesInFlight - 1,
+      halfOpenSuccesses: ({ context }) => context.halfOpenSuccesses + 1,
+    }),
+    releaseProbe: assign({ probesInFlight: ({ context }) => context.probesInFlight - 1 }),
+    clearCounters: assign({ consecutiveFailures: 0, halfOpenSuccesses: 0, probesInFlight: 0, window: [] }),
+    close: assign(({ context }) => ({
+      consecutiveFailures: 0,
+      halfOpenSuccesses: 0,
+      probesInFlight: 0,
+      window: [],
+      counters: {
+        ...context.counters,
+        openedAt: undefined,
+        stateChanges: context.counters.stateChanges + 1,
+      },
+    })),
+  },
+}).createMachine({
+  id: 'circuitBreaker',
+  initial: 'closed',
+  context: ({ input }) => ({
+    options: input.options,
+    consecutiveFailures: 0,
+    halfOpenSuccesses: 0,
+    probesInFlight: 0,
+    window: [],
+    counters: {
+      calls: 0,
+      successes: 0,
+      failures: 0,
+      rejections: 0,
+      stateChanges: 0,
+      totalDurationMs: 0,
+      openedAt: undefined,
+    },
+  }),
+  states: {
+    closed: {
+      on: {
+        CALL: { actions: 'admit' },
+        SUCCESS: { actions: ['tallySuccess', 'windowSuccess'] },
+        FAILURE: [
+          { guard: 'failureTrips', target: 'open', actions: ['tallyFailure', 'windowFailure', 'markOpened'] },
+          { actions: ['tallyFailure', 'windowFailure'] },
+        ],
+        RESET: { actions: 'clearCounters' },
+      },
+    },
+    open: {
+      after: { recoveryTimeout: { target: 'halfOpen', actions: 'halfOpen' } },
+      on: {
+        CALL: { actions: 'reject' },
+        SUCCESS: { actions: 'tallySuccess' },
+        FAILURE: { actions: 'tallyFailure' },
+        RESET: { target: 'closed', actions: 'close' },
+      },
+    },
+    halfOpen: {
+      on: {
+        CALL: [{ guard: 'hasProbeSlot', actions: 'admitProbe' }, { actions: 'reject' }],
+        SUCCESS: [
+          { guard: 'probeCloses', target: 'closed', actions: ['tallySuccess', 'close'] },
+          { guard: 'hasProbeInFlight', actions: ['tallySuccess', 'probeSucceeded'] },
+          { actions: 'tallySuccess' },
+        ],
+        FAILURE: [
+          { guard: 'hasProbeInFlight', target: 'open', actions: ['tallyFailure', 'markOpened'] },
+          { actions: 'tallyFailure' },
+        ],
+        RELEASE: { actions: 'releaseProbe' },
+        RESET: { target: 'closed', actions: 'close' },
+      },
+    },
+  },
+});

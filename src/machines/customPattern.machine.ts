@@ -1,0 +1,104 @@
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import type { SerializedError } from '../runtime/errors.js';
+import type { PatternControlEvent, PatternFinalOutput, PatternSucceededEvent } from './pattern.types.js';
+
+export interface CustomPatternInput {
+  readonly name: string;
+  readonly env: unknown;
+}
+
+interface CustomContext {
+  readonly name: string;
+  readonly env: unknown;
+  durationMs: number;
+  error: SerializedError | undefined;
+  finalStatus: PatternFinalOutput['status'] | undefined;
+}
+
+const toError = (error: unknown): SerializedError =>
+  typeof error === 'object' && error !== null && 'code' in error && 'message' in error
+    ? { name: 'PatternError', code: String(error.code), message: String(error.message) }
+    : { name: 'PatternExecutionError', code: 'ND_PATTERN_EXECUTION', message: String(error instanceof Error ? error.message : error) };
+
+/**
+ * Wraps a user-defined pattern (a `DelegationPattern` subclass with its own `execute`) so a
+ * meta-orchestration can run and compensate it like the built-in ones. The runtime provides
+ * `runCustom` (resolves true/false, or rejects) and `compensateCustom`.
+ */
+export const customPatternMachine = setup({
+  types: {} as {
+    context: CustomContext;
+    events: PatternControlEvent;
+    input: CustomPatternInput;
+    output: PatternFinalOutput;
+  },
+  actors: {
+    runCustom: fromPromise<{ success: boolean; durationMs: number }, CustomPatternInput>(async () => ({
+      success: true,
+      durationMs: 0,
+    })),
+    compensateCustom: fromPromise<void, CustomPatternInput>(async () => undefined),
+  },
+  actions: {
+    notifySucceeded: enqueueActions(({ context, enqueue, self }) => {
+      const event: PatternSucceededEvent = {
+        type: 'PATTERN.SUCCEEDED',
+        name: context.name,
+        durationMs: context.durationMs,
+        failedSteps: 0,
+      };
+      if (self._parent) enqueue.sendTo(self._parent, event);
+    }),
+  },
+}).createMachine({
+  id: 'customPattern',
+  context: ({ input }) => ({ name: input.name, env: input.env, durationMs: 0, error: undefined, finalStatus: undefined }),
+  initial: 'running',
+  output: ({ context }) => ({
+    name: context.name,
+    status: context.finalStatus ?? 'failed',
+    timedOut: false,
+    failedSteps: context.error ? 1 : 0,
+    durationMs: context.durationMs,
+    error: context.error,
+  }),
+  states: {
+    running: {
+      on: { CANCEL: 'failed' },
+      invoke: {
+        src: 'runCustom',
+        input: ({ context }) => ({ name: context.name, env: context.env }),
+        onDone: [
+          {
+            guard: ({ event }) => event.output.success,
+            target: 'succeeded',
+            actions: assign({ durationMs: ({ event }) => event.output.durationMs }),
+          },
+          {
+            target: 'failed',
+            actions: assign({
+              durationMs: ({ event }) => event.output.durationMs,
+              error: ({ context }) => ({
+                name: 'PatternExecutionError',
+                code: 'ND_PATTERN_EXECUTION',
+                message: `Pattern "${context.name}" reported failure`,
+              }),
+            }),
+          },
+        ],
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => toError(event.error) }) },
+      },
+    },
+    succeeded: { entry: 'notifySucceeded', on: { COMPENSATE: 'compensating' } },
+    compensating: {
+      invoke: {
+        src: 'compensateCustom',
+        input: ({ context }) => ({ name: context.name, env: context.env }),
+        onDone: 'compensated',
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => toError(event.error) }) },
+      },
+    },
+    failed: { type: 'final', entry: assign({ finalStatus: 'failed' as const }) },
+    compensated: { type: 'final', entry: assign({ finalStatus: 'compensated' as const }) },
+  },
+});

@@ -1,0 +1,403 @@
+import {
+  assign,
+  enqueueActions,
+  setup,
+  type AnyActorRef,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
+import type { SerializedError } from '../runtime/errors.js';
+import type { MetaSpec, PhaseSpec } from '../runtime/spec.js';
+import { customPatternMachine } from './customPattern.machine.js';
+import { parallelMachine } from './parallel.machine.js';
+import { criteriaUnreachable, evaluateCriteria, type PatternOutcome } from './phaseCriteria.js';
+import {
+  timeoutError,
+  type PatternControlEvent,
+  type PatternFinalOutput,
+  type PatternSucceededEvent,
+} from './pattern.types.js';
+import { sequentialMachine } from './sequential.machine.js';
+import { NO_TIMEOUT_MS } from './step.machine.js';
+
+/** Which machine runs a child pattern, and its input (built by the runtime). */
+export interface ChildPattern {
+  readonly kind: 'sequential' | 'parallel' | 'orchestration' | 'customPattern';
+  readonly input: unknown;
+}
+
+export interface OrchestrationInput {
+  readonly name: string;
+  readonly spec: MetaSpec;
+  readonly env: unknown;
+  /** Every pattern named by a phase. */
+  readonly children: Readonly<Record<string, ChildPattern>>;
+}
+
+export type PhaseStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolledBack';
+
+export interface PhaseState {
+  readonly name: string;
+  status: PhaseStatus;
+  outcomes: PatternOutcome[];
+  total: number;
+}
+
+/** `ROLLBACK` after success: `pattern` undoes the last pattern, `phase` the last phase (or every phase after `targetPhase`), `complete` everything. */
+export interface RollbackEvent {
+  type: 'ROLLBACK';
+  level: 'pattern' | 'phase' | 'complete';
+  targetPhase?: string | undefined;
+}
+
+export interface OrchestrationContext {
+  readonly name: string;
+  readonly spec: MetaSpec;
+  readonly env: unknown;
+  readonly children: Readonly<Record<string, ChildPattern>>;
+  phaseIndex: number;
+  /** Next pattern of the current phase to start (sequential coordination). */
+  nextInPhase: number;
+  running: string[];
+  refs: Record<string, AnyActorRef>;
+  phases: PhaseState[];
+  /** Succeeded (compensatable) patterns, in completion order. */
+  completed: { name: string; phase: string }[];
+  toCompensate: string[];
+  compensationFailures: number;
+  compensationReason: 'failure' | 'requested' | 'partial' | undefined;
+  error: SerializedError | undefined;
+  timedOut: boolean;
+  finalStatus: PatternFinalOutput['status'] | undefined;
+}
+
+type OrchestrationEvent =
+  | PatternSucceededEvent
+  | PatternControlEvent
+  | RollbackEvent
+  | DoneActorEvent<PatternFinalOutput>
+  | ErrorActorEvent;
+
+const currentPhase = (c: OrchestrationContext): PhaseSpec | undefined => c.spec.phases[c.phaseIndex];
+const phaseState = (c: OrchestrationContext): PhaseState | undefined => c.phases[c.phaseIndex];
+const settled = (c: OrchestrationContext): boolean => {
+  const p = phaseState(c);
+  return p !== undefined && c.running.length === 0 && p.outcomes.length === p.total;
+};
+const withPhase = (c: OrchestrationContext, patch: Partial<PhaseState>): PhaseState[] =>
+  c.phases.map((p, i) => (i === c.phaseIndex ? { ...p, ...patch } : p));
+
+/**
+ * A meta-orchestration pattern: phases run in order; each coordinates registered patterns
+ * sequentially or in parallel, and passes when its success criteria hold
+ * (min_success_rate, max_error_count, response_time_threshold). When a phase fails, the
+ * rollback strategy decides what is compensated: `pattern_level` (each failed pattern rolled
+ * itself back), `phase_level` (the failing phase's succeeded patterns, in reverse completion
+ * order) or `complete` (every succeeded pattern of every phase, in reverse). After success,
+ * `ROLLBACK` compensates part or all of the work on request.
+ */
+export const orchestrationMachine = setup({
+  types: {} as {
+    context: OrchestrationContext;
+    events: OrchestrationEvent;
+    input: OrchestrationInput;
+    output: PatternFinalOutput;
+  },
+  actors: {
+    sequential: sequentialMachine,
+    parallel: parallelMachine,
+    customPattern: customPatternMachine,
+    /** The runtime provides the orchestration machine itself here, for nested meta patterns. */
+    orchestration: customPatternMachine,
+  },
+  delays: { patternTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS },
+  guards: {
+    hasTimeout: ({ context }) => context.spec.timeoutMs !== undefined,
+    phasePassed: ({ context }) => {
+      const p = phaseState(context);
+      const spec = currentPhase(context);
+      return !!p && !!spec && settled(context) && evaluateCriteria(spec.successCriteria, p.outcomes, p.total).met;
+    },
+    isLastPhase: ({ context }) => context.phaseIndex >= context.spec.phases.length - 1,
+    phaseFailed: ({ context }) => {
+      const p = phaseState(context);
+      const spec = currentPhase(context);
+      if (!p || !spec) return false;
+      return settled(context) || criteriaUnreachable(spec.successCriteria, p.outcomes, p.total);
+    },
+    noPhases: ({ context }) => context.spec.phases.length === 0,
+    noneRunning: ({ context }) => context.running.length === 0,
+    isRunningChild: ({ context, event }) => 'actorId' in event && context.running.includes(event.actorId),
+    compensationDone: ({ context }) => context.toCompensate.length === 0,
+    isHeadOfCompensation: ({ context, event }) => 'actorId' in event && event.actorId === context.toCompensate[0],
+  },
+  actions: {
+    reportPhaseStatus: (_: unknown, _params: { phase: string; status: PhaseStatus }) => undefined,
+    startPatterns: enqueueActions(({ context, enqueue }) => {
+      const spec = currentPhase(context);
+      if (!spec) return;
+      const names =
+        spec.coordination === 'parallel'
+          ? spec.patterns.slice(context.nextInPhase)
+          : spec.patterns.slice(context.nextInPhase, context.nextInPhase + 1);
+      if (names.length === 0) return;
+      enqueue.assign(({ context: ctx, spawn }) => {
+        const refs = { ...ctx.refs };
+        for (const name of names) {
+          const child = ctx.children[name];
+          if (!child) continue;
+          refs[name] = spawn(child.kind, { id: name, input: child.input as never }) as AnyActorRef;
+        }
+        return { refs, running: [...ctx.running, ...names], nextInPhase: ctx.nextInPhase + names.length };
+      });
+    }),
+    recordSuccess: assign(({ context, event }) => {
+      const e = event as PatternSucceededEvent;
+      const phase = currentPhase(context)?.name ?? '';
+      const outcome: PatternOutcome = { name: e.name, success: true, durationMs: e.durationMs, failedSteps: e.failedSteps };
+      return {
+        running: context.running.filter((n) => n !== e.name),
+        completed: [...context.completed, { name: e.name, phase }],
+        phases: withPhase(context, { outcomes: [...(phaseState(context)?.outcomes ?? []), outcome] }),
+      };
+    }),
+    recordFailure: assign(({ context, event }) => {
+      const e = event as DoneActorEvent<PatternFinalOutput> | ErrorActorEvent;
+      const out = 'output' in e ? e.output : undefined;
+      const outcome: PatternOutcome = {
+        name: e.actorId,
+        success: false,
+        durationMs: out?.durationMs ?? 0,
+        failedSteps: Math.max(1, out?.failedSteps ?? 1),
+      };
+      const error: SerializedError = out?.error ?? {
+        name: 'PatternExecutionError',
+        code: 'ND_PATTERN_EXECUTION',
+        message: `Pattern "${e.actorId}" failed${'error' in e ? `: ${String(e.error)}` : ''}`,
+      };
+      return {
+        running: context.running.filter((n) => n !== e.actorId),
+        phases: withPhase(context, { outcomes: [...(phaseState(context)?.outcomes ?? []), outcome] }),
+        error: context.error ?? error,
+        timedOut: context.timedOut || (out?.timedOut ?? false),
+      };
+    }),
+    markPhaseRunning: enqueueActions(({ context, enqueue }) => {
+      const phase = phaseState(context)?.name ?? '';
+      enqueue.assign({ phases: withPhase(context, { status: 'running' }) });
+      enqueue({ type: 'reportPhaseStatus', params: { phase, status: 'running' } });
+    }),
+    markPhaseSucceeded: enqueueActions(({ context, enqueue }) => {
+      const phase = phaseState(context)?.name ?? '';
+      enqueue.assign({ phases: withPhase(context, { status: 'succeeded' }) });
+      enqueue({ type: 'reportPhaseStatus', params: { phase, status: 'succeeded' } });
+    }),
+    markPhaseFailed: enqueueActions(({ context, enqueue }) => {
+      const phase = phaseState(context)?.name ?? '';
+      enqueue.assign({ phases: withPhase(context, { status: 'failed' }) });
+      enqueue({ type: 'reportPhaseStatus', params: { phase, status: 'failed' } });
+    }),
+    criteriaError: assign(({ context }) => {
+      const p = phaseState(context);
+      const spec = currentPhase(context);
+      if (!p || !spec) return {};
+      const verdict = evaluateCriteria(spec.successCriteria, p.outcomes, p.total);
+      return {
+        error: {
+          name: 'PatternExecutionError',
+          code: 'ND_PATTERN_EXECUTION',
+          message: `Phase "${p.name}" of "${context.name}" failed its success criteria: ${verdict.reasons.join('; ')}${
+            context.error ? ` (first error: ${context.error.message})` : ''
+          }`,
+          details: { patternName: context.name },
+        },
+      };
+    }),
+    cancelRunning: enqueueActions(({ context, enqueue }) => {
+      for (const name of context.running) enqueue.sendTo(name, { type: 'CANCEL' });
+    }),
+    planRollbackOnFailure: assign(({ context }) => {
+      const phase = currentPhase(context)?.name;
+      const strategy = context.spec.rollbackStrategy;
+      const names =
+        strategy === 'complete'
+          ? context.completed.map((c) => c.name)
+          : strategy === 'phase_level'
+            ? context.completed.filter((c) => c.phase === phase).map((c) => c.name)
+            : [];
+      return { toCompensate: names.reverse(), compensationReason: 'failure' as const };
+    }),
+    planRequestedRollback: assign(({ context, event }) => {
+      const e = event as RollbackEvent | { type: 'COMPENSATE' };
+      const level = e.type === 'COMPENSATE' ? 'complete' : e.level;
+      let names: string[];
+      if (level === 'complete') names = context.completed.map((c) => c.name);
+      else if (level === 'pattern') names = context.completed.slice(-1).map((c) => c.name);
+      else {
+        const target = e.type === 'ROLLBACK' ? e.targetPhase : undefined;
+        const phaseOrder = context.spec.phases.map((p) => p.name);
+        const done = [...new Set(context.completed.map((c) => c.phase))];
+        const undo =
+          target === undefined ? done.slice(-1) : phaseOrder.slice(phaseOrder.indexOf(target) + 1);
+        names = context.completed.filter((c) => undo.includes(c.phase)).map((c) => c.name);
+      }
+      const partial = names.length < context.completed.length;
+      return { toCompensate: names.reverse(), compensationReason: partial ? ('partial' as const) : ('requested' as const) };
+    }),
+    compensateHead: enqueueActions(({ context, enqueue }) => {
+      const head = context.toCompensate[0];
+      if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
+    }),
+    notifySucceeded: enqueueActions(({ context, enqueue, self }) => {
+      const outcomes = context.phases.flatMap((p) => p.outcomes);
+      const event: PatternSucceededEvent = {
+        type: 'PATTERN.SUCCEEDED',
+        name: context.name,
+        durationMs: outcomes.reduce((sum, o) => sum + o.durationMs, 0),
+        failedSteps: outcomes.reduce((sum, o) => sum + o.failedSteps, 0),
+      };
+      if (self._parent) enqueue.sendTo(self._parent, event);
+    }),
+  },
+}).createMachine({
+  id: 'orchestration',
+  context: ({ input }) => ({
+    name: input.name,
+    spec: input.spec,
+    env: input.env,
+    children: input.children,
+    phaseIndex: 0,
+    nextInPhase: 0,
+    running: [],
+    refs: {},
+    phases: input.spec.phases.map((p) => ({ name: p.name, status: 'pending' as const, outcomes: [], total: p.patterns.length })),
+    completed: [],
+    toCompensate: [],
+    compensationFailures: 0,
+    compensationReason: undefined,
+    error: undefined,
+    timedOut: false,
+    finalStatus: undefined,
+  }),
+  initial: 'running',
+  output: ({ context }) => ({
+    name: context.name,
+    status: context.finalStatus ?? 'failed',
+    timedOut: context.timedOut,
+    failedSteps: context.phases.reduce((sum, p) => sum + p.outcomes.filter((o) => !o.success).length, 0),
+    durationMs: context.phases.flatMap((p) => p.outcomes).reduce((sum, o) => sum + o.durationMs, 0),
+    error: context.error,
+  }),
+  states: {
+    running: {
+      always: { guard: 'noPhases', target: 'succeeded' },
+      after: {
+        patternTimeout: {
+          guard: 'hasTimeout',
+          target: 'draining',
+          actions: [
+            'cancelRunning',
+            assign({
+              timedOut: true,
+              error: ({ context }) => timeoutError(`Meta-orchestration "${context.name}"`, context.spec.timeoutMs ?? 0),
+            }),
+          ],
+        },
+        
+      },
+      on: {
+        CANCEL: { target: 'draining', actions: 'cancelRunning' },
+      },
+      initial: 'phase',
+      states: {
+        phase: {
+          entry: ['markPhaseRunning', 'startPatterns'],
+          always: [
+            {
+              guard: 'phasePassed',
+              target: '#orchestration.phasePassed',
+              actions: 'markPhaseSucceeded',
+            },
+            {
+              guard: 'phaseFailed',
+              target: '#orchestration.draining',
+              actions: ['cancelRunning', 'criteriaError', 'markPhaseFailed'],
+            },
+          ],
+          on: {
+            'PATTERN.SUCCEEDED': { actions: ['recordSuccess', 'startPatterns'] },
+            'xstate.done.actor.*': { guard: 'isRunningChild', actions: ['recordFailure', 'startPatterns'] },
+            'xstate.error.actor.*': { guard: 'isRunningChild', actions: ['recordFailure', 'startPatterns'] },
+          },
+        },
+      },
+    },
+    phasePassed: {
+      always: [
+        { guard: 'isLastPhase', target: 'succeeded' },
+        {
+          target: 'running',
+          actions: assign({ phaseIndex: ({ context }) => context.phaseIndex + 1, nextInPhase: 0 }),
+        },
+      ],
+    },
+    /** A phase failed, timed out or was cancelled: let running patterns settle before rolling back. */
+    draining: {
+      always: { guard: 'noneRunning', target: 'compensating', actions: 'planRollbackOnFailure' },
+      on: {
+        'PATTERN.SUCCEEDED': { actions: 'recordSuccess' },
+        'xstate.done.actor.*': { guard: 'isRunningChild', actions: 'recordFailure' },
+        'xstate.error.actor.*': { guard: 'isRunningChild', actions: 'recordFailure' },
+      },
+    },
+    succeeded: {
+      entry: 'notifySucceeded',
+      on: {
+        COMPENSATE: { target: 'compensating', actions: 'planRequestedRollback' },
+        ROLLBACK: { target: 'compensating', actions: 'planRequestedRollback' },
+      },
+    },
+    compensating: {
+      entry: 'compensateHead',
+      always: { guard: 'compensationDone', target: 'compensationFinished' },
+      on: {
+        'xstate.done.actor.*': {
+          guard: 'isHeadOfCompensation',
+          target: 'compensating',
+          reenter: true,
+          actions: assign({
+            completed: ({ context }) => context.completed.filter((c) => c.name !== context.toCompensate[0]),
+            toCompensate: ({ context }) => context.toCompensate.slice(1),
+            compensationFailures: ({ context, event }) =>
+              context.compensationFailures + ('output' in event && event.output.status === 'compensated' ? 0 : 1),
+          }),
+        },
+        'xstate.error.actor.*': {
+          guard: 'isHeadOfCompensation',
+          target: 'compensating',
+          reenter: true,
+          actions: assign({
+            completed: ({ context }) => context.completed.filter((c) => c.name !== context.toCompensate[0]),
+            toCompensate: ({ context }) => context.toCompensate.slice(1),
+            compensationFailures: ({ context }) => context.compensationFailures + 1,
+          }),
+        },
+      },
+    },
+    compensationFinished: {
+      always: [
+        { guard: ({ context }) => context.compensationReason === 'partial', target: 'succeeded' },
+        { guard: ({ context }) => context.compensationReason === 'requested', target: 'compensated' },
+        {
+          guard: ({ context }) =>
+            context.spec.rollbackStrategy === 'complete' && context.compensationFailures === 0,
+          target: 'rolledBack',
+        },
+        { target: 'failed' },
+      ],
+    },
+    failed: { type: 'final', entry: assign({ finalStatus: 'failed' as const }) },
+    rolledBack: { type: 'final', entry: assign({ finalStatus: 'rolledBack' as const }) },
+    compensated: { type: 'final', entry: assign({ finalStatus: 'compensated' as const }) },
+  },
+});

@@ -1,0 +1,52 @@
+import type { SerializedError } from '../runtime/errors.js';
+
+/**
+ * Events and outputs every pattern machine (sequential, parallel, orchestration) shares, so a
+ * meta-orchestration can drive any of them the way a pattern drives its steps: a pattern that
+ * succeeded stays alive, compensatable, until its parent sends `COMPENSATE` or stops it.
+ */
+
+/** Sent to the parent (if any) when the pattern succeeds. */
+export interface PatternSucceededEvent {
+  type: 'PATTERN.SUCCEEDED';
+  name: string;
+  /** First step start to last step end, ms (0 when the runtime did not report times). */
+  durationMs: number;
+  /** Steps (or tasks) that failed or were skipped while the pattern still succeeded (parallel tolerance). */
+  failedSteps: number;
+}
+
+/** Output when a pattern machine reaches a final state. */
+export interface PatternFinalOutput {
+  readonly name: string;
+  /** `rolledBack`: failed and every completed step was compensated; `compensated`: succeeded, then compensated on request. */
+  readonly status: 'failed' | 'rolledBack' | 'compensated' | 'cancelled';
+  readonly timedOut: boolean;
+  readonly failedSteps: number;
+  readonly durationMs: number;
+  readonly error: SerializedError | undefined;
+}
+
+/** Events a parent may send to a pattern. */
+export type PatternControlEvent = { type: 'COMPENSATE' } | { type: 'CANCEL' };
+
+/** Time span of completed work, from runtime-reported timestamps (ms). */
+export function spanMs(spans: readonly { startedAt?: number | undefined; finishedAt?: number | undefined }[]): number {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const s of spans) {
+    if (s.startedAt !== undefined) start = Math.min(start, s.startedAt);
+    if (s.finishedAt !== undefined) end = Math.max(end, s.finishedAt);
+  }
+  return end >= start ? end - start : 0;
+}
+
+/** A timeout error in the serialised form machines carry. */
+export function timeoutError(what: string, timeoutMs: number): SerializedError {
+  return {
+    name: 'TimeoutError',
+    code: 'ND_TIMEOUT',
+    message: `${what} timed out after ${timeoutMs} ms`,
+    details: { timeoutMs, retryable: false },
+  };
+}

@@ -1,0 +1,240 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { AgentError } from '../runtime/errors.js';
+import { parseWith } from '../runtime/validate.js';
+import type { Agent, AgentTask, CompensationTask } from './agent.js';
+
+/** Options of {@link createCommandAgent}, validated with zod. */
+export const commandAgentOptionsSchema = z
+  .object({
+    id: z.string().min(1),
+    capabilities: z.array(z.string().min(1)).min(1),
+    maxConcurrent: z.number().int().min(1).default(4),
+    /** argv: `command[0]` is the executable (looked up on PATH), the rest its arguments. */
+    command: z.array(z.string().min(1)).min(1),
+    /** Working directory (absolute, or relative to the current one). */
+    cwd: z.string().optional(),
+    /** Added to the parent's environment. */
+    env: z.record(z.string(), z.string()).default({}),
+    /** Kills the process after this many ms (SIGTERM, then SIGKILL 2 s later). */
+    timeoutMs: z.number().int().positive().optional(),
+    /** Where the task JSON goes: the child's stdin, or the environment variable `taskEnv`. */
+    taskVia: z.enum(['stdin', 'env']).default('stdin'),
+    taskEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .default('NDF_TASK'),
+    /** argv run to undo a completed task; it receives the task and its output the same way. */
+    compensate: z.array(z.string().min(1)).min(1).optional(),
+    /** Where the options came from, for error messages (e.g. `agents.tsc`). */
+    source: z.string().optional(),
+  })
+  .strict();
+export type CommandAgentOptions = z.input<typeof commandAgentOptionsSchema>;
+type ParsedOptions = z.infer<typeof commandAgentOptionsSchema>;
+
+/** The JSON a command receives: the task without its AbortSignal, plus `mode` (and `output` when compensating). */
+export interface CommandTaskJson {
+  mode: 'execute' | 'compensate';
+  runId: string;
+  pattern: string;
+  step: string;
+  capability: string;
+  attempt: number;
+  idempotencyKey: string;
+  deadline?: number | undefined;
+  input: AgentTask['input'];
+  context: AgentTask['context'];
+  output?: unknown;
+}
+
+const STDERR_TAIL = 2_000;
+const MAX_STDOUT = 64 * 1024 * 1024;
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * Finds an executable the way `spawn` would: a name with a slash is resolved against `cwd`,
+ * a bare name is looked up on `PATH`. Returns the absolute path, or undefined when there is none.
+ *
+ * @example
+ * resolveExecutable('node', process.cwd()); // '/usr/bin/node'
+ */
+export function resolveExecutable(
+  name: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const candidates = name.includes('/')
+    ? [path.resolve(cwd, name)]
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.resolve(cwd, dir, name));
+  return candidates.find(isExecutableFile);
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Serialises a task for a child process (no AbortSignal, nothing interpolated into argv). */
+export function taskToJson(
+  task: AgentTask,
+  mode: 'execute' | 'compensate',
+  output?: unknown,
+): CommandTaskJson {
+  const json: CommandTaskJson = {
+    mode,
+    runId: task.runId,
+    pattern: task.pattern,
+    step: task.step,
+    capability: task.capability,
+    attempt: task.attempt,
+    idempotencyKey: task.idempotencyKey,
+    deadline: task.deadline,
+    input: task.input,
+    context: task.context,
+  };
+  return mode === 'compensate' ? { ...json, output } : json;
+}
+
+/** stdout parsed as JSON when it is JSON, else the trimmed text (undefined when empty). */
+export function parseStdout(stdout: string): unknown {
+  const text = stdout.trim();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * An agent that runs a command per task, without a shell. The task (StepInput + context, see
+ * {@link CommandTaskJson}) is written as JSON to stdin (or put in the env variable `taskEnv`);
+ * stdout is the result (parsed as JSON when it is JSON). A non-zero exit fails the attempt with
+ * the tail of stderr in the message; a missing executable fails it without retry.
+ *
+ * @throws PatternValidationError when an option is malformed
+ * @example
+ * const tsc = createCommandAgent({ id: 'tsc', capabilities: ['typecheck'], command: ['npx', 'tsc', '--noEmit'] });
+ */
+export function createCommandAgent(options: CommandAgentOptions): Agent {
+  const opts = parseWith(commandAgentOptionsSchema, options, `command agent ${options.id}`);
+  const agent: Agent = {
+    id: opts.id,
+    capabilities: opts.capabilities,
+    maxConcurrent: opts.maxConcurrent,
+    kind: 'command',
+    execute: (task) => runCommand(opts, opts.command, 'command', taskToJson(task, 'execute'), task),
+  };
+  const undo = opts.compensate;
+  if (!undo) return agent;
+  return {
+    ...agent,
+    compensate: async (task: CompensationTask) => {
+      await runCommand(opts, undo, 'compensate', taskToJson(task, 'compensate', task.output), task);
+    },
+  };
+}
+
+/**
+ * Runs one argv with the task JSON and resolves with its parsed stdout.
+ * `field` names the option the argv came from, for error messages.
+ */
+export function runCommand(
+  opts: Pick<ParsedOptions, 'id' | 'cwd' | 'env' | 'timeoutMs' | 'taskVia' | 'taskEnv' | 'source'>,
+  argv: readonly string[],
+  field: string,
+  json: CommandTaskJson,
+  task: Pick<AgentTask, 'signal' | 'deadline'>,
+): Promise<unknown> {
+  const [file, ...args] = argv;
+  const where = `${opts.source ?? `agent ${opts.id}`}.${field}`;
+  const payload = JSON.stringify(json);
+  const env = { ...process.env, ...opts.env, ...(opts.taskVia === 'env' ? { [opts.taskEnv]: payload } : {}) };
+  return new Promise<unknown>((resolve, reject) => {
+    if (file === undefined) return reject(new AgentError(`${where}: empty command`, { agentId: opts.id }));
+    if (task.signal.aborted) return reject(abortError(opts.id, where, task.signal));
+    const child = spawn(file, args, { cwd: opts.cwd, env, shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let failure: AgentError | undefined;
+    const kill = (reason: AgentError): void => {
+      failure ??= reason;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    const limit = effectiveTimeout(opts.timeoutMs, task.deadline);
+    const timer =
+      limit === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              kill(
+                new AgentError(`${where}: "${file}" timed out after ${limit} ms`, {
+                  agentId: opts.id,
+                  timeoutMs: limit,
+                  retryable: true,
+                }),
+              ),
+            limit,
+          );
+    const onAbort = (): void => kill(abortError(opts.id, where, task.signal));
+    task.signal.addEventListener('abort', onAbort, { once: true });
+    const cleanup = (): void => {
+      if (timer) clearTimeout(timer);
+      task.signal.removeEventListener('abort', onAbort);
+    };
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.length > MAX_STDOUT)
+        kill(new AgentError(`${where}: stdout exceeds ${MAX_STDOUT} bytes`, { agentId: opts.id }));
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_TAIL * 4);
+    });
+    child.stdin.on('error', () => undefined); // a child that never reads stdin is fine
+    child.stdin.end(opts.taskVia === 'stdin' ? payload : '');
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      cleanup();
+      const missing = error.code === 'ENOENT';
+      const message = missing
+        ? `${where}[0]: command "${file}" not found (cwd ${opts.cwd ?? process.cwd()})`
+        : `${where}: cannot start "${file}": ${error.message}`;
+      reject(new AgentError(message, { agentId: opts.id, field: `${where}[0]`, retryable: false }, error));
+    });
+    child.on('close', (code, signal) => {
+      cleanup();
+      if (failure) return reject(failure);
+      if (code === 0) return resolve(parseStdout(stdout));
+      const tail = stderr.trim().slice(-STDERR_TAIL);
+      const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`;
+      reject(
+        new AgentError(`${where}: "${file}" ${how}${tail ? `: ${tail}` : ''}`, {
+          agentId: opts.id,
+          retryable: true,
+        }),
+      );
+    });
+  });
+}
+
+function effectiveTimeout(timeoutMs: number | undefined, deadline: number | undefined): number | undefined {
+  const untilDeadline = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+  if (timeoutMs === undefined) return untilDeadline;
+  return untilDeadline === undefined ? timeoutMs : Math.min(timeoutMs, untilDeadline);
+}
+
+function abortError(agentId: string, where: string, signal: AbortSignal): AgentError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : 'aborted';
+  return new AgentError(`${where}: cancelled (${why})`, { agentId, retryable: false });
+}

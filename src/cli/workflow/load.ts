@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Agent } from '../../actors/agent.js';
+import { buildAgents } from './agents.js';
+import { checkReferences } from './check.js';
+import { applyStepCompensations, checkStepCompensations } from './compensation.js';
+import { WorkflowError } from './issues.js';
+import type { FieldPath, WorkflowIssue } from './issues.js';
+import { workflowSchema } from './schema.js';
+import type { Workflow } from './schema.js';
+import { parseWorkflowSource } from './source.js';
+import type { WorkflowSource } from './source.js';
+
+/** A workflow file that passed every check, with its agents built. */
+export interface LoadedWorkflow {
+  /** The path as given. */
+  readonly file: string;
+  /** Directory of the file: relative paths in it (modules, cwd) are resolved against it. */
+  readonly dir: string;
+  readonly workflow: Workflow;
+  /** Agents with step-level compensations applied (empty when `buildAgents` is false). */
+  readonly agents: readonly Agent[];
+}
+
+/** Options of {@link loadWorkflow}. */
+export interface LoadOptions {
+  /** Check commands and import modules (default true). */
+  readonly buildAgents?: boolean;
+}
+
+/**
+ * Reads, parses and checks a workflow file: YAML syntax, the schema (unknown fields are errors),
+ * references (agents, patterns, tasks), steps no agent can perform, dependency cycles, commands
+ * that do not exist and modules that do not load. Every problem is located by field path and line.
+ *
+ * @throws WorkflowError listing every problem found (the CLI exits with code 2)
+ * @example
+ * const { workflow, agents } = await loadWorkflow('examples/data-pipeline/workflow.yaml');
+ */
+export async function loadWorkflow(file: string, options: LoadOptions = {}): Promise<LoadedWorkflow> {
+  const dir = path.dirname(path.resolve(file));
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    throw new WorkflowError(file, [{ path: [], message: `cannot read the workflow: ${why}` }]);
+  }
+  const source = parseWorkflowSource(text);
+  if (source.syntaxIssues.length > 0) throw new WorkflowError(file, source.syntaxIssues);
+  const parsed = workflowSchema.safeParse(source.value);
+  if (!parsed.success) throw new WorkflowError(file, schemaIssues(parsed.error.issues, source));
+  const workflow = parsed.data;
+  const refIssues = checkReferences(workflow);
+  if (refIssues.length > 0) throw new WorkflowError(file, locateAll(refIssues, source));
+  if (options.buildAgents === false) return { file, dir, workflow, agents: [] };
+  const built = await buildAgents(workflow, dir);
+  const issues = [...built.issues, ...checkStepCompensations(workflow, dir)];
+  if (issues.length > 0) throw new WorkflowError(file, locateAll(issues, source));
+  return { file, dir, workflow, agents: applyStepCompensations(workflow, dir, built.agents) };
+}
+
+function locateAll(issues: readonly WorkflowIssue[], source: WorkflowSource): WorkflowIssue[] {
+  return issues.map((issue) => ({ ...issue, ...source.locate(issue.path) }));
+}
+
+/** Zod issues as workflow issues; an unknown field is reported at its own key. */
+function schemaIssues(
+  issues: readonly z.core.$ZodIssue[],
+  source: WorkflowSource,
+  prefix: FieldPath = [],
+): WorkflowIssue[] {
+  return issues.flatMap((issue): WorkflowIssue[] => {
+    const at = [...prefix, ...issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol')];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        path: [...at, key],
+        message: 'unknown field',
+        ...source.locate(at, key),
+      }));
+    }
+    const branch = issue.code === 'invalid_union' ? matchingBranch(issue.errors) : undefined;
+    if (branch) return schemaIssues(branch, source, at);
+    return [{ path: at, message: issue.message, ...source.locate(at) }];
+  });
+}
+
+/**
+ * Of a union's failed branches, the one whose type matched (its issues are not a type mismatch of
+ * the value itself): `steps[1]` given as an object reports the object's problems, not "expected string".
+ */
+function matchingBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
+  const typed = branches.filter(
+    (issues) => !issues.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+  );
+  return typed.length === 1 ? typed[0] : undefined;
+}

@@ -1,0 +1,23 @@
+import { Graphviz } from '@hpcc-js/wasm-graphviz';
+
+let loading: Promise<Graphviz> | undefined;
+
+/** Loads the Graphviz WASM module once per process. */
+function graphviz(): Promise<Graphviz> {
+  loading ??= Graphviz.load();
+  return loading;
+}
+
+/**
+ * Renders Graphviz DOT to an SVG document with the `dot` layout, offline (Graphviz compiled to
+ * WASM by @hpcc-js/wasm-graphviz; the module is loaded on the first call and reused).
+ *
+ * @throws Error with Graphviz's message when the DOT text has a syntax error.
+ * @example
+ * const svg = await renderSvg(toDot(fromMachine(stepMachine)));
+ * await writeFile('step.svg', svg);
+ */
+export async function renderSvg(dot: string): Promise<string> {
+  const gv = await graphviz();
+  return gv.dot(dot, 'svg');
+}

@@ -1,0 +1,39 @@
+import { mkdir, rm, rmdir, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Writes a file atomically (temporary file + rename), creating its directory. */
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+/** Writes pretty JSON atomically. */
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** RFC 4180 CSV: header from `columns`, fields quoted when they need it. */
+export function toCsv(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
+  const cell = (value: unknown): string => {
+    const text = value === null || value === undefined ? '' : String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return (
+    [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') +
+    '\r\n'
+  );
+}
+
+/** Removes files (missing ones are fine), then the directories given if they are empty. */
+export async function removeOutputs(files: readonly string[], dirs: readonly string[] = []): Promise<void> {
+  await Promise.all(files.map((file) => rm(file, { force: true })));
+  for (const dir of dirs) {
+    try {
+      await rmdir(dir);
+    } catch {
+      // not empty or already gone: leave it
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AgentTask, CompensationTask } from '../../../src/actors/agent.js';
+import { removeOutputs } from './lib/files.js';
+import { maybeFail, runInput } from './lib/pipeline.js';
+
+/** Marks the output directory as ours; present in every directory this pipeline writes. */
+export const OWNER_FILE = '.ndf-data-pipeline';
+/** Present while a run is in progress or after it was killed: the outputs are partial. */
+export const PARTIAL_FILE = '_PARTIAL';
+
+/**
+ * prepare_output: creates the output directory (or empties one a previous run of this pipeline
+ * wrote) and marks it partial until finalize removes the marker. Refuses a foreign non-empty directory.
+ */
+export async function handler(task: AgentTask): Promise<{ outDir: string; created: boolean }> {
+  maybeFail(task);
+  const { outDir } = runInput(task);
+  const created = !existsSync(outDir);
+  if (!created) {
+    const entries = await readdir(outDir);
+    if (entries.length > 0 && !entries.includes(OWNER_FILE)) {
+      throw new Error(`output directory ${outDir} is not empty and was not written by this pipeline`);
+    }
+    await Promise.all(entries.map((entry) => rm(path.join(outDir, entry), { recursive: true, force: true })));
+  }
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, OWNER_FILE), `${task.runId}\n`);
+  await writeFile(
+    path.join(outDir, PARTIAL_FILE),
+    `run ${task.runId} has not finished: these outputs are partial\n`,
+  );
+  return { outDir, created };
+}
+
+/** Removes the markers, and the directory when this run created it and it is now empty. */
+export async function compensate(task: CompensationTask): Promise<void> {
+  const { outDir } = runInput(task);
+  const created = (task.output as { created?: unknown } | undefined)?.created === true;
+  await removeOutputs(
+    [path.join(outDir, PARTIAL_FILE), path.join(outDir, OWNER_FILE)],
+    created ? [outDir] : [],
+  );
+}

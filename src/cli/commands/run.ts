@@ -1,0 +1,173 @@
+import { Command } from 'commander';
+import pc from 'picocolors';
+import type { RunEvent } from '../../runtime/events.js';
+import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../../runtime/errors.js';
+import type { RunResult } from '../../runtime/result.js';
+import { ExitCode, UsageError } from '../exit.js';
+import { mergeRunInput, parseInputOption } from '../input.js';
+import { planTree } from '../output/planTree.js';
+import { renderPlan } from '../output/plan.js';
+import { createProgress } from '../output/progress.js';
+import type { ProgressMode } from '../output/progress.js';
+import { renderSummary } from '../output/summary.js';
+import { createTraceWriter } from '../output/trace.js';
+import { createWorkflowExecutor } from '../workflow/build.js';
+import { loadWorkflow } from '../workflow/load.js';
+import { reportLoadError } from './validate.js';
+
+/** Options of `ndf run`. */
+export interface RunOptions {
+  input?: string;
+  trace?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  timeout?: string;
+  progress?: boolean;
+}
+
+/** `ndf run <file>`: runs a workflow with live progress, a summary, and optionally a trace. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run a workflow file: live progress, then a summary table')
+    .argument('<file>', 'workflow file (.yaml, .yml or .json)')
+    .option(
+      '-i, --input <json|@file>',
+      "run input, merged over the file's run.input (inline JSON, or @file with JSON/YAML)",
+    )
+    .option(
+      '-t, --trace <file.jsonl>',
+      'write every run event (with its timestamp `at`, epoch ms) as JSON lines',
+    )
+    .option('--json', 'machine-readable output: one JSON event per line, then {"type":"run.result",…}')
+    .option('--dry-run', 'validate and print the plan (agents, patterns, steps) without running')
+    .option('--timeout <ms>', 'timeout of the whole run, ms (overrides run.timeoutMs)')
+    .option('--no-progress', 'no live progress, only the summary')
+    .addHelpText(
+      'after',
+      `
+Progress is a live tree on a terminal, plain lines when stdout is not a terminal.
+Exit codes: 0 the run succeeded, 1 it failed (or was interrupted), 2 bad input.
+
+Examples:
+  $ ndf run examples/data-pipeline/workflow.yaml
+  $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
+  $ ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
+  $ ndf run workflow.yaml --dry-run
+  $ ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,
+    )
+    .action(async (file: string, options: RunOptions) => {
+      process.exitCode = await runWorkflowFile(file, options);
+    });
+}
+
+/** Loads, runs and reports one workflow file; resolves with the exit code. */
+export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+  let loaded;
+  let input: unknown;
+  let timeoutMs: number | undefined;
+  try {
+    loaded = await loadWorkflow(file);
+    input = mergeRunInput(
+      loaded.workflow.run.input,
+      options.input === undefined ? undefined : parseInputOption(options.input),
+    );
+    timeoutMs = options.timeout === undefined ? loaded.workflow.run.timeoutMs : parseTimeout(options.timeout);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    return reportLoadError(error);
+  }
+  const { workflow, agents } = loaded;
+  const root = workflow.run.pattern ?? '(best pattern)';
+  const plan = planTree(workflow, root);
+  if (options.dryRun) {
+    process.stdout.write(`${renderPlan(loaded, plan, input)}\n`);
+    return ExitCode.OK;
+  }
+  const mode: ProgressMode = options.json
+    ? 'json'
+    : options.progress === false
+      ? 'none'
+      : process.stdout.isTTY
+        ? 'tree'
+        : 'lines';
+  const progress = createProgress(mode, plan, process.stdout);
+  const trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
+  const onEvent = (event: RunEvent): void => {
+    trace?.write(event);
+    progress.onEvent(event);
+  };
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort(new Error('interrupted (SIGINT)'));
+  process.once('SIGINT', onSigint);
+  let executor;
+  try {
+    executor = createWorkflowExecutor(workflow, agents);
+  } catch (error) {
+    progress.finish();
+    await trace?.close();
+    return isPatternError(error) ? usage(`${file}: ${error.message}`) : Promise.reject(error);
+  }
+  try {
+    const result = await execute(executor, workflow.run, { input, timeoutMs, signal: abort.signal, onEvent });
+    progress.finish();
+    if (mode === 'json')
+      process.stdout.write(`${JSON.stringify({ type: 'run.result', result: withoutOutputs(result) })}\n`);
+    else process.stdout.write(`\n${renderSummary(result)}\n`);
+    return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
+  } catch (error) {
+    progress.finish();
+    if (isPatternValidationError(error) || isInvalidPatternError(error))
+      return usage(`${file}: ${error.message}`);
+    process.stderr.write(
+      `${pc.red('✖')} run failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return ExitCode.RUN_FAILED;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await trace?.close();
+    await executor.close();
+  }
+}
+
+type WorkflowExecutor = ReturnType<typeof createWorkflowExecutor>;
+interface ExecuteOptions {
+  input: unknown;
+  timeoutMs: number | undefined;
+  signal: AbortSignal;
+  onEvent: (event: RunEvent) => void;
+}
+
+/** Runs the named pattern, or (no pattern) the executor's choice for the context. */
+async function execute(
+  executor: WorkflowExecutor,
+  run: { pattern?: string | undefined; context?: object | undefined },
+  options: ExecuteOptions,
+): Promise<RunResult> {
+  const context = run.context ?? {};
+  const runOptions = {
+    input: options.input,
+    signal: options.signal,
+    onEvent: options.onEvent,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  };
+  if (run.pattern === undefined)
+    throw new UsageError('run.pattern is required in this build (automatic selection prints no summary yet)');
+  return executor.run(run.pattern, context, runOptions);
+}
+
+/** The result for `--json`, without step outputs (they can be large). */
+function withoutOutputs(result: RunResult): RunResult {
+  return { ...result, steps: result.steps.map(({ output: _output, ...step }) => step) };
+}
+
+function parseTimeout(raw: string): number {
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new UsageError(`--timeout: expected a positive number of ms, got "${raw}"`);
+  return ms;
+}
+
+function usage(message: string): ExitCode {
+  process.stderr.write(`${pc.red('✖')} ${message}\n`);
+  return ExitCode.BAD_INPUT;
+}

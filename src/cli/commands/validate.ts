@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { ExitCode } from '../exit.js';
+import { loadWorkflow } from '../workflow/load.js';
+import { isWorkflowError } from '../workflow/issues.js';
+
+/** Prints a workflow error (or any error) to stderr and returns the exit code for it. */
+export function reportLoadError(error: unknown): ExitCode {
+  if (isWorkflowError(error)) {
+    process.stderr.write(`${pc.red('✖')} ${error.message}\n${error.report()}\n`);
+    return ExitCode.BAD_INPUT;
+  }
+  throw error;
+}
+
+/** `ndf validate <file>`: checks a workflow file without running it. */
+export function validateCommand(): Command {
+  return new Command('validate')
+    .description('check a workflow file: syntax, schema, references, cycles, commands and modules')
+    .argument('<file>', 'workflow file (.yaml, .yml or .json)')
+    .option('--json', 'print the result as one JSON object ({ valid, issues })')
+    .addHelpText(
+      'after',
+      `
+Every problem is reported as  file:line:col field.path: message  and the exit code is 2.
+Modules of module agents are imported (a module that throws at import is reported);
+commands of command agents must exist (on PATH or relative to their cwd).
+
+Examples:
+  $ ndf validate examples/data-pipeline/workflow.yaml
+  $ ndf validate my-workflow.json --json`,
+    )
+    .action(async (file: string, options: { json?: boolean }) => {
+      try {
+        const { workflow } = await loadWorkflow(file);
+        if (options.json) process.stdout.write(`${JSON.stringify({ valid: true, file, issues: [] })}\n`);
+        else {
+          const target =
+            workflow.run.pattern ?? `the best pattern for domain ${workflow.run.context?.domain ?? '?'}`;
+          const counts = `${Object.keys(workflow.agents).length} agents, ${Object.keys(workflow.patterns).length} patterns`;
+          process.stdout.write(`${pc.green('✔')} ${file} is valid: ${counts}; runs ${target}\n`);
+        }
+        process.exitCode = ExitCode.OK;
+      } catch (error) {
+        if (options.json && isWorkflowError(error)) {
+          process.stdout.write(`${JSON.stringify({ valid: false, file, issues: error.issues })}\n`);
+          process.exitCode = ExitCode.BAD_INPUT;
+          return;
+        }
+        process.exitCode = reportLoadError(error);
+      }
+    });
+}

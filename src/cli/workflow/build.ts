@@ -1,0 +1,97 @@
+import type { Agent } from '../../actors/agent.js';
+import type { RunEventListener } from '../../runtime/events.js';
+import { PatternExecutor } from '../../runtime/PatternExecutor.js';
+import { PatternRegistry } from '../../runtime/PatternRegistry.js';
+import {
+  MetaOrchestrationPattern,
+  ParallelCoordinationPattern,
+  SequentialDelegationPattern,
+} from '../../runtime/patterns/index.js';
+import type { FileStep } from './steps.js';
+import { fileSteps } from './steps.js';
+import type { PatternSpecFile, Workflow } from './schema.js';
+
+/** The options a pattern class takes for one step, from the file's step. */
+function stepOptions(step: FileStep) {
+  return {
+    name: step.name,
+    ...(step.capability === undefined ? {} : { capability: step.capability }),
+    ...(step.agent === undefined ? {} : { agent: step.agent }),
+    ...(step.retry === undefined ? {} : { retry: step.retry }),
+    ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+    ...(step.input === undefined ? {} : { input: step.input }),
+    ...(step.locks === undefined ? {} : { locks: step.locks }),
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+/** One pattern of the file as an instance of the matching pattern class. */
+function toPattern(name: string, spec: PatternSpecFile) {
+  const description = spec.description ?? name;
+  switch (spec.type) {
+    case 'sequential':
+      return new SequentialDelegationPattern({
+        name,
+        description,
+        steps: fileSteps(name, spec).map(stepOptions),
+        ...optional('timeoutSeconds', spec.timeoutSeconds),
+        ...optional('rollbackEnabled', spec.rollbackEnabled),
+        ...optional('agentMapping', spec.agentMapping),
+      });
+    case 'parallel':
+      return new ParallelCoordinationPattern({
+        name,
+        description,
+        tasks: fileSteps(name, spec).map((task) => ({
+          ...stepOptions(task),
+          ...optional('dependsOn', task.dependsOn),
+          ...optional('resources', task.resources),
+        })),
+        ...optional('maxConcurrent', spec.maxConcurrent),
+        ...optional('resourceThreshold', spec.resourceThreshold),
+        ...optional('failureTolerance', spec.failureTolerance),
+        ...optional('timeoutSeconds', spec.timeoutSeconds),
+        ...optional('rollbackEnabled', spec.rollbackEnabled),
+        ...optional('agentMapping', spec.agentMapping),
+      });
+    case 'meta':
+      return new MetaOrchestrationPattern({
+        name,
+        description,
+        strategy: {
+          phases: spec.phases.map((phase) => ({
+            name: phase.name,
+            patterns: phase.patterns,
+            coordination: phase.coordination,
+            ...optional('successCriteria', phase.successCriteria),
+          })),
+          ...optional('rollbackStrategy', spec.rollbackStrategy),
+        },
+        ...optional('complexityThreshold', spec.complexityThreshold),
+      });
+  }
+}
+
+/**
+ * A registry with every pattern of the workflow, and an executor over it with the workflow's
+ * agents and breaker settings. The caller runs it and closes it.
+ *
+ * @throws the pattern classes' own validation errors (PatternValidationError, InvalidPatternError)
+ */
+export function createWorkflowExecutor(
+  workflow: Workflow,
+  agents: readonly Agent[],
+  onEvent?: RunEventListener,
+): PatternExecutor {
+  const registry = new PatternRegistry();
+  for (const [name, spec] of Object.entries(workflow.patterns))
+    registry.registerPattern(toPattern(name, spec));
+  return new PatternExecutor(registry, {
+    agents: [...agents],
+    ...optional('breaker', workflow.breaker),
+    ...optional('onEvent', onEvent),
+  });
+}

@@ -16,7 +16,7 @@ function stepLabel(run: StepRun): string {
   const lines = [
     run.step,
     facts.filter((f) => f !== undefined).join(' · '),
-    `${run.status} after ${formatMs(run.endAt - run.startAt)}`,
+    `${run.status} · ran ${formatMs(run.endAt - run.startAt)}`,
   ];
   if (run.error !== undefined)
     lines.push(`error: ${run.error.length > 60 ? `${run.error.slice(0, 59)}…` : run.error}`);

@@ -28,11 +28,11 @@ const UNDO: ReadonlySet<StepStatus> = new Set(['compensating', 'compensated', 'c
 /** Folds the `step.status` events of a trace into one record per step (by pattern path and name), in order of first appearance. */
 export function stepRuns(events: readonly RunEvent[]): StepRun[] {
   const runs = new Map<string, StepRun>();
+  const ended = new Set<string>();
   const steps = events.filter((e): e is StepEvent => e.type === 'step.status');
   for (const e of [...steps].sort((a, b) => a.at - b.at)) {
     const key = JSON.stringify([...e.path, e.step]);
     const prev = runs.get(key);
-    const ended = prev !== undefined && DONE.has(prev.status) ? prev.endAt : undefined;
     const compensatedAt = prev?.compensatedAt ?? (UNDO.has(e.status) ? e.at : undefined);
     runs.set(key, {
       path: e.path,
@@ -41,10 +41,11 @@ export function stepRuns(events: readonly RunEvent[]): StepRun[] {
       agent: e.agent ?? prev?.agent,
       attempts: Math.max(e.attempt, prev?.attempts ?? 0),
       startAt: prev?.startAt ?? e.at,
-      endAt: ended ?? e.at,
+      endAt: ended.has(key) && prev !== undefined ? prev.endAt : e.at,
       compensatedAt,
       error: e.error?.message ?? prev?.error,
     });
+    if (DONE.has(e.status)) ended.add(key);
   }
   return [...runs.values()];
 }

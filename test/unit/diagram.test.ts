@@ -1,0 +1,443 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
+import {
+  fromMachine,
+  fromPattern,
+  fromPatterns,
+  fromTrace,
+  parseTrace,
+  renderSvg,
+  statusStyle,
+  toDot,
+  toMermaid,
+  TraceParseError,
+} from '../../src/runtime/diagram/index.js';
+import type { Diagram } from '../../src/runtime/diagram/index.js';
+import { stepSpec } from '../../src/runtime/spec.js';
+import type { MetaSpec, ParallelSpec, PatternSpec } from '../../src/runtime/spec.js';
+import { awkwardNames, saga, sagaTrace, sampleMachine } from './diagramFixtures.js';
+import { parseMermaid } from './mermaidParser.js';
+
+const edge = (from: string, to: string, label?: string): Record<string, string> =>
+  label === undefined ? { from, to } : { from, to, label };
+const labelOf = (d: Diagram, id: string): string | undefined => d.nodes.find((n) => n.id === id)?.label;
+
+beforeAll(async () => {
+  // Load the Graphviz WASM before the Mermaid helper installs a jsdom `window`.
+  expect(await renderSvg('digraph { a }')).toContain('<svg');
+  expect(await parseMermaid('stateDiagram-v2\n  [*] --> a\n')).toBe('stateDiagram');
+});
+
+describe('the Mermaid parser used by these tests', () => {
+  it('rejects malformed diagrams', async () => {
+    await expect(parseMermaid('stateDiagram-v2\n  a-b --> c\n')).rejects.toThrow(/Parse error/);
+    await expect(parseMermaid('stateDiagram-v2\n  state "say "hi"" as a\n')).rejects.toThrow(/Parse error/);
+    await expect(parseMermaid('stateDiagram-v2\n  state "a" as x {\n')).rejects.toThrow();
+  });
+});
+
+describe('fromMachine', () => {
+  const d = fromMachine(sampleMachine);
+
+  it('has every state node with its kind and parent', () => {
+    const nodes = d.nodes.map((n) => [n.id, n.kind, n.parent ?? null]);
+    expect(nodes).toEqual([
+      ['sample', 'compound', null],
+      ['sample::initial', 'initial', 'sample'],
+      ['sample.idle', 'state', 'sample'],
+      ['sample.working', 'state', 'sample'],
+      ['sample.both', 'parallel', 'sample'],
+      ['sample.both.left', 'compound', 'sample.both'],
+      ['sample.both.left::initial', 'initial', 'sample.both.left'],
+      ['sample.both.left.l1', 'state', 'sample.both.left'],
+      ['sample.both.left.l2', 'final', 'sample.both.left'],
+      ['sample.both.right', 'compound', 'sample.both'],
+      ['sample.both.right::initial', 'initial', 'sample.both.right'],
+      ['sample.both.right.r1', 'state', 'sample.both.right'],
+      ['sample.both.right.r2', 'final', 'sample.both.right'],
+      ['sample.stopped', 'final', 'sample'],
+    ]);
+    expect(labelOf(d, 'sample.working')).toBe('working\ninvoke work (job)');
+  });
+
+  it('has every transition: events, guards, after, always, done/error of actors, onDone, targetless', () => {
+    expect(d.edges).toEqual(
+      expect.arrayContaining([
+        edge('sample::initial', 'sample.idle'),
+        edge('sample.both.left::initial', 'sample.both.left.l1'),
+        edge('sample', 'sample.stopped', 'STOP'),
+        edge('sample.idle', 'sample.working', 'GO [ok]'),
+        edge('sample.idle', 'sample.both', 'GO [ok && !big]'),
+        edge('sample.idle', 'sample.idle', 'PING'),
+        edge('sample.idle', 'sample.working', 'after 1 s'),
+        edge('sample.idle', 'sample.both', 'after retryDelay (500 ms)'),
+        edge('sample.working', 'sample.both', 'done: job'),
+        edge('sample.working', 'sample.idle', 'error: job'),
+        edge('sample.working', 'sample.stopped', 'always [big]'),
+        edge('sample.both', 'sample.stopped', 'done'),
+        edge('sample.both.right.r1', 'sample.both.right.r2', 'GO'),
+      ]),
+    );
+    expect(d.edges).toHaveLength(15);
+    expect(fromMachine(sampleMachine, { targetless: false }).edges).toHaveLength(14);
+  });
+
+  it('renders Mermaid the real parser accepts, with parallel regions and final states', async () => {
+    const text = toMermaid(d);
+    expect(await parseMermaid(text)).toBe('stateDiagram');
+    expect(text).toMatch(/^ +--$/m);
+    expect(text).toContain('sample_idle --> sample_working : GO [ok]');
+    expect(text).toContain('sample_stopped --> [*]');
+    expect(text).toContain('[*] --> sample_idle');
+  });
+
+  it('renders DOT to an SVG with clusters and labels', async () => {
+    const dot = toDot(d);
+    expect(dot).toContain('subgraph "cluster_sample.both"');
+    const svg = await renderSvg(dot);
+    expect(svg).toContain('<svg');
+    expect(svg).toContain('after retryDelay (500 ms)');
+    expect(svg).toContain('GO [ok &amp;&amp; !big]');
+  });
+});
+
+describe('fromPattern', () => {
+  it('draws a saga: steps in order, retries and timeouts, compensation in reverse', async () => {
+    const d = fromPattern('etl', saga);
+    const p = 'p:etl';
+    expect(labelOf(d, `${p}/s:transform`)).toBe(
+      'transform\nretry: 3 attempts, backoff 100 ms ×2 (max 1 s)\ntimeout: 5 s',
+    );
+    expect(labelOf(d, `${p}/s:extract`)).toBe('extract\nagent: reader');
+    const kinds = d.edges.map((e) => [e.from, e.to, e.label, e.kind ?? 'transition']);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        [`${p}/s:extract`, `${p}/s:transform`, 'completed', 'transition'],
+        [`${p}/s:load`, `${p}/end:succeeded`, 'completed', 'transition'],
+        [`${p}/s:extract`, `${p}/end:failed`, 'failed', 'transition'],
+        [`${p}/s:load`, `${p}/c:transform`, 'failed', 'compensation'],
+        [`${p}/c:transform`, `${p}/c:extract`, 'compensated', 'compensation'],
+        [`${p}/c:extract`, `${p}/end:rolledBack`, 'compensated', 'compensation'],
+        [`${p}/s:transform`, `${p}/s:transform`, 'failed: retry', 'transition'],
+      ]),
+    );
+    expect(await parseMermaid(toMermaid(d))).toBe('stateDiagram');
+    expect(await renderSvg(toDot(d))).toContain('compensate transform');
+  });
+
+  it('draws a parallel DAG with maxConcurrent and failure tolerance', () => {
+    const spec: ParallelSpec = {
+      kind: 'parallel',
+      maxConcurrent: 2,
+      resourceThreshold: 0.8,
+      failureTolerance: 0.25,
+      rollbackEnabled: false,
+      tasks: [stepSpec('a'), stepSpec('b'), stepSpec('c', { dependsOn: ['a', 'b'] })],
+    };
+    const d = fromPattern('fan', spec);
+    expect(labelOf(d, 'p:fan')).toBe(
+      'fan\nparallel · maxConcurrent 2 · failure tolerance 25% · rollback off',
+    );
+    expect(d.edges.map((e) => [e.from, e.to, e.kind])).toEqual([
+      ['p:fan/init', 'p:fan/s:a', undefined],
+      ['p:fan/init', 'p:fan/s:b', undefined],
+      ['p:fan/s:a', 'p:fan/s:c', 'dependency'],
+      ['p:fan/s:b', 'p:fan/s:c', 'dependency'],
+      ['p:fan/s:c', 'p:fan/end:succeeded', undefined],
+    ]);
+  });
+
+  it('draws meta phases as clusters holding their patterns, expanded when resolvable', async () => {
+    const meta: MetaSpec = {
+      kind: 'meta',
+      rollbackStrategy: 'phase_level',
+      complexityThreshold: 0.5,
+      phases: [
+        { name: 'prepare', patterns: ['etl'], coordination: 'sequential', successCriteria: {} },
+        {
+          name: 'report',
+          patterns: ['x', 'y'],
+          coordination: 'parallel',
+          successCriteria: { minSuccessRate: 0.5 },
+        },
+      ],
+    };
+    const d = fromPattern('all', meta, { resolve: (n) => (n === 'etl' ? saga : undefined) });
+    const phase = d.nodes.find((n) => n.id === 'p:all/ph:report');
+    expect(phase).toMatchObject({
+      kind: 'compound',
+      parent: 'p:all',
+      label: 'phase report\nparallel coordination · success ≥ 50%',
+    });
+    expect(
+      d.nodes.filter((n) => n.parent === 'p:all/ph:report' && n.kind === 'state').map((n) => n.label),
+    ).toEqual(['x', 'y']);
+    expect(d.nodes.find((n) => n.label === 'extract\nagent: reader')?.parent).toBe('p:all/ph:prepare/pt:etl');
+    expect(d.edges).toContainEqual({
+      from: 'p:all/ph:prepare',
+      to: 'p:all/ph:report',
+      label: 'criteria met',
+    });
+    expect(d.edges).toContainEqual({
+      from: 'p:all/ph:report',
+      to: 'p:all/end:rolledBack',
+      label: 'criteria not met',
+      kind: 'compensation',
+    });
+    expect(await parseMermaid(toMermaid(d))).toBe('stateDiagram');
+    expect(await renderSvg(toDot(d))).toContain('phase report');
+  });
+});
+
+describe('fromTrace', () => {
+  const d = fromTrace(sagaTrace);
+
+  it('colours each step by its final status, with agent and attempts, in the order they ran', () => {
+    expect(d.title).toBe('run r1: etl (rolledBack)');
+    const steps = d.nodes.filter((n) => n.kind === 'state').map((n) => [n.label.split('\n')[0], n.status]);
+    expect(steps).toEqual([
+      ['extract', 'compensated'],
+      ['transform', 'compensated'],
+      ['load', 'failed'],
+    ]);
+    expect(labelOf(d, 'run/etl/s:transform')).toBe(
+      'transform\nagent: tx · attempts: 2\ncompensated · ran 9 ms',
+    );
+    expect(labelOf(d, 'run/etl/s:load')).toContain('error: disk full');
+    expect(d.edges).toEqual([
+      { from: 'run/etl/init', to: 'run/etl/s:extract' },
+      { from: 'run/etl/s:extract', to: 'run/etl/s:transform' },
+      { from: 'run/etl/s:transform', to: 'run/etl/s:load' },
+      { from: 'run/etl/s:load', to: 'run/etl/s:transform', label: 'compensate', kind: 'compensation' },
+      { from: 'run/etl/s:transform', to: 'run/etl/s:extract', label: 'compensate', kind: 'compensation' },
+      { from: 'run/etl/s:load', to: 'run/etl/end' },
+    ]);
+  });
+
+  it('puts concurrent tasks side by side', () => {
+    const ev = (step: string, status: 'running' | 'completed', at: number) =>
+      ({ type: 'step.status', at, runId: 'r', path: ['p'], step, status, attempt: 1 }) as const;
+    const t = fromTrace([
+      ev('a', 'running', 0),
+      ev('b', 'running', 1),
+      ev('a', 'completed', 5),
+      ev('b', 'completed', 6),
+      ev('c', 'running', 7),
+      ev('c', 'completed', 8),
+    ]);
+    expect(t.edges).toEqual([
+      { from: 'run/p/init', to: 'run/p/s:a' },
+      { from: 'run/p/init', to: 'run/p/s:b' },
+      { from: 'run/p/s:a', to: 'run/p/s:c' },
+      { from: 'run/p/s:b', to: 'run/p/s:c' },
+    ]);
+  });
+
+  it('renders coloured Mermaid and SVG', async () => {
+    const text = toMermaid(d);
+    expect(await parseMermaid(text)).toBe('stateDiagram');
+    expect(text).toContain(`classDef failed fill:${statusStyle.failed.fill}`);
+    expect(text).toMatch(/class run_etl_s_extract,run_etl_s_transform compensated/);
+    const svg = await renderSvg(toDot(d));
+    expect(svg).toContain('<svg');
+    expect(svg).toContain('agent: tx · attempts: 2');
+    expect(svg).toContain(`fill="${statusStyle.failed.fill}"`);
+    expect(svg).toContain(`fill="${statusStyle.compensated.fill}"`);
+  });
+
+  it('parses a JSONL trace, skipping events it does not draw, naming a bad line', () => {
+    const text = sagaTrace.map((e) => JSON.stringify(e)).join('\n') + '\n\n';
+    expect(parseTrace(text)).toHaveLength(sagaTrace.length - 1);
+    expect(() => parseTrace('{"type":"run.started"}\nnot json')).toThrow(TraceParseError);
+    expect(() => parseTrace('\nnot json')).toThrow(/line 2/);
+  });
+});
+
+describe('escaping', () => {
+  it('keeps awkward names intact in Mermaid and DOT', async () => {
+    const patterns = awkwardNames.map(
+      (name) => [name, { ...saga, steps: [stepSpec(name), stepSpec(`${name}-2`)] }] as const,
+    );
+    const d = fromPatterns(patterns, { title: 'awkward "title"' });
+    const text = toMermaid(d);
+    expect(await parseMermaid(text)).toBe('stateDiagram');
+    expect(text).toContain('say #34;hi#34;');
+    const svg = await renderSvg(toDot(d));
+    for (const needle of [
+      'say &quot;hi&quot;',
+      'ünïcødé ✓ 日本',
+      'back\\slash',
+      '&lt;br/&gt; &amp; &lt;b&gt;',
+      'arrow &#45;&#45;&gt; x',
+      'semi;colon',
+    ]) {
+      expect(svg).toContain(needle);
+    }
+  });
+});
+
+const nameArb = fc.oneof(
+  fc.constantFrom(...awkwardNames),
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }),
+);
+/** XState state keys: no '.' (path separator), '\\' (escape) or leading '#' (id reference). */
+const keyArb = nameArb.filter((k) => !/[.\\]/.test(k) && !k.startsWith('#') && k.trim() !== '');
+
+/** Random machine configs: up to depth 2, compound/parallel/final/atomic, events, guards, after, always. */
+const machineArb = fc.letrec((tie) => ({
+  states: fc
+    .uniqueArray(keyArb, { minLength: 1, maxLength: 3 })
+    .chain((keys) => fc.tuple(...keys.map(() => tie('state'))).map((configs) => ({ keys, configs }))),
+  state: fc.record({
+    type: fc.constantFrom('atomic', 'final', 'compound', 'parallel'),
+    events: fc.array(fc.tuple(nameArb, fc.nat(5), fc.option(nameArb, { nil: undefined })), { maxLength: 2 }),
+    after: fc.option(fc.nat(5000), { nil: undefined }),
+    always: fc.option(nameArb, { nil: undefined }),
+    depth: fc.nat(1),
+  }),
+}));
+
+type StateArb = {
+  type: string;
+  events: [string, number, string | undefined][];
+  after?: number | undefined;
+  always?: string | undefined;
+  depth: number;
+};
+function buildStates(
+  keys: string[],
+  configs: StateArb[],
+  nested: { keys: string[]; configs: StateArb[] },
+  level: number,
+): Record<string, object> {
+  const states: Record<string, object> = {};
+  keys.forEach((key, i) => {
+    const c = configs[i]!;
+    const target = (n: number): string => keys[n % keys.length]!;
+    const container = level < 2 && (c.type === 'compound' || c.type === 'parallel');
+    states[key] = {
+      ...(c.type === 'final' ? { type: 'final' } : {}),
+      ...(container
+        ? {
+            type: c.type,
+            ...(c.type === 'compound' ? { initial: nested.keys[0] } : {}),
+            states: buildStates(nested.keys, nested.configs, nested, level + 1),
+          }
+        : {}),
+      ...(c.type === 'final'
+        ? {}
+        : {
+            on: Object.fromEntries(
+              c.events.map(([ev, n, guard]) => [
+                ev,
+                { target: target(n), ...(guard === undefined ? {} : { guard }) },
+              ]),
+            ),
+          }),
+      ...(c.type === 'final' || c.after === undefined ? {} : { after: { [c.after]: target(c.after) } }),
+      ...(c.type === 'final' || c.always === undefined
+        ? {}
+        : { always: { target: target(1), guard: c.always } }),
+    };
+  });
+  return states;
+}
+
+const stepArb = fc.record({
+  name: nameArb,
+  attempts: fc.integer({ min: 1, max: 4 }),
+  timeout: fc.option(fc.nat(60_000), { nil: undefined }),
+});
+const patternArb: fc.Arbitrary<PatternSpec> = fc.oneof(
+  fc
+    .record({
+      steps: fc.uniqueArray(stepArb, { selector: (s) => s.name, maxLength: 4 }),
+      rollback: fc.boolean(),
+    })
+    .map(({ steps, rollback }) => ({
+      kind: 'sequential' as const,
+      rollbackEnabled: rollback,
+      steps: steps.map((s) =>
+        stepSpec(s.name, {
+          timeoutMs: s.timeout,
+          retry: { maxAttempts: s.attempts, backoff: saga.steps[1]!.retry.backoff },
+        }),
+      ),
+    })),
+  fc
+    .uniqueArray(fc.tuple(nameArb, fc.array(fc.nat(), { maxLength: 2 })), {
+      selector: (t) => t[0],
+      minLength: 1,
+      maxLength: 5,
+    })
+    .map((tasks) => ({
+      kind: 'parallel' as const,
+      maxConcurrent: 2,
+      resourceThreshold: 1,
+      failureTolerance: 0.1,
+      rollbackEnabled: true,
+      tasks: tasks.map(([name, deps], i) =>
+        stepSpec(name, { dependsOn: i === 0 ? [] : [...new Set(deps.map((d) => tasks[d % i]![0]))] }),
+      ),
+    })),
+  fc
+    .array(
+      fc.record({
+        name: nameArb,
+        patterns: fc.array(nameArb, { minLength: 1, maxLength: 3 }),
+        par: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 3 },
+    )
+    .map((phases) => ({
+      kind: 'meta' as const,
+      rollbackStrategy: 'complete' as const,
+      complexityThreshold: 0.5,
+      phases: phases.map((p) => ({
+        name: p.name,
+        patterns: p.patterns,
+        coordination: p.par ? ('parallel' as const) : ('sequential' as const),
+        successCriteria: { maxErrorCount: 1 },
+      })),
+    })),
+);
+
+async function assertRenders(d: Diagram): Promise<void> {
+  expect(await parseMermaid(toMermaid(d))).toBe('stateDiagram');
+  expect(await renderSvg(toDot(d))).toContain('<svg');
+}
+
+describe('properties', () => {
+  it('random small machines give Mermaid the parser accepts and DOT that renders', async () => {
+    await fc.assert(
+      fc.asyncProperty(machineArb.states, machineArb.states, nameArb, async (top, nested, id) => {
+        const machine: AnyStateMachine = createMachine({
+          id,
+          initial: top.keys[0],
+          states: buildStates(
+            top.keys,
+            top.configs as StateArb[],
+            nested as { keys: string[]; configs: StateArb[] },
+            1,
+          ),
+        });
+        await assertRenders(fromMachine(machine));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('random pattern specs give Mermaid the parser accepts and DOT that renders', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(nameArb, patternArb), { selector: (p) => p[0], minLength: 1, maxLength: 3 }),
+        async (patterns) => {
+          await assertRenders(fromPatterns(patterns));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

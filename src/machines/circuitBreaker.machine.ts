@@ -1,20 +1,17 @@
 import { assertEvent, assign, setup } from 'xstate';
+import { recordOutcome, windowStats, type WindowBucket } from './slidingWindow.js';
 
 /**
  * The circuit breaker as a pure XState v5 machine: `closed → open → halfOpen → closed | open`.
  *
  * Pattern: M. Nygard, "Release It!" (Pragmatic Bookshelf, 2007), ch. "Stability Patterns — Circuit
  * Breaker"; Microsoft Azure Architecture Center, "Circuit Breaker pattern"
- * (https://learn.microsoft.com/azure/architecture/patterns/circuit-breaker). The rolling window of
- * outcome buckets follows Netflix Hystrix's "rolling statistical window".
+ * (https://learn.microsoft.com/azure/architecture/patterns/circuit-breaker).
  *
  * The machine does no I/O and never reads a clock: outcome events carry their time (`at`, epoch ms)
  * and the only timer is the `after: recoveryTimeout` delay, which runs on the clock the actor is
  * created with. The runtime facade is `CircuitBreaker` (src/runtime/CircuitBreaker.ts).
  */
-
-/** Number of buckets the sliding window is cut into; the window slides in steps of `windowMs / 10`. */
-export const WINDOW_BUCKETS = 10;
 
 /** Options the machine runs with (validated and defaulted by `breakerOptionsSchema` in the runtime). */
 export interface CircuitBreakerOptions {
@@ -34,13 +31,6 @@ export interface CircuitBreakerOptions {
   readonly successThreshold: number;
 }
 
-/** Outcomes of one bucket of the sliding window; `start` is epoch ms, a multiple of the bucket length. */
-export interface WindowBucket {
-  readonly start: number;
-  readonly successes: number;
-  readonly failures: number;
-}
-
 /** Cumulative counters; they survive state changes and `RESET`. */
 export interface CircuitBreakerCounters {
   /** Calls admitted (closed, or as a half-open probe). */
@@ -53,7 +43,7 @@ export interface CircuitBreakerCounters {
   readonly stateChanges: number;
   /** Sum of the `durationMs` of every success, ms. */
   readonly totalDurationMs: number;
-  /** When the circuit last opened (epoch ms); undefined unless open. */
+  /** When the circuit last opened (epoch ms); kept while half-open, undefined once closed. */
   readonly openedAt: number | undefined;
 }
 
@@ -66,7 +56,7 @@ export interface CircuitBreakerContext {
   readonly halfOpenSuccesses: number;
   /** Probes admitted and not yet reported (half-open only). */
   readonly probesInFlight: number;
-  /** Outcomes recorded while closed, oldest bucket first, at most {@link WINDOW_BUCKETS} buckets. */
+  /** Outcomes recorded while closed, oldest bucket first, at most `WINDOW_BUCKETS` (10) buckets. */
   readonly window: readonly WindowBucket[];
   readonly counters: CircuitBreakerCounters;
 }
@@ -86,53 +76,6 @@ export type CircuitBreakerEvent =
 /** Input of {@link circuitBreakerMachine}. */
 export interface CircuitBreakerInput {
   readonly options: CircuitBreakerOptions;
-}
-
-/** Length of one window bucket, ms (at least 1). */
-export function bucketLength(windowMs: number): number {
-  return Math.max(1, Math.ceil(windowMs / WINDOW_BUCKETS));
-}
-
-/**
- * Adds one outcome at `at` (epoch ms) and drops buckets that left the window. An outcome older than the
- * newest bucket (clock skew) is added to the newest bucket.
- */
-export function recordOutcome(
-  window: readonly WindowBucket[],
-  at: number,
-  ok: boolean,
-  windowMs: number,
-): WindowBucket[] {
-  const length = bucketLength(windowMs);
-  const start = Math.floor(at / length) * length;
-  const kept = window.filter((bucket) => bucket.start > at - windowMs);
-  const last = kept[kept.length - 1];
-  if (last !== undefined && last.start >= start) {
-    kept[kept.length - 1] = {
-      start: last.start,
-      successes: last.successes + (ok ? 1 : 0),
-      failures: last.failures + (ok ? 0 : 1),
-    };
-  } else {
-    kept.push({ start, successes: ok ? 1 : 0, failures: ok ? 0 : 1 });
-  }
-  return kept;
-}
-
-/** Totals of the window as seen at `now` (epoch ms); `failureRate` is 0..1, 0 when empty. */
-export function windowStats(
-  window: readonly WindowBucket[],
-  now: number,
-  windowMs: number,
-): { total: number; failures: number; failureRate: number } {
-  let total = 0;
-  let failures = 0;
-  for (const bucket of window) {
-    if (bucket.start <= now - windowMs) continue;
-    total += bucket.successes + bucket.failures;
-    failures += bucket.failures;
-  }
-  return { total, failures, failureRate: total === 0 ? 0 : failures / total };
 }
 
 /** True when a failure at `at` would open a closed circuit (count or rate threshold reached). */
@@ -226,7 +169,7 @@ export const circuitBreakerMachine = setup({
         },
       };
     }),
-    halfOpen: assign(({ context }) => ({
+    enterHalfOpen: assign(({ context }) => ({
       probesInFlight: 0,
       halfOpenSuccesses: 0,
       counters: { ...context.counters, stateChanges: context.counters.stateChanges + 1 },
@@ -281,7 +224,7 @@ export const circuitBreakerMachine = setup({
       },
     },
     open: {
-      after: { recoveryTimeout: { target: 'halfOpen', actions: 'halfOpen' } },
+      after: { recoveryTimeout: { target: 'halfOpen', actions: 'enterHalfOpen' } },
       on: {
         CALL: { actions: 'reject' },
         SUCCESS: { actions: 'tallySuccess' },
@@ -301,7 +244,7 @@ export const circuitBreakerMachine = setup({
           { guard: 'hasProbeInFlight', target: 'open', actions: ['tallyFailure', 'markOpened'] },
           { actions: 'tallyFailure' },
         ],
-        RELEASE: { actions: 'releaseProbe' },
+        RELEASE: { guard: 'hasProbeInFlight', actions: 'releaseProbe' },
         RESET: { target: 'closed', actions: 'close' },
       },
     },

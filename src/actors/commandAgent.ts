@@ -118,7 +118,8 @@ export function parseStdout(stdout: string): unknown {
 
 /**
  * An agent that runs a command per task, without a shell. The task (StepInput + context, see
- * {@link CommandTaskJson}) is written as JSON to stdin (or put in the env variable `taskEnv`);
+ * {@link CommandTaskJson}) is written as JSON to stdin (or put in the env variable `taskEnv`),
+ * and `NDF_CWD` holds the directory the runtime was started from (like npm's INIT_CWD);
  * stdout is the result (parsed as JSON when it is JSON). A non-zero exit fails the attempt with
  * the tail of stderr in the message; a missing executable fails it without retry.
  *
@@ -159,7 +160,12 @@ export function runCommand(
   const [file, ...args] = argv;
   const where = `${opts.source ?? `agent ${opts.id}`}.${field}`;
   const payload = JSON.stringify(json);
-  const env = { ...process.env, ...opts.env, ...(opts.taskVia === 'env' ? { [opts.taskEnv]: payload } : {}) };
+  const env = {
+    ...process.env,
+    NDF_CWD: process.cwd(),
+    ...opts.env,
+    ...(opts.taskVia === 'env' ? { [opts.taskEnv]: payload } : {}),
+  };
   return new Promise<unknown>((resolve, reject) => {
     if (file === undefined) return reject(new AgentError(`${where}: empty command`, { agentId: opts.id }));
     if (task.signal.aborted) return reject(abortError(opts.id, where, task.signal));

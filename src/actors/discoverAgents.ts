@@ -85,7 +85,7 @@ export async function discoverAgents(
   >();
   for (const info of parseAll(infoSchema, infoReplies)) {
     const meta = info.metadata ?? {};
-    if (meta['nd.protocol'] !== String(PROTOCOL_VERSION)) continue;
+    if (meta['nd.protocol'] !== String(PROTOCOL_VERSION) || meta['nd.role'] === 'resolver') continue;
     const prefix = meta['nd.prefix'] ?? 'nd';
     if (options.prefix !== undefined && prefix !== options.prefix) continue;
     const entry = byName.get(info.name) ?? {

@@ -1,0 +1,287 @@
+import { z } from 'zod';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import { ResourceExhaustionError, type PatternError } from '../runtime/errors.js';
+import { parseWith } from '../runtime/validate.js';
+import { LockTable } from '../machines/lockTable.js';
+import type {
+  Conflict,
+  ConflictRecord,
+  ConflictStrategy,
+  DeadlockPrevention,
+  LockEffect,
+} from '../machines/lockTypes.js';
+import { cycleOwners, findCycle, type WaitEdge } from '../machines/waitForGraph.js';
+import type { ResourceArbiter } from './agent.js';
+
+/** Strategy names accepted by {@link ConflictResolver.setConflictStrategy}, with the reference's spellings. */
+const strategyAliases: Record<string, ConflictStrategy> = {
+  priority: 'priority',
+  prioritize_critical: 'priority',
+  priority_based: 'priority',
+  queue: 'queue',
+  resource_based: 'queue',
+  deadline: 'deadline',
+  time_based: 'deadline',
+  adaptive: 'adaptive',
+};
+
+/** Options of {@link ConflictResolver}. */
+export interface ConflictResolverOptions {
+  /** Time source (default: wall clock); tests pass a simulated clock. */
+  clock?: Clock;
+  /** Default `priority`. */
+  strategy?: ConflictStrategy;
+  /** Default `none` (deadlock detection only). */
+  prevention?: DeadlockPrevention;
+  /** Higher priority waiters take names from lower-priority holders (revoking their leases). Default false. */
+  preemption?: boolean;
+  /** Conflict history kept (default 1000). */
+  historyLimit?: number;
+}
+
+/** An acquisition request. */
+export interface AcquireRequest {
+  owner: string;
+  /** 1 highest … 5 lowest. */
+  priority: number;
+  /** Epoch ms after which waiting fails with ResourceExhaustionError. */
+  deadline?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Lease session (default: the owner): its holdings are revoked when it stops renewing. */
+  session?: string | undefined;
+  /** Lease length, ms; renew within it (default: never expires, for in-process holders). */
+  leaseMs?: number | undefined;
+  /** Request id (default generated). */
+  id?: string | undefined;
+}
+
+/** Held resources. `signal` aborts if the lease is revoked (preemption, wound-wait, expiry). */
+export interface Lease {
+  readonly id: string;
+  readonly owner: string;
+  readonly names: readonly string[];
+  readonly signal: AbortSignal;
+  release(): Promise<void>;
+}
+
+/** The result of {@link ConflictResolver.detectConflicts}. */
+export interface ConflictReport {
+  /** Names with waiters, their holder and queue. */
+  readonly conflicts: readonly Conflict[];
+  readonly waitFor: readonly WaitEdge[];
+  /** Deadlock cycles present now (normally none: they are broken as soon as they form). */
+  readonly deadlocks: readonly (readonly string[])[];
+  /** The strategy in effect (the adaptive choice when adaptive). */
+  readonly strategy: Exclude<ConflictStrategy, 'adaptive'>;
+}
+
+const requestSchema = z.object({
+  names: z.array(z.string().min(1)).min(1),
+  owner: z.string().min(1),
+  priority: z.number().int().min(1).max(5),
+  deadline: z.number().nonnegative().optional(),
+  session: z.string().min(1).optional(),
+  leaseMs: z.number().positive().optional(),
+  id: z.string().min(1).optional(),
+});
+
+/** Turns a rejection or revocation into the error its waiter or holder sees. */
+export function effectError(effect: LockEffect): PatternError {
+  const cycle = effect.type === 'rejected' ? effect.cycle : undefined;
+  const message = effect.type === 'granted' ? 'granted' : effect.message;
+  return new ResourceExhaustionError(message, {
+    retryable: effect.type !== 'rejected' || (effect.reason !== 'ordering' && effect.reason !== 'duplicate'),
+    ...(cycle ? { cycle } : {}),
+  });
+}
+
+/**
+ * The conflict resolver, in-process (the default): a {@link LockTable} driven by an injected
+ * clock (lease expiry and wait deadlines fire on it), implementing {@link ResourceArbiter} for
+ * the executor, plus the reference API (seeds/004): `detectConflicts`, `resolveConflicts`,
+ * `getConflictHistory`, `setConflictStrategy`. Serve it on a bus with `serveConflictResolver`.
+ *
+ * @example
+ * const resolver = new ConflictResolver({ strategy: 'priority', preemption: true });
+ * const release = await resolver.acquire(['db'], { owner: 'run1/migrate', priority: 1 });
+ * await release();
+ */
+export class ConflictResolver implements ResourceArbiter {
+  readonly table: LockTable;
+  private readonly clock: Clock;
+  private readonly waiters = new Map<
+    string,
+    {
+      resolve: (l: Lease) => void;
+      reject: (e: PatternError) => void;
+      owner: string;
+      names: readonly string[];
+    }
+  >();
+  private readonly leases = new Map<string, AbortController>();
+  private readonly listeners = new Set<(effect: LockEffect) => void>();
+  private timer: unknown;
+  private seq = 0;
+
+  constructor(options: ConflictResolverOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.table = new LockTable(options);
+  }
+
+  /**
+   * Resolves with a release function once every name is held by `owner`.
+   * @throws ResourceExhaustionError when the deadline passes, a deadlock cycle aborts it (`details.cycle`), or it is aborted
+   * @throws PatternValidationError on a malformed request
+   */
+  async acquire(names: readonly string[], request: AcquireRequest): Promise<() => Promise<void>> {
+    const lease = await this.acquireLease(names, request);
+    return () => lease.release();
+  }
+
+  /** Like {@link acquire}, returning the {@link Lease} (with its revocation signal). */
+  acquireLease(names: readonly string[], request: AcquireRequest): Promise<Lease> {
+    const r = parseWith(requestSchema, { ...request, names, signal: undefined }, 'acquire');
+    const id = r.id ?? `${r.owner}#${++this.seq}`;
+    return new Promise<Lease>((resolve, reject) => {
+      if (request.signal?.aborted)
+        return reject(
+          new ResourceExhaustionError(`acquire of ${names.join(', ')} by ${r.owner} aborted`, {
+            retryable: false,
+          }),
+        );
+      const onAbort = () => this.release(id);
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => request.signal?.removeEventListener('abort', onAbort);
+      this.waiters.set(id, {
+        owner: r.owner,
+        names: r.names,
+        resolve: (lease) => (done(), resolve(lease)),
+        reject: (error) => (done(), reject(error)),
+      });
+      this.apply(
+        this.table.request(
+          {
+            id,
+            owner: r.owner,
+            names: r.names,
+            priority: r.priority,
+            deadline: r.deadline,
+            session: r.session,
+            leaseMs: r.leaseMs,
+          },
+          this.clock.now(),
+        ),
+      );
+    });
+  }
+
+  /** Releases a held request or cancels a waiting one. */
+  release(id: string): void {
+    this.apply(this.table.release(id, this.clock.now()));
+  }
+
+  /** Renews a session's lease; false when it already expired. */
+  renew(session: string): boolean {
+    return this.table.renew(session, this.clock.now());
+  }
+
+  /** Current contention, wait-for edges and any deadlock cycle. */
+  detectConflicts(): ConflictReport {
+    const waitFor = this.table.waitFor();
+    const cycle = findCycle(waitFor);
+    return {
+      conflicts: this.table.conflicts(this.clock.now()),
+      waitFor,
+      deadlocks: cycle ? [cycleOwners(cycle)] : [],
+      strategy: this.table.effectiveStrategy,
+    };
+  }
+
+  /**
+   * Applies the strategy now: expires leases and deadlines that passed, re-orders queues
+   * (adaptive may have switched), preempts and breaks deadlocks. Returns what changed.
+   */
+  async resolveConflicts(_conflicts?: ConflictReport): Promise<LockEffect[]> {
+    const effects = this.table.tick(this.clock.now());
+    this.apply(effects);
+    return effects;
+  }
+
+  /** Every recorded conflict (contention, deadlocks, preemptions, timeouts, expiries), oldest first. */
+  getConflictHistory(): readonly ConflictRecord[] {
+    return this.table.getHistory();
+  }
+
+  /**
+   * Sets the strategy: `priority` (alias `prioritize_critical`), `queue` (`resource_based`),
+   * `deadline` (`time_based`) or `adaptive`.
+   * @throws PatternValidationError for an unknown name
+   */
+  setConflictStrategy(strategy: string): void {
+    const s = parseWith(
+      z.enum(Object.keys(strategyAliases) as [string, ...string[]]),
+      strategy,
+      'conflict strategy',
+    );
+    this.table.strategy = strategyAliases[s] ?? 'priority';
+    this.apply(this.table.tick(this.clock.now()));
+  }
+
+  /** Every effect (grant, rejection, revocation) as it happens; returns the disposer. */
+  onEffect(listener: (effect: LockEffect) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Stops the timer and rejects every waiter. */
+  close(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    for (const [id, w] of this.waiters)
+      w.reject(
+        new ResourceExhaustionError(`conflict resolver closed while ${id} waited`, { retryable: true }),
+      );
+    this.waiters.clear();
+  }
+
+  private apply(effects: readonly LockEffect[]): void {
+    for (const effect of effects) {
+      const id = effect.request.id;
+      if (effect.type === 'granted') {
+        const controller = new AbortController();
+        this.leases.set(id, controller);
+        const lease: Lease = {
+          id,
+          owner: effect.request.owner,
+          names: effect.request.names,
+          signal: controller.signal,
+          release: async () => this.release(id),
+        };
+        this.waiters.get(id)?.resolve(lease);
+        this.waiters.delete(id);
+      } else if (effect.type === 'rejected') {
+        this.waiters.get(id)?.reject(effectError(effect));
+        this.waiters.delete(id);
+      } else {
+        this.leases.get(id)?.abort(effectError(effect));
+        this.leases.delete(id);
+      }
+      for (const listener of this.listeners) listener(effect);
+    }
+    for (const id of [...this.leases.keys()]) if (!this.table.isHeld(id)) this.leases.delete(id);
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const at = this.table.nextEventAt();
+    if (at === undefined) return;
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.apply(this.table.tick(this.clock.now()));
+      },
+      Math.min(2 ** 31 - 1, Math.max(0, at - this.clock.now())),
+    );
+  }
+}

@@ -13,7 +13,7 @@ async function state<T>(p: Promise<T>): Promise<'pending' | { value: T } | { err
     ),
     Promise.resolve(marker),
   ]);
-  return out === marker ? 'pending' : (out as { value: T } | { error: unknown });
+  return out === marker ? 'pending' : (out);
 }
 
 describe('ConflictResolver', () => {

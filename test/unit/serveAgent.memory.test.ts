@@ -1,0 +1,159 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AgentTask } from '../../src/actors/agent.js';
+import { discoverAgents } from '../../src/actors/discoverAgents.js';
+import { remoteAgent } from '../../src/actors/remoteAgent.js';
+import { serveAgent } from '../../src/actors/serveAgent.js';
+import { isAgentError, isNoCapableAgentError } from '../../src/runtime/errors.js';
+import { toTaskRequest } from '../../src/runtime/protocol.js';
+import { MemoryTransport } from '../../src/runtime/transport/MemoryTransport.js';
+import { decodeText, encodeJson } from '../../src/runtime/transport/Transport.js';
+
+const logger = pino({ level: 'silent' });
+
+function task(step: string, attempt = 1, capability = 'echo'): AgentTask {
+  return {
+    runId: 'r1',
+    pattern: 'p',
+    step,
+    capability,
+    attempt,
+    idempotencyKey: `r1/${step}`,
+    input: { params: step, runInput: null, results: {} },
+    context: { domain: 'general', agentType: 'general', priority: 1, attributes: {} },
+    signal: new AbortController().signal,
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error & { details: { retryable?: boolean } }> {
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error & { details: { retryable?: boolean } },
+  );
+}
+
+describe('serveAgent over MemoryTransport', () => {
+  it('answers a completed idempotency key from its store and joins an in-flight one', async () => {
+    const transport = new MemoryTransport();
+    let runs = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const served = await serveAgent({
+      transport,
+      logger,
+      name: 'echo',
+      capabilities: ['echo'],
+      handler: async (t) => {
+        runs += 1;
+        await gate;
+        return { step: t.step, attempt: t.attempt };
+      },
+    });
+    const agent = remoteAgent({ transport, name: 'echo', capabilities: ['echo'], timeoutMs: 5000 });
+    const first = agent.execute(task('a', 1));
+    const joined = agent.execute(task('a', 2));
+    await new Promise((r) => setImmediate(r));
+    release();
+    expect(await first).toEqual({ step: 'a', attempt: 1 });
+    expect(await joined).toEqual({ step: 'a', attempt: 1 });
+    expect(await agent.execute(task('a', 3))).toEqual({ step: 'a', attempt: 1 });
+    expect(runs).toBe(1);
+    expect(served.stats()).toMatchObject({ received: 3, executed: 1, deduplicated: 2 });
+  });
+
+  it('runs a retryable failure again, but replays a permanent one', async () => {
+    const transport = new MemoryTransport();
+    const runs: string[] = [];
+    await serveAgent({
+      transport,
+      logger,
+      name: 'flaky',
+      capabilities: ['echo'],
+      handler: (t) => {
+        runs.push(`${t.step}#${t.attempt}`);
+        if (t.step === 'transient' && t.attempt === 1) throw new Error('try again');
+        if (t.step === 'permanent') throw Object.assign(new Error('never'), { name: 'Fatal' });
+        return 'ok';
+      },
+    });
+    const agent = remoteAgent({ transport, name: 'flaky', capabilities: ['echo'] });
+    const e1 = await rejection(agent.execute(task('transient', 1)));
+    expect(isAgentError(e1)).toBe(true);
+    expect(e1.details.retryable).toBe(true);
+    expect(await agent.execute(task('transient', 2))).toBe('ok');
+    expect(runs).toEqual(['transient#1', 'transient#2']);
+  });
+
+  it('answers malformed, wrong-version, oversized and not-capable requests with an error reply and keeps serving', async () => {
+    const transport = new MemoryTransport();
+    const served = await serveAgent({
+      transport,
+      logger,
+      name: 'echo',
+      capabilities: ['echo'],
+      maxMessageBytes: 4096,
+      handler: () => 'fine',
+    });
+    const ask = async (data: Uint8Array) => {
+      const reply = await transport.request('nd.agent.echo.task', data, { timeoutMs: 1000 });
+      return {
+        code: reply.headers['Nats-Service-Error-Code'],
+        body: JSON.parse(decodeText(reply.data)) as { error: { message: string; retryable: boolean } },
+      };
+    };
+    const malformed = await ask(new TextEncoder().encode('{"version":1,'));
+    expect(malformed.code).toBe('400');
+    expect(malformed.body.error.message).toMatch(/not valid JSON/);
+    const v9 = await ask(encodeJson({ ...toTaskRequest(task('x'), 'task'), version: 9 }));
+    expect(v9.body.error.message).toMatch(/unsupported protocol version 9/);
+    const big = await ask(encodeJson({ ...toTaskRequest(task('x'), 'task'), pad: 'x'.repeat(5000) }));
+    expect(big.code).toBe('413');
+    expect(big.body.error.retryable).toBe(false);
+    const agent = remoteAgent({ transport, name: 'echo', capabilities: ['sum'] });
+    const notCapable = await rejection(agent.execute(task('x', 1, 'sum')));
+    expect(isNoCapableAgentError(notCapable)).toBe(true);
+    expect(notCapable.details.retryable).toBe(false);
+    expect(await remoteAgent({ transport, name: 'echo', capabilities: ['echo'] }).execute(task('y'))).toBe(
+      'fine',
+    );
+    expect(served.stats().rejected).toBe(4);
+  });
+
+  it('is discoverable through $SRV.INFO/STATS like a NATS micro service', async () => {
+    const transport = new MemoryTransport();
+    await serveAgent({
+      transport,
+      logger,
+      name: 'sum',
+      capabilities: ['add', 'mul'],
+      maxConcurrent: 4,
+      handler: () => 0,
+    });
+    await serveAgent({
+      transport,
+      logger,
+      name: 'sum',
+      capabilities: ['add', 'mul'],
+      maxConcurrent: 4,
+      handler: () => 0,
+    });
+    transport.subscribe('$SRV.INFO', (m) =>
+      m.respond(encodeJson({ name: 'other', id: 'x', version: '1.0.0', metadata: {} })),
+    );
+    const found = await discoverAgents(transport, { timeoutMs: 50 });
+    expect(found.map((a) => [a.name, a.capabilities, a.maxConcurrent, a.instances.length])).toEqual([
+      ['sum', ['add', 'mul'], 4, 2],
+    ]);
+  });
+
+  it('fails fast with a clear error naming the agent when nobody serves it', async () => {
+    const agent = remoteAgent({ transport: new MemoryTransport(), name: 'ghost', capabilities: ['x'] });
+    const error = await rejection(agent.execute(task('s', 1, 'x')));
+    expect(error.message).toBe(
+      'no instance of remote agent ghost is listening on nd.agent.ghost.task (is `ndf agent --name ghost` running?)',
+    );
+    expect(error.details).toMatchObject({ agentId: 'ghost', retryable: true });
+  });
+});

@@ -8,24 +8,33 @@ import { ExitCode } from './exit.js';
 const VERSION = '0.1.0';
 
 /**
- * The `diagram` command, when this build has it (src/cli/commands/diagram.ts exports a
- * factory returning a commander Command).
+ * The `diagram` command (src/cli/commands/diagram.ts, `diagramCommand()`), imported on demand so
+ * that a build without it, or a broken one, does not take `run` and `validate` down with it.
  */
 async function optionalDiagramCommand(): Promise<Command | undefined> {
   const specifier = './commands/diagram.js';
-  let mod: Record<string, unknown>;
   try {
-    mod = (await import(specifier)) as Record<string, unknown>;
+    const mod = (await import(specifier)) as { diagramCommand?: unknown };
+    const made: unknown =
+      typeof mod.diagramCommand === 'function' ? (mod.diagramCommand as () => unknown)() : undefined;
+    return made instanceof Command ? made : undefined;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw error;
+    if (
+      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String(error).includes('diagram.')
+    ) {
+      return undefined;
+    }
+    const why = error instanceof Error ? error.message : String(error);
+    return new Command('diagram')
+      .description('draw state diagrams (unavailable: it failed to load)')
+      .allowUnknownOption()
+      .argument('[args...]')
+      .action(() => {
+        process.stderr.write(`ndf diagram is unavailable in this build: ${why}\n`);
+        process.exitCode = ExitCode.RUN_FAILED;
+      });
   }
-  for (const [name, value] of Object.entries(mod)) {
-    if (!/diagram/i.test(name) || typeof value !== 'function') continue;
-    const made: unknown = (value as () => unknown)();
-    if (made instanceof Command) return made;
-  }
-  return undefined;
 }
 
 /** Builds the `ndf` program with every subcommand. */

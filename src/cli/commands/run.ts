@@ -11,7 +11,7 @@ import { createProgress } from '../output/progress.js';
 import type { ProgressMode } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
 import { createTraceWriter } from '../output/trace.js';
-import { createWorkflowExecutor } from '../workflow/build.js';
+import type { createWorkflowExecutor } from '../workflow/build.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { reportLoadError } from './validate.js';
 
@@ -101,6 +101,8 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
   process.once('SIGINT', onSigint);
   let executor;
   try {
+    // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
+    const { createWorkflowExecutor } = await import('../workflow/build.js');
     executor = createWorkflowExecutor(workflow, agents);
   } catch (error) {
     progress.finish();

@@ -37,7 +37,8 @@ Examples:
         else {
           const target =
             workflow.run.pattern ?? `the best pattern for domain ${workflow.run.context?.domain ?? '?'}`;
-          const counts = `${Object.keys(workflow.agents).length} agents, ${Object.keys(workflow.patterns).length} patterns`;
+          const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+          const counts = `${plural(Object.keys(workflow.agents).length, 'agent')}, ${plural(Object.keys(workflow.patterns).length, 'pattern')}`;
           process.stdout.write(`${pc.green('✔')} ${file} is valid: ${counts}; runs ${target}\n`);
         }
         process.exitCode = ExitCode.OK;

@@ -40,6 +40,7 @@ function toPattern(name: string, spec: PatternSpecFile) {
         ...optional('timeoutSeconds', spec.timeoutSeconds),
         ...optional('rollbackEnabled', spec.rollbackEnabled),
         ...optional('agentMapping', spec.agentMapping),
+        ...optional('domains', spec.domains),
       });
     case 'parallel':
       return new ParallelCoordinationPattern({
@@ -56,6 +57,7 @@ function toPattern(name: string, spec: PatternSpecFile) {
         ...optional('timeoutSeconds', spec.timeoutSeconds),
         ...optional('rollbackEnabled', spec.rollbackEnabled),
         ...optional('agentMapping', spec.agentMapping),
+        ...optional('domains', spec.domains),
       });
     case 'meta':
       return new MetaOrchestrationPattern({
@@ -67,10 +69,13 @@ function toPattern(name: string, spec: PatternSpecFile) {
             patterns: phase.patterns,
             coordination: phase.coordination,
             ...optional('successCriteria', phase.successCriteria),
+            ...optional('resourceAllocation', phase.resourceAllocation),
           })),
           ...optional('rollbackStrategy', spec.rollbackStrategy),
         },
         ...optional('complexityThreshold', spec.complexityThreshold),
+        ...optional('timeoutSeconds', spec.timeoutSeconds),
+        ...optional('domains', spec.domains),
       });
   }
 }

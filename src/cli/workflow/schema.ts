@@ -145,6 +145,10 @@ const rollbackEnabled = z
   .boolean()
   .optional()
   .describe('Compensate completed steps when the pattern fails (default true).');
+const domains = z
+  .array(z.string().min(1))
+  .optional()
+  .describe('Domains it suits, with * wildcards (`data.*`): used when run.pattern is omitted.');
 
 export const sequentialPatternSchema = z
   .object({
@@ -154,6 +158,7 @@ export const sequentialPatternSchema = z
     timeoutSeconds,
     rollbackEnabled,
     agentMapping,
+    domains,
   })
   .strict();
 
@@ -173,6 +178,7 @@ export const parallelPatternSchema = z
     timeoutSeconds,
     rollbackEnabled,
     agentMapping,
+    domains,
   })
   .strict();
 
@@ -191,6 +197,10 @@ export const phaseSpecSchema = z
     patterns: z.array(name).min(1).describe('Names of patterns declared in this file.'),
     coordination: z.enum(['sequential', 'parallel']).default('sequential'),
     successCriteria: successCriteriaSchema.optional(),
+    resourceAllocation: z
+      .record(z.string(), z.number().min(0))
+      .optional()
+      .describe('Share of resources per pattern of the phase.'),
   })
   .strict();
 
@@ -199,8 +209,18 @@ export const metaPatternSchema = z
     type: z.literal('meta'),
     description,
     phases: z.array(phaseSpecSchema).min(1),
-    rollbackStrategy: z.enum(['pattern_level', 'phase_level', 'complete']).optional(),
-    complexityThreshold: fraction.optional(),
+    rollbackStrategy: z
+      .enum(['pattern_level', 'phase_level', 'complete'])
+      .optional()
+      .describe('What rolls back when a phase fails (default phase_level).'),
+    complexityThreshold: z
+      .number()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe('Minimum context complexity (1..10) for automatic selection.'),
+    timeoutSeconds,
+    domains,
   })
   .strict();
 

@@ -1,0 +1,115 @@
+import { fromPromise } from 'xstate';
+import type {
+  StepAttemptInput,
+  StepAttemptOutput,
+  StepCompensationInput,
+} from '../machines/step.machine.js';
+import { AgentError, PatternError, toSerializedError } from '../runtime/errors.js';
+import type { RunEnv } from '../runtime/RunEnv.js';
+import type { AgentTask } from './agent.js';
+
+function toPatternError(error: unknown, agentId: string, step: string): PatternError {
+  if (error instanceof PatternError) return error;
+  const serialized = toSerializedError(error);
+  return new AgentError(`Agent "${agentId}" failed step "${step}": ${serialized.message}`, {
+    agentId,
+    step,
+    retryable: true,
+  }, error);
+}
+
+/**
+ * One attempt of a step: pick an agent (breaker, slots), hold the step's named locks, call the
+ * agent, report the outcome to its breaker. A timeout or cancellation aborts `signal`: the
+ * agent sees it in `task.signal`; an attempt that ran for its whole timeout counts as a
+ * breaker failure, an earlier abort as no outcome.
+ */
+export async function runAttempt(
+  env: RunEnv,
+  input: StepAttemptInput,
+  signal: AbortSignal,
+): Promise<StepAttemptOutput> {
+  const { run, path } = env;
+  const { spec, attempt } = input;
+  const startedAt = run.clock.now();
+  const lease = await run.pool.acquire(spec, path, signal);
+  const agentId = lease.agent.id;
+  run.recorder.status(path, spec.name, 'running', { attempt, agent: agentId });
+  const onAbort = () => {
+    const ranFullTimeout = spec.timeoutMs !== undefined && run.clock.now() - startedAt >= spec.timeoutMs;
+    if (ranFullTimeout) lease.fail();
+    else lease.release();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  const release = spec.locks?.length
+    ? await run.resolver?.acquire(spec.locks, {
+        owner: env.idempotencyKey(spec.name),
+        priority: run.context.priority,
+        deadline: spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs,
+        signal,
+      })
+    : undefined;
+  const task: AgentTask = {
+    runId: run.runId,
+    pattern: path[path.length - 1] ?? '',
+    step: spec.name,
+    capability: spec.capability,
+    attempt,
+    idempotencyKey: env.idempotencyKey(spec.name),
+    deadline: spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs,
+    input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
+    context: run.context,
+    signal,
+  };
+  try {
+    const output = await lease.agent.execute(task);
+    const finishedAt = run.clock.now();
+    lease.succeed(finishedAt - startedAt);
+    if (!signal.aborted) run.recorder.results[spec.name] = output;
+    return { output, agent: agentId, startedAt, finishedAt };
+  } catch (error) {
+    lease.fail();
+    throw toPatternError(error, agentId, spec.name);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await release?.();
+  }
+}
+
+/** Undoes a completed step with the agent that performed it (no-op when it has no `compensate`). */
+export async function compensate(env: RunEnv, input: StepCompensationInput): Promise<void> {
+  const { run, path } = env;
+  if (input.agent === undefined) return;
+  const slot = await run.pool.acquireDirect(input.agent);
+  if (!slot) return;
+  try {
+    if (!slot.agent.compensate) return;
+    await slot.agent.compensate({
+      runId: run.runId,
+      pattern: path[path.length - 1] ?? '',
+      step: input.spec.name,
+      capability: input.spec.capability,
+      attempt: 1,
+      idempotencyKey: `${env.idempotencyKey(input.spec.name)}/compensate`,
+      deadline: undefined,
+      input: { params: input.spec.input, runInput: run.runInput, results: run.recorder.results },
+      context: run.context,
+      signal: new AbortController().signal,
+      output: input.output,
+    });
+  } catch (error) {
+    throw toPatternError(error, input.agent, input.spec.name);
+  } finally {
+    slot.release();
+  }
+}
+
+/** The `runStep` actor the runtime provides to the step machine. */
+export const runStepActor = fromPromise<StepAttemptOutput, StepAttemptInput>(({ input, signal }) =>
+  runAttempt(input.env as RunEnv, input, signal),
+);
+
+/** The `compensateStep` actor the runtime provides to the step machine. */
+export const compensateStepActor = fromPromise<void, StepCompensationInput>(({ input }) =>
+  compensate(input.env as RunEnv, input),
+);

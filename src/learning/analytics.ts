@@ -1,0 +1,95 @@
+import type { ConfidenceScorer } from './confidence.js';
+import { emptyStats, recordOutcome, successRate, type OutcomeStats } from './outcomes.js';
+
+const DAY_MS = 86_400_000;
+
+/** Trend over a period. */
+export interface TrendAnalysis {
+  readonly days: number;
+  readonly executions: number;
+  /** 0..1 in the period. */
+  readonly successRate: number;
+  /** Success rate of the second half of the period minus the first half (-1..1). */
+  readonly successRateChange: number;
+  readonly success_rate_trend: 'improving' | 'declining' | 'stable' | 'insufficient data';
+  /** Mean duration in the period, ms. */
+  readonly avgResponseTimeMs: number;
+  readonly performance_outlook: 'good' | 'watch' | 'poor' | 'unknown';
+}
+
+/**
+ * Performance analytics of one pattern, computed from its outcome statistics (pure).
+ */
+export class PatternAnalytics {
+  readonly executionCount: number;
+  /** 0..1. */
+  readonly successRate: number;
+  /** Mean duration, ms. */
+  readonly avgResponseTime: number;
+  /** Confidence score after each recorded outcome (oldest first), 0..1. */
+  readonly confidenceTrend: readonly number[];
+  /** Success rate by domain, 0..1. */
+  readonly domainPerformance: Readonly<Record<string, number>>;
+  /** Mean resource usage; filled by runtimes that measure it. */
+  readonly resourceUsage: Readonly<Record<string, number>>;
+  readonly lastExecution: Date | undefined;
+  /** Samples gathered toward `minSamples`, 0..1. */
+  readonly learningProgress: number;
+
+  constructor(
+    private readonly stats: OutcomeStats,
+    scorer: ConfidenceScorer,
+    minSamples: number,
+    private readonly now: number = Date.now(),
+  ) {
+    this.executionCount = stats.executions;
+    this.successRate = successRate(stats);
+    this.avgResponseTime = stats.executions === 0 ? 0 : stats.totalDurationMs / stats.executions;
+    let running = emptyStats;
+    this.confidenceTrend = stats.history.map((o) => {
+      running = recordOutcome(running, o);
+      return scorer.score(running);
+    });
+    this.domainPerformance = Object.fromEntries(
+      Object.entries(stats.byDomain).map(([d, c]) => [d, c.successes / Math.max(1, c.successes + c.failures)]),
+    );
+    this.resourceUsage = {};
+    const last = stats.history[stats.history.length - 1];
+    this.lastExecution = last ? new Date(last.at) : undefined;
+    this.learningProgress = Math.min(1, stats.executions / Math.max(1, minSamples));
+  }
+
+  /** Trend of the outcomes in the last `days` days (from the recorded history). */
+  getTrendAnalysis(days = 7): TrendAnalysis {
+    const since = this.now - days * DAY_MS;
+    const recent = this.stats.history.filter((o) => o.at >= since);
+    const rate = (list: typeof recent) => (list.length === 0 ? 0 : list.filter((o) => o.success).length / list.length);
+    const half = Math.floor(recent.length / 2);
+    const change = recent.length < 4 ? 0 : rate(recent.slice(half)) - rate(recent.slice(0, half));
+    const r = rate(recent);
+    return {
+      days,
+      executions: recent.length,
+      successRate: r,
+      successRateChange: change,
+      success_rate_trend: recent.length < 4 ? 'insufficient data' : change > 0.05 ? 'improving' : change < -0.05 ? 'declining' : 'stable',
+      avgResponseTimeMs: recent.length === 0 ? 0 : recent.reduce((s, o) => s + o.durationMs, 0) / recent.length,
+      performance_outlook: recent.length === 0 ? 'unknown' : r >= 0.85 ? 'good' : r >= 0.6 ? 'watch' : 'poor',
+    };
+  }
+
+  /** Readable suggestions derived from the numbers above. */
+  generateRecommendations(): string[] {
+    const out: string[] = [];
+    if (this.learningProgress < 1) {
+      out.push(`Gather more executions: ${this.executionCount} so far, confidence stays LOW until enough samples.`);
+    }
+    if (this.executionCount > 0 && this.successRate < 0.85) {
+      out.push(`Success rate ${(this.successRate * 100).toFixed(1)}% is below 85%: add retries or a fallback pattern.`);
+    }
+    const weak = Object.entries(this.domainPerformance).filter(([, r]) => r < 0.5);
+    for (const [domain, r] of weak) out.push(`Domain "${domain}" succeeds only ${(r * 100).toFixed(0)}% of the time: route it to another pattern.`);
+    if (this.avgResponseTime > 1000) out.push(`Average response time ${this.avgResponseTime.toFixed(0)} ms: consider parallel coordination.`);
+    return out;
+  }
+}

@@ -1,0 +1,466 @@
+import { randomUUID } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
+import { createActor, type AnyActor, type InspectionEvent, type Snapshot } from 'xstate';
+import { z } from 'zod';
+import type { Agent, ResourceArbiter } from '../actors/agent.js';
+import type { ChildPattern, OrchestrationContext, RollbackEvent } from '../machines/orchestration.machine.js';
+import type { PatternFinalOutput } from '../machines/pattern.types.js';
+import { AgentPool } from './AgentPool.js';
+import type { BreakerOptionsInput, BreakerMetrics } from './CircuitBreaker.js';
+import { systemClock, type Clock } from './clock.js';
+import {
+  ConfidenceThresholdError,
+  PatternError,
+  PatternNotFoundError,
+  PatternTimeoutError,
+  toSerializedError,
+  type SerializedError,
+} from './errors.js';
+import type { RunEvent, RunEventListener } from './events.js';
+import { defaultLogger, type Logger } from './logger.js';
+import { provideMachines, type RuntimeMachines } from './machines.js';
+import { PatternConfig } from './PatternConfig.js';
+import { PatternContext, type PatternContextInput } from './PatternContext.js';
+import type { PatternRegistry } from './PatternRegistry.js';
+import { planRun } from './planRun.js';
+import { BuiltInPattern, type PhaseProgress } from './patterns/BuiltInPattern.js';
+import type { DelegationPattern } from './patterns/DelegationPattern.js';
+import type { RunResult } from './result.js';
+import { RunEnv } from './RunEnv.js';
+import { RunRecorder } from './RunRecorder.js';
+import { Semaphore } from './semaphore.js';
+import type { RunStatus } from './status.js';
+import { parseWith } from './validate.js';
+
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
+
+const optionsSchema = z
+  .object({
+    /** How many patterns batchExecute runs at once. */
+    threadPoolSize: z.number().int().min(1).default(4),
+    /** Default pattern timeout, seconds. */
+    timeoutDefault: z.number().positive().optional(),
+    agents: z.array(z.custom<Agent>((a) => typeof a === 'object' && a !== null && 'execute' in a, { message: 'not an Agent' })).default([]),
+    breaker: z.custom<BreakerOptionsInput>((v) => typeof v === 'object' && v !== null).optional(),
+    clock: z.custom<Clock>((c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c, { message: 'clock needs now/setTimeout/clearTimeout' }).optional(),
+    random: fn<() => number>('random').optional(),
+    resolver: z.custom<ResourceArbiter>((r) => typeof r === 'object' && r !== null && 'acquire' in r).optional(),
+    onEvent: fn<RunEventListener>('onEvent').optional(),
+    logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'info' in l).optional(),
+  })
+  .strict();
+/** Options of {@link PatternExecutor}. */
+export type ExecutorOptions = z.input<typeof optionsSchema>;
+
+const runOptionsSchema = z
+  .object({
+    /** Overall timeout, ms (default: the pattern's own, else the executor's default). */
+    timeoutMs: z.number().int().positive().optional(),
+    input: z.unknown().optional(),
+    runId: z.string().min(1).optional(),
+    signal: z.custom<AbortSignal>((s) => s instanceof AbortSignal).optional(),
+    onEvent: fn<RunEventListener>('onEvent').optional(),
+    /** Also emit a `transition` event for every machine transition (for traces; costs time). */
+    traceTransitions: z.boolean().default(false),
+  })
+  .strict();
+/** Options of {@link PatternExecutor.run}. */
+export type RunOptions = z.input<typeof runOptionsSchema>;
+
+/**
+ * Runs delegation patterns: spawns each pattern's machine as an XState actor, delegates its
+ * steps to agents (routing by capability or mapping, one circuit breaker and concurrency limit
+ * per agent), rolls back on failure, and records outcomes for learning.
+ *
+ * @example
+ * const executor = new PatternExecutor(registry, { agents: [defineAgent({ id: 'v', capabilities: ['validate'], handler: () => 'ok' })] });
+ * const result = await executor.run('basic_workflow', { domain: 'data' });
+ */
+export class PatternExecutor {
+  readonly threadPoolSize: number;
+  private timeoutDefaultMs: number;
+  private readonly clock: Clock;
+  private readonly pool: AgentPool;
+  private readonly machines: RuntimeMachines;
+  private readonly listeners = new Set<RunEventListener>();
+  private readonly logger: Logger;
+  private readonly resolver: ResourceArbiter | undefined;
+  /** Live actors of succeeded meta-orchestration runs, kept for triggerRollback. */
+  private readonly liveMeta = new Map<string, AnyActor>();
+
+  /**
+   * @param registry - where patterns are looked up; the executor binds itself to them
+   * @param options - an options object, or the reference's positional `threadPoolSize`
+   * @param timeoutDefault - the reference's positional default timeout, seconds
+   * @throws PatternValidationError naming a bad option
+   */
+  constructor(
+    readonly registry: PatternRegistry,
+    options: ExecutorOptions | number = {},
+    timeoutDefault?: number,
+  ) {
+    const raw = typeof options === 'number' ? { threadPoolSize: options, ...(timeoutDefault === undefined ? {} : { timeoutDefault }) } : options;
+    const o = parseWith(optionsSchema, raw, 'PatternExecutor');
+    this.threadPoolSize = o.threadPoolSize;
+    this.timeoutDefaultMs = (o.timeoutDefault ?? PatternConfig.getCurrentConfig().patternTimeoutSeconds) * 1000;
+    this.clock = o.clock ?? systemClock;
+    this.logger = o.logger ?? defaultLogger();
+    this.resolver = o.resolver;
+    if (o.onEvent) this.listeners.add(o.onEvent);
+    this.pool = new AgentPool({
+      clock: this.clock,
+      breaker: o.breaker,
+      onBreakerChange: (change) => {
+        this.logger.warn({ agent: change.agentId, from: change.from, to: change.to }, 'circuit breaker state changed');
+        this.emit({ type: 'breaker.state', at: change.at, runId: '*', agent: change.agentId, from: change.from, to: change.to });
+      },
+    });
+    for (const agent of o.agents) this.pool.register(agent);
+    this.machines = provideMachines(o.random ?? Math.random, {
+      run: async (name, env) => {
+        const started = this.clock.now();
+        const success = await this.registry.getPattern(name).execute(PatternContext.from(env.run.context));
+        return { success, durationMs: this.clock.now() - started };
+      },
+      compensate: async (name, env) => {
+        const pattern = this.registry.getPattern(name) as DelegationPattern & { compensate?: (c: PatternContext) => unknown };
+        await pattern.compensate?.(PatternContext.from(env.run.context));
+      },
+    });
+    for (const p of registry.listPatterns()) this.bind(p);
+    registry.onRegister((p) => this.bind(p));
+  }
+
+  private bind(pattern: DelegationPattern): void {
+    if (pattern instanceof BuiltInPattern) pattern.bindRunner(this);
+  }
+
+  /**
+   * Adds an agent (with its own breaker options if given).
+   * @throws PatternValidationError if the id is taken
+   */
+  registerAgent(agent: Agent, options: { breaker?: BreakerOptionsInput } = {}): void {
+    this.pool.register(agent, options.breaker);
+  }
+
+  /** Registered agents. */
+  agents(): Agent[] {
+    return this.pool.list();
+  }
+
+  /** Breaker metrics of an agent; undefined if unknown. */
+  agentBreaker(agentId: string): BreakerMetrics | undefined {
+    return this.pool.breaker(agentId)?.metrics();
+  }
+
+  /** Subscribes to every run's events; returns a disposer. */
+  onEvent(listener: RunEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: RunEvent, extra?: RunEventListener): void {
+    for (const l of this.listeners) l(event);
+    extra?.(event);
+  }
+
+  /** The reference's execution tuning: `threadPoolSize` and `timeoutDefault` (seconds). */
+  configureExecution(options: { threadPoolSize?: number; timeoutDefault?: number; memoryLimitMb?: number }): void {
+    const o = parseWith(
+      z.object({ threadPoolSize: z.number().int().min(1).optional(), timeoutDefault: z.number().positive().optional(), memoryLimitMb: z.number().positive().optional() }).strict(),
+      options,
+      'configureExecution',
+    );
+    if (o.threadPoolSize !== undefined) (this as { threadPoolSize: number }).threadPoolSize = o.threadPoolSize;
+    if (o.timeoutDefault !== undefined) this.timeoutDefaultMs = o.timeoutDefault * 1000;
+  }
+
+  /** Heap in use / heap limit of this process, 0..1. */
+  getMemoryUsage(): number {
+    const h = getHeapStatistics();
+    return h.used_heap_size / h.heap_size_limit;
+  }
+
+  /**
+   * Runs a pattern to its end and reports everything that happened.
+   * @throws PatternNotFoundError, NoCapableAgentError (before anything runs), ConfidenceThresholdError, PatternValidationError for bad options
+   */
+  async run(patternName: string, context?: PatternContext | PatternContextInput, options: RunOptions = {}): Promise<RunResult> {
+    const o = parseWith(runOptionsSchema, options, 'run options');
+    const pattern = this.registry.getPattern(patternName);
+    const ctx = PatternContext.from(context);
+    this.checkConfidence(pattern);
+    const runId = o.runId ?? randomUUID();
+    const extra = o.onEvent;
+    const listening = this.listeners.size > 0 || extra !== undefined;
+    const recorder = new RunRecorder(runId, () => this.clock.now(), listening ? (e) => this.emit(e, extra) : undefined);
+    const env = new RunEnv(
+      { runId, context: ctx.toJSON(), runInput: o.input, recorder, pool: this.pool, clock: this.clock, resolver: this.resolver },
+      [patternName],
+    );
+    const child = planRun(pattern, env, o.timeoutMs ?? this.timeoutDefaultMs, this.registry, this.pool);
+    const startedAt = this.clock.now();
+    if (listening) this.emit({ type: 'run.started', at: startedAt, runId, pattern: patternName, patternType: pattern.type }, extra);
+    const actor = createActor(this.machines[child.kind], {
+      input: child.input,
+      clock: this.clock,
+      ...(o.traceTransitions ? { inspect: this.inspector(runId, extra) } : {}),
+    }) as AnyActor;
+
+    let settle!: (r: RunResult) => void;
+    const done = new Promise<RunResult>((resolve) => (settle = resolve));
+    if (pattern instanceof BuiltInPattern) {
+      this.liveMeta.get(patternName)?.stop();
+      this.liveMeta.delete(patternName);
+      pattern.attachRun({
+        runId,
+        statuses: () => recorder.statuses([patternName]),
+        done,
+        ...(child.kind === 'orchestration'
+          ? { phaseProgress: () => phaseProgressOf(actor), rollback: (level, target) => this.rollback(actor, level, target) }
+          : {}),
+      });
+    }
+    const crash = await waitForEnd(actor, o.signal);
+    const snapshot = actor.getSnapshot() as Snapshot<unknown> & { value?: unknown; output?: PatternFinalOutput };
+    const succeeded = crash === undefined && snapshot.value === 'succeeded';
+    let status: RunStatus = 'succeeded';
+    let error: SerializedError | undefined;
+    if (!succeeded) {
+      const out = snapshot.output;
+      status = out?.timedOut ? 'timedOut' : out?.status === 'rolledBack' ? 'rolledBack' : 'failed';
+      error = crash !== undefined ? toSerializedError(crash) : out?.error;
+    }
+    if (succeeded && child.kind === 'orchestration') this.liveMeta.set(patternName, actor);
+    else actor.stop();
+    const durationMs = this.clock.now() - startedAt;
+    this.learn(pattern, child, ctx.domain, succeeded, durationMs, actor);
+    const result: RunResult = {
+      runId,
+      pattern: patternName,
+      status,
+      success: succeeded,
+      startedAt,
+      durationMs,
+      steps: recorder.stepReports(),
+      error,
+    };
+    this.logger.info({ runId, pattern: patternName, status, durationMs }, 'run finished');
+    if (listening) this.emit({ type: 'run.finished', at: this.clock.now(), runId, pattern: patternName, status, durationMs }, extra);
+    settle(result);
+    return result;
+  }
+
+  private checkConfidence(pattern: DelegationPattern): void {
+    const minSamples = PatternConfig.getCurrentConfig().minSamples;
+    if (pattern.executionCount >= minSamples && pattern.confidenceScore < pattern.confidenceThreshold) {
+      throw new ConfidenceThresholdError(
+        `Pattern "${pattern.name}" has confidence ${pattern.confidenceScore.toFixed(2)}, below its threshold ${pattern.confidenceThreshold}`,
+        { patternName: pattern.name, confidence: pattern.confidenceScore, threshold: pattern.confidenceThreshold },
+      );
+    }
+  }
+
+  /** Records outcomes for learning: the pattern's, and for a meta run each child pattern's. */
+  private learn(pattern: DelegationPattern, child: ChildPattern, domain: string, success: boolean, durationMs: number, actor: AnyActor): void {
+    if (!(pattern instanceof BuiltInPattern)) return; // custom patterns record themselves
+    const at = this.clock.now();
+    pattern.recordExecution(success, domain, durationMs, at);
+    if (child.kind !== 'orchestration') return;
+    const context = (actor.getSnapshot() as { context: OrchestrationContext }).context;
+    for (const outcome of context.phases.flatMap((p) => p.outcomes)) {
+      const p = this.registry.has(outcome.name) ? this.registry.getPattern(outcome.name) : undefined;
+      if (p instanceof BuiltInPattern) p.recordExecution(outcome.success, domain, outcome.durationMs, at);
+    }
+  }
+
+  private inspector(runId: string, extra: RunEventListener | undefined) {
+    return (ev: InspectionEvent) => {
+      if (ev.type !== '@xstate.snapshot') return;
+      const snap = ev.snapshot as { value?: unknown };
+      if (snap.value === undefined) return;
+      const ref = ev.actorRef as AnyActor & { logic?: { id?: string } };
+      this.emit(
+        { type: 'transition', at: this.clock.now(), runId, actor: actorPath(ref), machine: ref.logic?.id ?? 'actor', state: snap.value, event: ev.event.type },
+        extra,
+      );
+    };
+  }
+
+  private rollback(actor: AnyActor, level: 'pattern' | 'phase' | 'complete', targetPhase?: string): Promise<boolean> {
+    const before = (actor.getSnapshot() as { context: OrchestrationContext }).context.compensationFailures;
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const snap = actor.getSnapshot() as { value: unknown; status: string; context: OrchestrationContext };
+        if (snap.value === 'compensating' || snap.value === 'compensationFinished') return false;
+        sub.unsubscribe();
+        if (snap.status === 'done') this.liveMeta.forEach((a, k) => a === actor && this.liveMeta.delete(k));
+        resolve(snap.context.compensationFailures === before);
+        return true;
+      };
+      const sub = actor.subscribe({ next: () => void check(), error: () => resolve(false) });
+      const event: RollbackEvent = { type: 'ROLLBACK', level, targetPhase };
+      actor.send(event);
+      check();
+    });
+  }
+
+  /**
+   * Runs a pattern; resolves true if it succeeded, false if it failed (and was rolled back where enabled).
+   * @param timeoutSeconds - overall timeout, seconds
+   * @throws PatternNotFoundError; PatternExecutionError (e.g. NoCapableAgentError) when it cannot run; TimeoutError when it timed out
+   */
+  async execute(patternName: string, context?: PatternContext | PatternContextInput, timeoutSeconds?: number): Promise<boolean> {
+    const result = await this.run(patternName, context, timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(timeoutSeconds * 1000) });
+    if (result.status === 'timedOut') {
+      throw new PatternTimeoutError(result.error?.message ?? `Pattern "${patternName}" timed out`, {
+        patternName,
+        ...(result.error?.details?.timeoutMs === undefined ? {} : { timeoutMs: result.error.details.timeoutMs }),
+      });
+    }
+    return result.success;
+  }
+
+  /**
+   * Runs `primaryPattern`; if it fails or cannot run, runs `fallbackPattern`.
+   * @returns `[success, patternUsed]`
+   * @throws the fallback's error when the fallback cannot run either
+   */
+  async executeWithFallback(
+    primaryPattern: string,
+    fallbackPattern: string,
+    context?: PatternContext | PatternContextInput,
+  ): Promise<[boolean, string]> {
+    try {
+      if (await this.execute(primaryPattern, context)) return [true, primaryPattern];
+    } catch (error) {
+      if (!(error instanceof PatternError)) throw error;
+      this.logger.warn({ pattern: primaryPattern, err: error }, 'primary pattern could not run; using fallback');
+    }
+    return [await this.execute(fallbackPattern, context), fallbackPattern];
+  }
+
+  /**
+   * Runs several patterns, at most `threadPoolSize` at once when `parallel`.
+   * A pattern that throws counts as failed.
+   * @returns `[patternName, success]` in the order given
+   */
+  async batchExecute(
+    executions: readonly (readonly [string, PatternContext | PatternContextInput | undefined])[],
+    parallel = true,
+  ): Promise<[string, boolean][]> {
+    const one = async ([name, ctx]: readonly [string, PatternContext | PatternContextInput | undefined]): Promise<[string, boolean]> => {
+      try {
+        return [name, await this.execute(name, ctx)];
+      } catch (error) {
+        this.logger.warn({ pattern: name, err: error }, 'batch execution failed');
+        return [name, false];
+      }
+    };
+    if (!parallel) {
+      const out: [string, boolean][] = [];
+      for (const e of executions) out.push(await one(e));
+      return out;
+    }
+    const limit = new Semaphore(this.threadPoolSize);
+    return Promise.all(
+      executions.map(async (e) => {
+        await limit.acquire();
+        try {
+          return await one(e);
+        } finally {
+          limit.release();
+        }
+      }),
+    );
+  }
+
+  /**
+   * Picks the registered pattern that best fits the context (it `matches`, passes its
+   * confidence threshold, highest confidence score first) and runs it.
+   * @returns `[success, message]`; `[false, reason]` when no pattern fits
+   */
+  async executeBestPattern(context: PatternContext | PatternContextInput): Promise<[boolean, string]> {
+    const ctx = PatternContext.from(context);
+    const minSamples = PatternConfig.getCurrentConfig().minSamples;
+    const candidates = this.registry
+      .listPatterns()
+      .filter((p) => p.matches(ctx))
+      .filter((p) => p.executionCount < minSamples || p.confidenceScore >= p.confidenceThreshold)
+      .sort((a, b) => b.confidenceScore - a.confidenceScore);
+    const best = candidates[0];
+    if (!best) {
+      return [false, `No registered pattern matches the context (domain "${ctx.domain}", agent type "${ctx.agentType}")`];
+    }
+    try {
+      const ok = await this.execute(best.name, ctx);
+      return [ok, `Executed "${best.name}" (${best.type}): ${ok ? 'succeeded' : 'failed'}`];
+    } catch (error) {
+      if (error instanceof PatternNotFoundError || !(error instanceof PatternError)) throw error;
+      return [false, `Executed "${best.name}" (${best.type}): ${error.message}`];
+    }
+  }
+
+  /** Stops kept actors, breakers, and closes every agent. */
+  async close(): Promise<void> {
+    for (const a of this.liveMeta.values()) a.stop();
+    this.liveMeta.clear();
+    await this.pool.close();
+  }
+}
+
+/** Resolves when the root actor is done or parked in `succeeded`; with the crash error if it failed. */
+function waitForEnd(actor: AnyActor, signal: AbortSignal | undefined): Promise<unknown> {
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (crash?: unknown) => {
+      if (finished) return;
+      finished = true;
+      signal?.removeEventListener('abort', onAbort);
+      queueMicrotask(() => sub.unsubscribe());
+      resolve(crash);
+    };
+    const onAbort = () => actor.send({ type: 'CANCEL' });
+    const sub = actor.subscribe({
+      next: (s: { status: string; value?: unknown }) => {
+        if (s.status === 'done' || s.value === 'succeeded') finish();
+      },
+      error: (err: unknown) => finish(err ?? new Error('actor failed')),
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    actor.start();
+    const s = actor.getSnapshot() as { status: string; value?: unknown; error?: unknown };
+    if (s.status === 'done' || s.value === 'succeeded') finish();
+    else if (s.status === 'error') finish(s.error);
+  });
+}
+
+function actorPath(ref: AnyActor): string {
+  const parts: string[] = [];
+  let cur: { id: string; _parent?: unknown } | undefined = ref;
+  while (cur) {
+    parts.unshift(cur.id);
+    cur = cur._parent as typeof cur;
+  }
+  return parts.join('/');
+}
+
+function phaseProgressOf(actor: AnyActor): Record<string, PhaseProgress> {
+  const { phases } = (actor.getSnapshot() as { context: OrchestrationContext }).context;
+  return Object.fromEntries(
+    phases.map((p) => {
+      const succeeded = p.outcomes.filter((o) => o.success).length;
+      return [
+        p.name,
+        {
+          status: p.status,
+          completionPercentage: p.total === 0 ? 1 : p.outcomes.length / p.total,
+          succeeded,
+          failed: p.outcomes.length - succeeded,
+          total: p.total,
+        },
+      ];
+    }),
+  );
+}
+

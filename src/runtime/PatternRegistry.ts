@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { PatternAnalytics } from '../learning/analytics.js';
+import { contextSimilarity, domainFeatures } from '../learning/similarity.js';
+import { PatternConfig } from './PatternConfig.js';
+import { PatternContext, type PatternContextInput } from './PatternContext.js';
+import { PatternAlreadyExistsError, PatternNotFoundError, PatternValidationError } from './errors.js';
+import { BuiltInPattern } from './patterns/BuiltInPattern.js';
+import type { DelegationPattern } from './patterns/DelegationPattern.js';
+import { MetaOrchestrationPattern } from './patterns/MetaOrchestrationPattern.js';
+import { ParallelCoordinationPattern } from './patterns/ParallelCoordinationPattern.js';
+import { SequentialDelegationPattern } from './patterns/SequentialDelegationPattern.js';
+import { parseWith } from './validate.js';
+
+const optionsSchema = z
+  .object({
+    /** Most patterns kept; registering one more evicts the least recently used. */
+    cacheSize: z.number().int().min(1).default(1000),
+    enableLearning: z.boolean().default(true),
+  })
+  .strict();
+export type PatternRegistryOptions = z.input<typeof optionsSchema>;
+
+/** Feature set of a pattern for similarity search. */
+function patternFeatures(p: DelegationPattern): { domainFeatures: Set<string>; features: Set<string> } {
+  const domains = new Set<string>();
+  const features = new Set<string>();
+  if (p instanceof BuiltInPattern) for (const d of p.domains) for (const f of domainFeatures(d.replace(/\.?\*$/, ''))) domains.add(f);
+  for (const d of Object.keys(p.outcomeStats.byDomain)) for (const f of domainFeatures(d)) domains.add(f);
+  if (p instanceof SequentialDelegationPattern) for (const s of p.stepNames) features.add(`item:${s}`);
+  if (p instanceof ParallelCoordinationPattern) {
+    for (const t of p.taskNames) features.add(`item:${t}`);
+    for (const r of p.resources) features.add(`item:${r}`);
+  }
+  if (p instanceof MetaOrchestrationPattern) for (const d of p.coordinatedDomains) features.add(`item:${d}`);
+  if (p instanceof BuiltInPattern) features.add(`kind:${p.kind}`);
+  return { domainFeatures: domains, features };
+}
+
+/** Feature set of a context: required items and a pattern-kind word used as agent type. */
+function contextFeatures(c: PatternContext): Set<string> {
+  const out = new Set<string>();
+  for (const key of ['required_steps', 'requiredSteps', 'required_resources', 'requiredResources', 'required_domains', 'requiredDomains']) {
+    const v = c.attributes[key];
+    if (Array.isArray(v)) for (const x of v) out.add(`item:${String(x)}`);
+  }
+  const kind = ({ sequential: 'sequential', parallel: 'parallel', orchestrator: 'meta', meta: 'meta' } as Record<string, string>)[c.agentType];
+  if (kind) out.add(`kind:${kind}`);
+  return out;
+}
+
+/**
+ * Central registry of delegation patterns: registration, lookup, domain and similarity
+ * search, analytics and cleanup.
+ *
+ * @example
+ * const registry = new PatternRegistry();
+ * registry.registerPattern(new SequentialDelegationPattern('flow', 'desc', ['a', 'b']));
+ */
+export class PatternRegistry {
+  private readonly patterns = new Map<string, DelegationPattern>();
+  private readonly listeners = new Set<(p: DelegationPattern) => void>();
+  readonly cacheSize: number;
+  readonly learningEnabled: boolean;
+
+  /** @throws PatternValidationError naming a bad option */
+  constructor(options: PatternRegistryOptions | number = {}, enableLearning?: boolean) {
+    const raw = typeof options === 'number' ? { cacheSize: options, ...(enableLearning === undefined ? {} : { enableLearning }) } : options;
+    const o = parseWith(optionsSchema, raw, 'PatternRegistry');
+    this.cacheSize = o.cacheSize;
+    this.learningEnabled = o.enableLearning;
+  }
+
+  /**
+   * @throws PatternAlreadyExistsError if the name is taken
+   * @throws PatternValidationError if it is not a DelegationPattern
+   */
+  registerPattern(pattern: DelegationPattern): void {
+    if (typeof pattern !== 'object' || pattern === null || typeof (pattern as Partial<DelegationPattern>).toSnapshot !== 'function') {
+      throw new PatternValidationError('registerPattern expects a DelegationPattern', { field: 'pattern' });
+    }
+    if (this.patterns.has(pattern.name)) {
+      throw new PatternAlreadyExistsError(`Pattern "${pattern.name}" is already registered`, { patternName: pattern.name });
+    }
+    if (this.patterns.size >= this.cacheSize) this.evictOldest();
+    if (!this.learningEnabled) pattern.setLearningEnabled(false);
+    this.patterns.set(pattern.name, pattern);
+    for (const l of this.listeners) l(pattern);
+  }
+
+  /** Alias of {@link registerPattern} (integration guide). */
+  register(pattern: DelegationPattern): void {
+    this.registerPattern(pattern);
+  }
+
+  /** Removes a pattern; false if absent. */
+  unregister(name: string): boolean {
+    return this.patterns.delete(name);
+  }
+
+  private evictOldest(): void {
+    let oldest: DelegationPattern | undefined;
+    for (const p of this.patterns.values()) if (!oldest || p.lastUsedAt < oldest.lastUsedAt) oldest = p;
+    if (oldest) this.patterns.delete(oldest.name);
+  }
+
+  /** @throws PatternNotFoundError naming the pattern and the registered ones */
+  getPattern(name: string): DelegationPattern {
+    const p = this.patterns.get(name);
+    if (!p) {
+      const known = [...this.patterns.keys()];
+      throw new PatternNotFoundError(
+        `Pattern "${name}" is not registered (registered: ${known.length ? known.join(', ') : 'none'})`,
+        { patternName: name },
+      );
+    }
+    return p;
+  }
+
+  has(name: string): boolean {
+    return this.patterns.has(name);
+  }
+
+  listPatterns(): DelegationPattern[] {
+    return [...this.patterns.values()];
+  }
+
+  /** Subscribes to registrations (the executor binds itself this way); returns a disposer. */
+  onRegister(listener: (pattern: DelegationPattern) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Patterns that match a context with this domain (wildcards in their declared domains), highest confidence first. */
+  findPatternsByDomain(domain: string): DelegationPattern[] {
+    const ctx = new PatternContext({ domain });
+    return this.listPatterns()
+      .filter((p) =>
+        p instanceof BuiltInPattern
+          ? p.domains.some((d) => ctx.matchesDomain(d)) || Object.hasOwn(p.outcomeStats.byDomain, domain)
+          : p.matches(ctx),
+      )
+      .sort((a, b) => b.confidenceScore - a.confidenceScore);
+  }
+
+  /**
+   * Patterns similar to a context, with their similarity (0..1, see `contextSimilarity`), at or above `threshold`, most similar first.
+   */
+  findSimilarPatterns(context: PatternContext | PatternContextInput, threshold = 0.7): [DelegationPattern, number][] {
+    const ctx = PatternContext.from(context);
+    const features = contextFeatures(ctx);
+    const dFeatures = new Set(domainFeatures(ctx.domain));
+    return this.listPatterns()
+      .map((p): [DelegationPattern, number] => {
+        const domainMatch = p instanceof BuiltInPattern && p.domains.some((d) => ctx.matchesDomain(d));
+        return [p, contextSimilarity({ domainMatch, domainFeatures: dFeatures, features }, patternFeatures(p))];
+      })
+      .filter(([, s]) => s >= threshold)
+      .sort((a, b) => b[1] - a[1]);
+  }
+
+  /** @throws PatternNotFoundError */
+  getPatternAnalytics(name: string): PatternAnalytics {
+    const p = this.getPattern(name);
+    const cfg = PatternConfig.getCurrentConfig();
+    return new PatternAnalytics(p.outcomeStats, PatternConfig.scorer(), cfg.minSamples);
+  }
+
+  /**
+   * Removes patterns not used (executed or registered) for `maxAgeHours`.
+   * @returns how many were removed
+   */
+  cleanupUnusedPatterns(maxAgeHours = 24, now = Date.now()): number {
+    const cutoff = now - maxAgeHours * 3_600_000;
+    let removed = 0;
+    for (const p of this.listPatterns()) {
+      if (p.lastUsedAt < cutoff) {
+        this.patterns.delete(p.name);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}

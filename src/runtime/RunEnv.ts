@@ -1,0 +1,37 @@
+import type { ResourceArbiter } from '../actors/agent.js';
+import type { AgentPool } from './AgentPool.js';
+import type { Clock } from './clock.js';
+import type { PatternContextData } from './PatternContext.js';
+import type { RunRecorder } from './RunRecorder.js';
+
+/** What every actor of one run shares. */
+export interface RunShared {
+  readonly runId: string;
+  readonly context: PatternContextData;
+  readonly runInput: unknown;
+  readonly recorder: RunRecorder;
+  readonly pool: AgentPool;
+  readonly clock: Clock;
+  readonly resolver?: ResourceArbiter | undefined;
+}
+
+/**
+ * The opaque `env` the machines hand to their step actors: the run, plus the path of pattern
+ * names from the root to the pattern that owns the step.
+ */
+export class RunEnv {
+  constructor(
+    readonly run: RunShared,
+    readonly path: readonly string[],
+  ) {}
+
+  /** The env of a child pattern (meta-orchestration). */
+  child(patternName: string): RunEnv {
+    return new RunEnv(this.run, [...this.path, patternName]);
+  }
+
+  /** Same for every attempt of this step in this run. */
+  idempotencyKey(step: string): string {
+    return `${this.run.runId}/${this.path.join('/')}/${step}`;
+  }
+}

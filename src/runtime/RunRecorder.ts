@@ -1,0 +1,140 @@
+import type { SerializedError } from './errors.js';
+import type { RunEvent, RunEventListener } from './events.js';
+import type { StepReport } from './result.js';
+import type { StepStatus } from './status.js';
+
+interface MutableReport {
+  name: string;
+  path: readonly string[];
+  status: StepStatus;
+  agent: string | undefined;
+  attempts: number;
+  firstStartedAt: number | undefined;
+  endedAt: number | undefined;
+  output: unknown;
+  error: SerializedError | undefined;
+  compensation: StepReport['compensation'];
+  compensationError: SerializedError | undefined;
+}
+
+/**
+ * Collects what happens to every step of one run and turns it into StepReports and
+ * `step.status` / `phase.status` RunEvents. Fed by the runtime's actors and the machines'
+ * progress hooks (`reportStatus`, `reportTaskStatus`, `reportPhaseStatus`).
+ */
+export class RunRecorder {
+  private readonly reports = new Map<string, MutableReport>();
+  /** Outputs of completed steps by step name (what later steps see as `input.results`). */
+  readonly results: Record<string, unknown> = {};
+
+  constructor(
+    readonly runId: string,
+    private readonly now: () => number,
+    private readonly emit: RunEventListener | undefined,
+  ) {}
+
+  private key(path: readonly string[], step: string): string {
+    return path.length === 1 ? `${path[0]}\u0000${step}` : `${path.join('\u0000')}\u0000${step}`;
+  }
+
+  private report(path: readonly string[], step: string): MutableReport {
+    const key = this.key(path, step);
+    let r = this.reports.get(key);
+    if (!r) {
+      r = {
+        name: step,
+        path,
+        status: 'pending',
+        agent: undefined,
+        attempts: 0,
+        firstStartedAt: undefined,
+        endedAt: undefined,
+        output: undefined,
+        error: undefined,
+        compensation: 'none',
+        compensationError: undefined,
+      };
+      this.reports.set(key, r);
+    }
+    return r;
+  }
+
+  /** Declares steps up front so reports list never-run steps too (as `pending`). */
+  declare(path: readonly string[], steps: readonly string[]): void {
+    for (const s of steps) this.report(path, s);
+  }
+
+  /** A step changed status (`attempt` and `agent` when known). */
+  status(
+    path: readonly string[],
+    step: string,
+    status: StepStatus,
+    detail: { attempt?: number; agent?: string | undefined; error?: SerializedError | undefined; output?: unknown } = {},
+  ): void {
+    const r = this.report(path, step);
+    const at = this.now();
+    r.status = status;
+    if (detail.attempt !== undefined) r.attempts = detail.attempt;
+    if (detail.agent !== undefined) r.agent = detail.agent;
+    if (status === 'running' && r.firstStartedAt === undefined) r.firstStartedAt = at;
+    if (status === 'completed' || status === 'failed' || status === 'cancelled') r.endedAt = at;
+    if (status === 'completed') {
+      r.output = detail.output;
+      r.error = undefined;
+    }
+    if (detail.error !== undefined) {
+      if (status === 'compensationFailed') r.compensationError = detail.error;
+      else r.error = detail.error;
+    }
+    if (status === 'compensated') r.compensation = 'compensated';
+    if (status === 'compensationFailed') r.compensation = 'compensationFailed';
+    this.emit?.({
+      type: 'step.status',
+      at,
+      runId: this.runId,
+      path,
+      step,
+      status,
+      agent: r.agent,
+      attempt: r.attempts,
+      error: detail.error,
+    });
+  }
+
+  phase(path: readonly string[], phase: string, status: Extract<RunEvent, { type: 'phase.status' }>['status']): void {
+    this.emit?.({ type: 'phase.status', at: this.now(), runId: this.runId, path, phase, status });
+  }
+
+  /** Current status of a step, or undefined if this run never declared it. */
+  statusOf(step: string, path?: readonly string[]): StepStatus | undefined {
+    if (path) return this.reports.get(this.key(path, step))?.status;
+    for (const r of this.reports.values()) if (r.name === step) return r.status;
+    return undefined;
+  }
+
+  /** Step statuses by name (for the root pattern unless `path` is given). */
+  statuses(path: readonly string[]): Record<string, StepStatus> {
+    const out: Record<string, StepStatus> = {};
+    for (const r of this.reports.values()) {
+      if (r.path.length === path.length && r.path.every((p, i) => p === path[i])) out[r.name] = r.status;
+    }
+    return out;
+  }
+
+  /** Reports in the order steps were first seen. */
+  stepReports(): StepReport[] {
+    return [...this.reports.values()].map((r) => ({
+      name: r.name,
+      path: r.path,
+      status: r.status,
+      agent: r.agent,
+      attempts: r.attempts,
+      durationMs:
+        r.firstStartedAt === undefined ? 0 : Math.max(0, (r.endedAt ?? this.now()) - r.firstStartedAt),
+      output: r.output,
+      error: r.error,
+      compensation: r.compensation,
+      compensationError: r.compensationError,
+    }));
+  }
+}

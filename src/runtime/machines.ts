@@ -1,0 +1,78 @@
+import { fromPromise, type AnyStateMachine } from 'xstate';
+import { compensateStepActor, runStepActor } from '../actors/stepActors.js';
+import { customPatternMachine } from '../machines/customPattern.machine.js';
+import { orchestrationMachine } from '../machines/orchestration.machine.js';
+import { parallelMachine } from '../machines/parallel.machine.js';
+import { sequentialMachine } from '../machines/sequential.machine.js';
+import { stepMachine, type StepContext } from '../machines/step.machine.js';
+import type { StepStatus } from './status.js';
+import { backoffDelayMs } from './backoff.js';
+import type { RunEnv } from './RunEnv.js';
+
+/** How the runtime runs and compensates user-defined patterns inside a meta-orchestration. */
+export interface CustomPatternHooks {
+  run(name: string, env: RunEnv): Promise<{ success: boolean; durationMs: number }>;
+  compensate(name: string, env: RunEnv): Promise<void>;
+}
+
+/** The pure machines with the runtime's actors, delays and progress hooks provided. */
+export interface RuntimeMachines {
+  readonly step: AnyStateMachine;
+  readonly sequential: AnyStateMachine;
+  readonly parallel: AnyStateMachine;
+  readonly orchestration: AnyStateMachine;
+  readonly customPattern: AnyStateMachine;
+}
+
+function reportStep(context: StepContext, status: StepStatus): void {
+  // `running` is reported by runAttempt once the agent is chosen.
+  if (status === 'running') return;
+  const env = context.env as RunEnv;
+  env.run.recorder.status(env.path, context.spec.name, status, {
+    attempt: context.attempt,
+    agent: context.agent,
+    error: status === 'compensationFailed' ? context.compensationError : status === 'completed' ? undefined : context.error,
+    output: status === 'completed' ? context.output : undefined,
+  });
+}
+
+/**
+ * Provides the machines once per executor (provide() allocates; runs reuse the result).
+ * @param random - uniform [0, 1) for backoff jitter
+ */
+export function provideMachines(random: () => number, custom: CustomPatternHooks): RuntimeMachines {
+  const step = stepMachine.provide({
+    actors: { runStep: runStepActor, compensateStep: compensateStepActor },
+    delays: { backoff: ({ context }) => backoffDelayMs(context.spec.retry.backoff, context.attempt, random) },
+    actions: { reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status) },
+  });
+  const sequential = sequentialMachine.provide({ actors: { step } });
+  const parallel = parallelMachine.provide({
+    actors: { step },
+    actions: {
+      reportTaskStatus: ({ context }, params: { task: string; status: StepStatus }) => {
+        const env = context.env as RunEnv;
+        env.run.recorder.status(env.path, params.task, params.status);
+      },
+    },
+  });
+  const customPattern = customPatternMachine.provide({
+    actors: {
+      runCustom: fromPromise(({ input }) => custom.run(input.name, input.env as RunEnv)),
+      compensateCustom: fromPromise(({ input }) => custom.compensate(input.name, input.env as RunEnv)),
+    },
+  });
+  const orchestration = orchestrationMachine.provide({
+    actors: { sequential, parallel, customPattern },
+    actions: {
+      reportPhaseStatus: ({ context }, params: { phase: string; status: 'pending' | 'running' | 'succeeded' | 'failed' | 'rolledBack' }) => {
+        if (params.status === 'pending') return;
+        const env = context.env as RunEnv;
+        env.run.recorder.phase(env.path, params.phase, params.status);
+      },
+    },
+  });
+  // Nested meta-orchestrations spawn the provided machine itself (provide() cannot name its own result).
+  (orchestration.implementations.actors as Record<string, unknown>)['orchestration'] = orchestration;
+  return { step, sequential, parallel, orchestration, customPattern };
+}

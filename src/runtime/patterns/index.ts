@@ -1,0 +1,14 @@
+export { DelegationPattern } from './DelegationPattern.js';
+export { BuiltInPattern } from './BuiltInPattern.js';
+export type { PatternRunner, PhaseProgress, RunView } from './BuiltInPattern.js';
+export { SequentialDelegationPattern } from './SequentialDelegationPattern.js';
+export type { SequentialPatternOptions } from './SequentialDelegationPattern.js';
+export { ParallelCoordinationPattern } from './ParallelCoordinationPattern.js';
+export type { ParallelPatternOptions } from './ParallelCoordinationPattern.js';
+export { MetaOrchestrationPattern, contextComplexity } from './MetaOrchestrationPattern.js';
+export type { MetaPatternOptions, MetaStrategy } from './MetaOrchestrationPattern.js';
+export { revivePattern, registerPatternType } from './revive.js';
+export { stepOptionsSchema } from './stepOptions.js';
+export type { StepOptions, StepLike } from './stepOptions.js';
+export { patternSnapshotSchema } from './snapshot.js';
+export type { PatternSnapshot, Snapshottable } from './snapshot.js';

@@ -1,0 +1,55 @@
+import type { ChildPattern } from '../machines/orchestration.machine.js';
+import type { AgentPool } from './AgentPool.js';
+import { InvalidPatternError, PatternNotFoundError } from './errors.js';
+import type { PatternRegistry } from './PatternRegistry.js';
+import type { RunEnv } from './RunEnv.js';
+import { BuiltInPattern } from './patterns/BuiltInPattern.js';
+import type { DelegationPattern } from './patterns/DelegationPattern.js';
+
+/** Which machine runs each pattern kind. */
+const MACHINE_OF = { sequential: 'sequential', parallel: 'parallel', meta: 'orchestration' } as const;
+
+/**
+ * Turns a pattern (and, for a meta-orchestration, every pattern it names, recursively) into
+ * the machine input of a run, checking up front that every step has a capable agent and that
+ * every named pattern exists, so nothing runs when the plan cannot complete.
+ *
+ * @param timeoutMs - overall timeout of the root pattern when it declares none, ms
+ * @throws PatternNotFoundError for a phase naming an unregistered pattern
+ * @throws InvalidPatternError naming the cycle when meta-orchestrations include each other
+ * @throws NoCapableAgentError naming the step and the capabilities that exist
+ */
+export function planRun(
+  pattern: DelegationPattern,
+  env: RunEnv,
+  timeoutMs: number | undefined,
+  registry: PatternRegistry,
+  pool: AgentPool,
+  chain: readonly string[] = [],
+): ChildPattern {
+  if (!(pattern instanceof BuiltInPattern)) return { kind: 'customPattern', input: { name: pattern.name, env } };
+  if (chain.includes(pattern.name)) {
+    const cycle = [...chain.slice(chain.indexOf(pattern.name)), pattern.name];
+    throw new InvalidPatternError(`Meta-orchestration cycle: ${cycle.join(' -> ')}`, { patternName: pattern.name, cycle });
+  }
+  const spec = pattern.toSpec(timeoutMs);
+  if (spec.kind === 'meta') {
+    const children: Record<string, ChildPattern> = {};
+    for (const phase of spec.phases) {
+      for (const name of phase.patterns) {
+        if (!registry.has(name)) {
+          throw new PatternNotFoundError(
+            `Phase "${phase.name}" of "${pattern.name}" names pattern "${name}", which is not registered`,
+            { patternName: name },
+          );
+        }
+        children[name] = planRun(registry.getPattern(name), env.child(name), undefined, registry, pool, [...chain, pattern.name]);
+      }
+    }
+    return { kind: 'orchestration', input: { name: pattern.name, spec, env, children } };
+  }
+  const steps = spec.kind === 'sequential' ? spec.steps : spec.tasks;
+  for (const step of steps) pool.check(step, env.path);
+  env.run.recorder.declare(env.path, steps.map((s) => s.name));
+  return { kind: MACHINE_OF[spec.kind], input: { name: pattern.name, spec, env } };
+}

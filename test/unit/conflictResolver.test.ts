@@ -164,9 +164,13 @@ describe('ConflictResolver', () => {
     expect(resolver.table.strategy).toBe('priority');
     resolver.setConflictStrategy('time_based');
     expect(resolver.table.strategy).toBe('deadline');
-    expect(() => resolver.setConflictStrategy('coin_flip')).toThrow(
-      expect.objectContaining({ code: 'ND_PATTERN_VALIDATION', message: expect.stringMatching(/conflict strategy/) }),
-    );
+    let thrown: unknown;
+    try {
+      resolver.setConflictStrategy('coin_flip');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'ND_PATTERN_VALIDATION', message: expect.stringMatching(/conflict strategy/) });
   });
 
   it('adaptive switches to deadline ordering after many wait timeouts', async () => {

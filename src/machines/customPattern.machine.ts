@@ -7,7 +7,7 @@ export interface CustomPatternInput {
   readonly env: unknown;
 }
 
-interface CustomContext {
+export interface CustomContext {
   readonly name: string;
   readonly env: unknown;
   durationMs: number;

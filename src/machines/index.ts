@@ -31,3 +31,11 @@ export type { CustomPatternInput } from './customPattern.machine.js';
 export { evaluateCriteria, criteriaUnreachable } from './phaseCriteria.js';
 export type { CriteriaVerdict, PatternOutcome } from './phaseCriteria.js';
 export type { PatternFinalOutput, PatternSucceededEvent, PatternControlEvent } from './pattern.types.js';
+export { circuitBreakerMachine, failureTrips } from './circuitBreaker.machine.js';
+export type {
+  CircuitBreakerContext,
+  CircuitBreakerCounters,
+  CircuitBreakerEvent,
+  CircuitBreakerInput,
+  CircuitBreakerOptions,
+} from './circuitBreaker.machine.js';

@@ -1,0 +1,82 @@
+/**
+ * natural-delegation: an actor-model runtime that delegates work to agents.
+ * Patterns, steps and circuit breakers are XState v5 machines spawned as actors.
+ */
+export { PatternRegistry } from './runtime/PatternRegistry.js';
+export type { PatternRegistryOptions } from './runtime/PatternRegistry.js';
+export { PatternExecutor } from './runtime/PatternExecutor.js';
+export type { ExecutorOptions, RunOptions } from './runtime/PatternExecutor.js';
+export { PatternStorage } from './runtime/PatternStorage.js';
+export { PatternConfig } from './runtime/PatternConfig.js';
+export type { PatternConfigValues } from './runtime/PatternConfig.js';
+export { PatternContext, patternContextSchema } from './runtime/PatternContext.js';
+export type { PatternContextData, PatternContextInput } from './runtime/PatternContext.js';
+export {
+  DelegationPattern,
+  BuiltInPattern,
+  SequentialDelegationPattern,
+  ParallelCoordinationPattern,
+  MetaOrchestrationPattern,
+  revivePattern,
+  registerPatternType,
+  contextComplexity,
+} from './runtime/patterns/index.js';
+export type {
+  SequentialPatternOptions,
+  ParallelPatternOptions,
+  MetaPatternOptions,
+  MetaStrategy,
+  StepOptions,
+  StepLike,
+  PhaseProgress,
+  PatternSnapshot,
+  Snapshottable,
+} from './runtime/patterns/index.js';
+export { ConfidenceLevel } from './learning/ConfidenceLevel.js';
+export { PatternAnalytics } from './learning/analytics.js';
+export type { TrendAnalysis } from './learning/analytics.js';
+export { successRateScorer } from './learning/confidence.js';
+export type { ConfidenceScorer } from './learning/confidence.js';
+export type { Outcome, OutcomeStats } from './learning/outcomes.js';
+export { CircuitBreaker, breakerOptionsSchema } from './runtime/CircuitBreaker.js';
+export type { BreakerMetrics, BreakerOptionsInput, BreakerState, BreakerStateChange } from './runtime/CircuitBreaker.js';
+export { defineAgent } from './actors/agent.js';
+export type { Agent, AgentTask, CompensationTask, LocalAgentOptions, ResourceArbiter, StepInput } from './actors/agent.js';
+export { StepStatus, TaskStatus, RunStatus } from './runtime/status.js';
+export type { RunResult, StepReport } from './runtime/result.js';
+export type { RunEvent, RunEventListener } from './runtime/events.js';
+export { systemClock } from './runtime/clock.js';
+export type { Clock } from './runtime/clock.js';
+export { backoffDelayMs } from './runtime/backoff.js';
+export type { BackoffInput, RetryPolicyInput, StepSpec, PatternSpec } from './runtime/spec.js';
+export {
+  ErrorCode,
+  PatternError,
+  PatternNotFoundError,
+  PatternExecutionError,
+  NoCapableAgentError,
+  ConfidenceThresholdError,
+  ResourceExhaustionError,
+  PatternValidationError,
+  PatternAlreadyExistsError,
+  InvalidPatternError,
+  PatternTimeoutError,
+  PatternTimeoutError as TimeoutError,
+  CircuitOpenError,
+  AgentError,
+  errorFromJSON,
+  toSerializedError,
+  isPatternError,
+  isPatternNotFoundError,
+  isPatternExecutionError,
+  isNoCapableAgentError,
+  isConfidenceThresholdError,
+  isResourceExhaustionError,
+  isPatternValidationError,
+  isPatternAlreadyExistsError,
+  isInvalidPatternError,
+  isTimeoutError,
+  isCircuitOpenError,
+  isAgentError,
+} from './runtime/errors.js';
+export type { ErrorDetails, SerializedError } from './runtime/errors.js';

@@ -41,7 +41,7 @@ export function formatIssue(file: string, issue: WorkflowIssue): string {
     issue.line === undefined
       ? file
       : `${file}:${issue.line}${issue.col === undefined ? '' : `:${issue.col}`}`;
-  const field = issue.path.length > 0 ? ` ${formatPath(issue.path)}:` : '';
+  const field = issue.path.length > 0 ? ` ${formatPath(issue.path)}:` : ':';
   return `${pos}${field} ${issue.message}`;
 }
 

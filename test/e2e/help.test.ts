@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ndf } from './cli.js';
+
+describe('ndf --help', () => {
+  it('lists the commands with examples', async () => {
+    const result = await ndf(['--help']);
+    expect(result.code).toBe(0);
+    for (const word of ['run', 'validate', 'schema', 'Examples:', 'docs/workflow.md'])
+      expect(result.stdout).toContain(word);
+  });
+
+  it('explains every option of run, with examples and exit codes', async () => {
+    const result = await ndf(['run', '--help']);
+    expect(result.code).toBe(0);
+    for (const option of [
+      '--input',
+      '--trace',
+      '--json',
+      '--dry-run',
+      '--timeout',
+      'Exit codes',
+      'Examples:',
+    ]) {
+      expect(result.stdout).toContain(option);
+    }
+  });
+
+  it('schema prints a JSON Schema that rejects unknown fields', async () => {
+    const result = await ndf(['schema']);
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout) as {
+      properties: Record<string, unknown>;
+      additionalProperties: unknown;
+      required: string[];
+    };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['agents', 'patterns', 'run', 'breaker']),
+    );
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(expect.arrayContaining(['version', 'name', 'agents', 'patterns', 'run']));
+  });
+});

@@ -131,7 +131,7 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
       }
       throw transportFailure(error, name, subject, timeoutMs, details);
     }
-    return interpret(decodeReply(reply, name, details), details);
+    return interpret(decodeReply(reply, name, details, o.maxMessageBytes), details);
   };
 
   return {
@@ -185,9 +185,9 @@ function transportFailure(
   }
 }
 
-function decodeReply(reply: TransportReply, name: string, details: ErrorDetails): TaskReply {
+function decodeReply(reply: TransportReply, name: string, details: ErrorDetails, maxBytes: number): TaskReply {
   try {
-    return decodeMessage(taskReplySchema, reply.data, `reply of ${name}`, Number.POSITIVE_INFINITY);
+    return decodeMessage(taskReplySchema, reply.data, `reply of ${name}`, maxBytes);
   } catch (error) {
     const code = reply.headers[ProtocolHeader.ERROR_CODE];
     if (code !== undefined) {

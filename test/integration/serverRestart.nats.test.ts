@@ -1,0 +1,107 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { remoteAgent } from '../../src/actors/remoteAgent.js';
+import { serveAgent, type ServedAgent } from '../../src/actors/serveAgent.js';
+import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
+import type { TransportStatus } from '../../src/runtime/transport/Transport.js';
+import { startNatsServer, type NatsServer } from './natsServer.js';
+import { baseTask, executeWithRetry } from './retry.js';
+
+const logger = pino({ level: 'silent' });
+const fast = { reconnectTimeWaitMs: 50, reconnectJitterMs: 10, maxReconnectAttempts: -1 };
+let server: NatsServer;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('NATS server restarted mid-run', () => {
+  it('pauses dispatch, resumes after the reconnect, loses no task and runs none twice', async () => {
+    const agentSide = await NatsTransport.connect(
+      { servers: server.url, name: 'agent', ...fast },
+      { logger },
+    );
+    const runner = await NatsTransport.connect({ servers: server.url, name: 'runner', ...fast }, { logger });
+    const statuses: TransportStatus['type'][] = [];
+    runner.onStatus((s) => statuses.push(s.type));
+    const executions = new Map<string, number>();
+    let served: ServedAgent | undefined;
+    try {
+      served = await serveAgent({
+        transport: agentSide,
+        logger,
+        name: 'worker',
+        capabilities: ['echo'],
+        handler: async (task) => {
+          executions.set(task.idempotencyKey, (executions.get(task.idempotencyKey) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 150));
+          return { step: task.step };
+        },
+      });
+      const agent = remoteAgent({
+        transport: runner,
+        name: 'worker',
+        capabilities: ['echo'],
+        timeoutMs: 1000,
+      });
+      const steps = Array.from({ length: 8 }, (_, i) => `step${i}`);
+      const outputs: unknown[] = [];
+      let restarted: Promise<void> | undefined;
+      let attempts = 0;
+      for (const step of steps) {
+        const pending = executeWithRetry(agent, baseTask('run-restart', step), 6);
+        if (step === 'step2') {
+          await new Promise((r) => setTimeout(r, 50));
+          restarted = (async () => {
+            await server.kill();
+            await new Promise((r) => setTimeout(r, 300));
+            await server.restart();
+          })();
+        }
+        const done = await pending;
+        attempts += done.attempts;
+        outputs.push(done.output);
+      }
+      await restarted;
+      expect(outputs).toEqual(steps.map((step) => ({ step })));
+      expect([...executions.values()].every((n) => n === 1)).toBe(true);
+      expect([...executions.keys()].sort()).toEqual(steps.map((s) => `run-restart/${s}`).sort());
+      // every extra attempt (a reply lost with the server) was answered from the agent's store
+      expect(served.stats().deduplicated).toBe(attempts - steps.length);
+      expect(statuses).toContain('disconnected');
+      expect(statuses).toContain('reconnected');
+    } finally {
+      await served?.stop();
+      await runner.close();
+      await agentSide.close();
+    }
+  });
+
+  it('fails requests beyond the paused-dispatch bound at once instead of buffering them', async () => {
+    const solo = await startNatsServer({ jetstream: false });
+    const runner = await NatsTransport.connect(
+      { servers: solo.url, name: 'bounded', maxPendingWhileDisconnected: 1, ...fast },
+      { logger },
+    );
+    try {
+      const disconnected = new Promise<void>((resolve) =>
+        runner.onStatus((s) => s.type === 'disconnected' && resolve()),
+      );
+      await solo.kill();
+      await disconnected;
+      expect(runner.connected).toBe(false);
+      const first = runner.request('x', new Uint8Array(1), { timeoutMs: 300 }).catch((e: Error) => e.message);
+      const second = await runner
+        .request('x', new Uint8Array(1), { timeoutMs: 300 })
+        .catch((e: Error) => e.message);
+      expect(second).toBe('disconnected from NATS: 1 requests already wait for the reconnect');
+      expect(await first).toBe('request to x timed out after 300 ms while disconnected from NATS');
+    } finally {
+      await runner.close();
+      await solo.stop();
+    }
+  });
+});

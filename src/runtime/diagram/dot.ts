@@ -52,6 +52,18 @@ function labelOf(diagram: Diagram, edge: DiagramEdge, fromBox: boolean): string 
   return text === undefined || text === '' ? undefined : ` ${text} `;
 }
 
+/** Edges with the same ends and kind drawn as one, their labels one per line (readable self-loops). */
+function mergeParallel(edges: readonly DiagramEdge[]): DiagramEdge[] {
+  const merged = new Map<string, DiagramEdge>();
+  for (const e of edges) {
+    const key = JSON.stringify([e.from, e.to, e.kind ?? 'transition']);
+    const prev = merged.get(key);
+    const labels = [prev?.label, e.label].filter((l): l is string => l !== undefined && l !== '');
+    merged.set(key, { ...e, label: labels.length === 0 ? undefined : [...new Set(labels)].join('\n') });
+  }
+  return [...merged.values()];
+}
+
 function edgeLine(diagram: Diagram, edge: DiagramEdge, containers: ReadonlySet<string>): string {
   const fromBox = containers.has(edge.from);
   const toBox = containers.has(edge.to);
@@ -84,7 +96,7 @@ export function toDot(diagram: Diagram, options: DotOptions = {}): string {
   const containers = new Set(diagram.nodes.filter(isContainer).map((n) => n.id));
   const lines = [
     `digraph ${dotString(diagram.title ?? 'diagram')} {`,
-    `  graph${attrs({ compound: 'true', rankdir: options.rankdir ?? 'TB', fontname: FONT, fontsize: 14, labelloc: 't', label: diagram.title, nodesep: 0.35, ranksep: 0.45, pad: 0.3 })};`,
+    `  graph${attrs({ compound: 'true', rankdir: options.rankdir ?? 'TB', fontname: FONT, fontsize: 14, labelloc: 't', label: diagram.title, nodesep: 0.5, ranksep: 0.55, pad: 0.3 })};`,
     `  node${attrs({ shape: 'box', style: 'rounded,filled', fillcolor: '#ffffff', color: '#455a64', fontname: FONT, fontsize: 12, margin: '0.14,0.06' })};`,
     `  edge${attrs({ fontname: FONT, fontsize: 10, color: '#546e7a', fontcolor: '#37474f', arrowsize: 0.7 })};`,
   ];
@@ -116,7 +128,7 @@ export function toDot(diagram: Diagram, options: DotOptions = {}): string {
     }
   };
   emit(undefined, '  ', 0);
-  for (const edge of diagram.edges) lines.push(`  ${edgeLine(diagram, edge, containers)};`);
+  for (const edge of mergeParallel(diagram.edges)) lines.push(`  ${edgeLine(diagram, edge, containers)};`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }

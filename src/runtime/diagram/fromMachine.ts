@@ -1,7 +1,7 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { DiagramBuilder, type NodeKind } from './graph.js';
 import type { Diagram } from './graph.js';
-import { describeEvent, transitionLabel } from './machineLabels.js';
+import { describeEvent, isGeneratedId, transitionLabel } from './machineLabels.js';
 
 /** Options of {@link fromMachine}. */
 export interface FromMachineOptions {
@@ -34,7 +34,7 @@ function labelOf(node: AnyStateNode, isRoot: boolean): string {
   if (isRoot) lines[0] = node.machine.id;
   for (const inv of node.invoke) {
     const src = typeof inv.src === 'string' ? inv.src : inv.id;
-    lines.push(src === inv.id ? `invoke ${src}` : `invoke ${src} (${inv.id})`);
+    lines.push(src === inv.id || isGeneratedId(inv.id, node) ? `invoke ${src}` : `invoke ${src} (${inv.id})`);
   }
   return lines.join('\n');
 }

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { Semaphore } from '../../src/runtime/semaphore.js';
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('Semaphore', () => {
+  it('hands out up to limit permits at once', () => {
+    const s = new Semaphore(2);
+    expect(s.limit).toBe(2);
+    expect(s.tryAcquire()).toBe(true);
+    expect(s.tryAcquire()).toBe(true);
+    expect(s.tryAcquire()).toBe(false);
+    expect(s.active).toBe(2);
+    expect(s.waiting).toBe(0);
+  });
+
+  it('acquire resolves at once when a permit is free', async () => {
+    const s = new Semaphore(1);
+    await s.acquire();
+    expect(s.active).toBe(1);
+  });
+
+  it('queues waiters and grants them in FIFO order on release', async () => {
+    const s = new Semaphore(1);
+    await s.acquire();
+    const order: string[] = [];
+    const a = s.acquire().then(() => order.push('a'));
+    const b = s.acquire().then(() => order.push('b'));
+    await flush();
+    expect(order).toEqual([]);
+    expect(s.waiting).toBe(2);
+    s.release();
+    await a;
+    expect(order).toEqual(['a']);
+    expect(s.active).toBe(1);
+    expect(s.waiting).toBe(1);
+    s.release();
+    await b;
+    expect(order).toEqual(['a', 'b']);
+    s.release();
+    expect(s.active).toBe(0);
+  });
+
+  it('never lets active exceed the limit', async () => {
+    const s = new Semaphore(3);
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        await s.acquire();
+        peak = Math.max(peak, s.active);
+        await flush();
+        s.release();
+      }),
+    );
+    expect(peak).toBe(3);
+    expect(s.active).toBe(0);
+  });
+
+  it('release without holders never goes below zero', () => {
+    const s = new Semaphore(1);
+    s.release();
+    s.release();
+    expect(s.active).toBe(0);
+    expect(s.tryAcquire()).toBe(true);
+    expect(s.tryAcquire()).toBe(false);
+  });
+
+  it('rejects a waiter with the abort reason and removes it from the queue', async () => {
+    const s = new Semaphore(1);
+    await s.acquire();
+    const controller = new AbortController();
+    const waiting = s.acquire(controller.signal);
+    expect(s.waiting).toBe(1);
+    const reason = new Error('stop waiting');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(s.waiting).toBe(0);
+    s.release();
+    expect(s.active).toBe(0);
+  });
+
+  it('rejects with a default error when the abort reason is not an Error', async () => {
+    const s = new Semaphore(1);
+    s.tryAcquire();
+    const controller = new AbortController();
+    const waiting = s.acquire(controller.signal);
+    controller.abort('just a string');
+    await expect(waiting).rejects.toThrow('aborted while waiting for a slot');
+  });
+
+  it('does not reject a waiter after it was granted', async () => {
+    const s = new Semaphore(1);
+    s.tryAcquire();
+    const controller = new AbortController();
+    const waiting = s.acquire(controller.signal);
+    s.release();
+    await waiting;
+    controller.abort(new Error('late'));
+    expect(s.active).toBe(1);
+  });
+});

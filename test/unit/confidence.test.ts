@@ -62,7 +62,7 @@ describe('ConfidenceLevel', () => {
     expect(ConfidenceLevel.compare(ConfidenceLevel.MEDIUM, ConfidenceLevel.MEDIUM)).toBe(0);
     expect(ConfidenceLevel.compare(ConfidenceLevel.HIGH, ConfidenceLevel.LOW)).toBe(1);
     const levels: ConfidenceLevel[] = [2, 0, 1, 0];
-    expect(levels.sort(ConfidenceLevel.compare)).toEqual([0, 0, 1, 2]);
+    expect(levels.sort((a, b) => ConfidenceLevel.compare(a, b))).toEqual([0, 0, 1, 2]);
   });
 
   it('nameOf gives the enum names', () => {

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { remoteAgent } from '../../src/actors/remoteAgent.js';
+import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
+import { startNatsServer, type NatsServer } from '../integration/natsServer.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const upper = fileURLToPath(new URL('./remote/upper.mjs', import.meta.url));
+let server: NatsServer;
+
+beforeAll(async () => {
+  server = await startNatsServer({ jetstream: false });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+function ndf(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    env: { ...process.env, ND_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const printed = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${out} ${err}`)),
+        timeoutMs,
+      );
+      const check = () => {
+        if (!pattern.test(out)) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      child.stdout.on('data', check);
+      check();
+    });
+  return { child, exited, printed, output: () => out, errors: () => err };
+}
+
+describe('ndf agent / ndf agents', () => {
+  it('serves an --exec command as a remote agent that ndf agents lists and a runner can call', async () => {
+    const agentProc = ndf([
+      'agent',
+      '--nats',
+      server.url,
+      '--name',
+      'upper',
+      '--capabilities',
+      'shout',
+      '--exec',
+      process.execPath,
+      upper,
+    ]);
+    const transport = await NatsTransport.connect(
+      { servers: server.url },
+      { logger: pino({ level: 'silent' }) },
+    );
+    try {
+      await agentProc.printed(/serving shout/);
+      const agent = remoteAgent({ transport, name: 'upper', capabilities: ['shout'], timeoutMs: 10_000 });
+      const output = await agent.execute({
+        runId: 'e2e',
+        pattern: 'p',
+        step: 'loud',
+        capability: 'shout',
+        attempt: 1,
+        idempotencyKey: 'e2e/loud',
+        input: { params: 'hello', runInput: null, results: {} },
+        context: { domain: 'general', agentType: 'general', priority: 1, attributes: {} },
+        signal: new AbortController().signal,
+      });
+      expect(output).toEqual({ upper: 'HELLO', step: 'loud', mode: 'execute' });
+      const list = ndf(['agents', '--nats', server.url, '--json']);
+      expect(await list.exited).toBe(0);
+      const agents = JSON.parse(list.output()) as {
+        name: string;
+        capabilities: string[];
+        instances: { requests: number }[];
+      }[];
+      expect(
+        agents.map((a) => [a.name, a.capabilities, a.instances.length, a.instances[0]?.requests]),
+      ).toEqual([['upper', ['shout'], 1, 1]]);
+      const table = ndf(['agents', '--nats', server.url]);
+      expect(await table.exited).toBe(0);
+      expect(table.output()).toMatch(/│ upper\s+│ shout\s+│ 1\s+│/);
+    } finally {
+      agentProc.child.kill('SIGTERM');
+      await agentProc.exited;
+      await transport.close();
+    }
+  });
+
+  it('refuses ndf agent without exactly one of --exec / --module', async () => {
+    const run = ndf(['agent', '--nats', server.url, '--name', 'x', '--capabilities', 'y']);
+    expect(await run.exited).toBe(2);
+    expect(run.errors()).toMatch(/give exactly one of --exec <argv…> or --module <file>/);
+  });
+});

@@ -101,7 +101,7 @@ export async function handler(task: AgentTask): Promise<{ file: string; rows: un
   if (!compute) throw new Error(`no aggregate "${task.capability}" (known: ${CAPABILITIES.join(', ')})`);
   const { rows: movies } = resultOf(task, 'apply_business_rules', ruled);
   const rows = compute(task, movies);
-  await writeJson(file(task), rows);
+  await writeJson(file(task), rows, task.signal);
   return { file: file(task), rows };
 }
 

@@ -23,11 +23,15 @@ export async function handler(task: AgentTask): Promise<{ manifest: string; file
     outputs.map(async (f) => ({ file: path.relative(outDir, f), bytes: (await stat(f)).size })),
   );
   const manifest = path.join(outDir, 'manifest.json');
-  await writeJson(manifest, {
-    runId: task.runId,
-    complete: true,
-    files: files.sort((a, b) => a.file.localeCompare(b.file)),
-  });
+  await writeJson(
+    manifest,
+    {
+      runId: task.runId,
+      complete: true,
+      files: files.sort((a, b) => a.file.localeCompare(b.file)),
+    },
+    task.signal,
+  );
   await removeOutputs([path.join(outDir, PARTIAL_FILE)]);
   return { manifest, files: files.length };
 }

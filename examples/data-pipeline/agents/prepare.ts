@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentTask, CompensationTask } from '../../../src/actors/agent.js';
-import { removeOutputs } from './lib/files.js';
 import { maybeFail, runInput } from './lib/pipeline.js';
 
 /** Marks the output directory as ours; present in every directory this pipeline writes. */
@@ -34,12 +33,15 @@ export async function handler(task: AgentTask): Promise<{ outDir: string; create
   return { outDir, created };
 }
 
-/** Removes the markers, and the directory when this run created it and it is now empty. */
+/**
+ * Runs last in a rollback: the directory is this pipeline's (prepare_output emptied or created
+ * it), so whatever is still in it is partial output of this run and goes; the directory itself
+ * goes when this run created it.
+ */
 export async function compensate(task: CompensationTask): Promise<void> {
   const { outDir } = runInput(task);
   const created = (task.output as { created?: unknown } | undefined)?.created === true;
-  await removeOutputs(
-    [path.join(outDir, PARTIAL_FILE), path.join(outDir, OWNER_FILE)],
-    created ? [outDir] : [],
-  );
+  if (created) return rm(outDir, { recursive: true, force: true });
+  const entries = await readdir(outDir).catch(() => []);
+  await Promise.all(entries.map((entry) => rm(path.join(outDir, entry), { recursive: true, force: true })));
 }

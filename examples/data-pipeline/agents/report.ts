@@ -70,7 +70,7 @@ export async function handler(task: AgentTask): Promise<{ file: string }> {
     ``,
   ].join('\n');
   const file = path.join(outDir, 'report.md');
-  await writeAtomic(file, text);
+  await writeAtomic(file, text, task.signal);
   return { file };
 }
 

@@ -14,13 +14,14 @@ export async function handler(task: AgentTask): Promise<{ files: string[]; rows:
   const { rows } = resultOf(task, 'apply_business_rules', ruled);
   const { outDir } = runInput(task);
   const [json = '', csv = ''] = FILES.map((name) => path.join(outDir, name));
-  await writeJson(json, rows);
+  await writeJson(json, rows, task.signal);
   await writeAtomic(
     csv,
     toCsv(
       rows.map((row) => ({ ...row, flags: row.flags.join('|') })),
       CSV_COLUMNS,
     ),
+    task.signal,
   );
   return { files: [json, csv], rows: rows.length };
 }

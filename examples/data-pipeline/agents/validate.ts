@@ -27,7 +27,7 @@ export async function handler(
     }
     quarantined.push({ index, row, problems });
   });
-  await writeJson(path.join(runInput(task).outDir, 'quarantine.json'), quarantined);
+  await writeJson(path.join(runInput(task).outDir, 'quarantine.json'), quarantined, task.signal);
   return { rows: valid, valid: valid.length, invalid: quarantined.length, reasons };
 }
 

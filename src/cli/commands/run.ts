@@ -2,7 +2,10 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import type { RunEvent } from '../../runtime/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../../runtime/errors.js';
+import type { PatternContextInput } from '../../runtime/PatternContext.js';
 import type { RunResult } from '../../runtime/result.js';
+import type { RunView } from '../output/runView.js';
+import { resultFromView } from '../output/viewResult.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { mergeRunInput, parseInputOption } from '../input.js';
 import { planTree } from '../output/planTree.js';
@@ -103,14 +106,20 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
   try {
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('../workflow/build.js');
-    executor = createWorkflowExecutor(workflow, agents);
+    executor = createWorkflowExecutor(workflow, agents, onEvent);
   } catch (error) {
     progress.finish();
     await trace?.close();
     return isPatternError(error) ? usage(`${file}: ${error.message}`) : Promise.reject(error);
   }
   try {
-    const result = await execute(executor, workflow.run, { input, timeoutMs, signal: abort.signal, onEvent });
+    const result = await execute(executor, workflow.run, {
+      input,
+      timeoutMs,
+      signal: abort.signal,
+      trace: trace !== undefined,
+      view: progress.view,
+    });
     progress.finish();
     if (mode === 'json')
       process.stdout.write(`${JSON.stringify({ type: 'run.result', result: withoutOutputs(result) })}\n`);
@@ -136,25 +145,30 @@ interface ExecuteOptions {
   input: unknown;
   timeoutMs: number | undefined;
   signal: AbortSignal;
-  onEvent: (event: RunEvent) => void;
+  trace: boolean;
+  view: RunView;
 }
 
-/** Runs the named pattern, or (no pattern) the executor's choice for the context. */
+/**
+ * Runs the named pattern; with no pattern, lets the executor pick the best one for the context
+ * (that path reports through events only, so the result is rebuilt from them).
+ */
 async function execute(
   executor: WorkflowExecutor,
-  run: { pattern?: string | undefined; context?: object | undefined },
+  run: { pattern?: string | undefined; context?: PatternContextInput | undefined },
   options: ExecuteOptions,
 ): Promise<RunResult> {
   const context = run.context ?? {};
-  const runOptions = {
-    input: options.input,
-    signal: options.signal,
-    onEvent: options.onEvent,
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  };
-  if (run.pattern === undefined)
-    throw new UsageError('run.pattern is required in this build (automatic selection prints no summary yet)');
-  return executor.run(run.pattern, context, runOptions);
+  if (run.pattern !== undefined) {
+    return executor.run(run.pattern, context, {
+      input: options.input,
+      signal: options.signal,
+      traceTransitions: options.trace,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+  }
+  const [success, message] = await executor.executeBestPattern(context);
+  return resultFromView(options.view, success, message);
 }
 
 /** The result for `--json`, without step outputs (they can be large). */

@@ -64,8 +64,10 @@ function treeProgress(view: RunView, out: NodeJS.WriteStream): ProgressReporter 
     },
     finish: () => {
       clearInterval(timer);
-      draw();
+      // The live frame is cut to the terminal's height; leave the whole final tree in the scrollback.
+      log.clear();
       log.done();
+      out.write(`${renderTree(view.root, view)}\n`);
     },
   };
 }

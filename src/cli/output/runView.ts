@@ -4,6 +4,10 @@ import { patternKey, phaseKey, stepKey } from './planTree.js';
 
 /** What the display knows about one node of the tree. */
 export interface NodeState {
+  kind: 'phase' | 'step';
+  name: string;
+  /** Pattern path of the node's events. */
+  path: readonly string[];
   status: string;
   agent?: string | undefined;
   attempt: number;
@@ -12,17 +16,8 @@ export interface NodeState {
   error?: string | undefined;
 }
 
-const FINAL = new Set([
-  'completed',
-  'failed',
-  'skipped',
-  'cancelled',
-  'compensated',
-  'compensationFailed',
-  'succeeded',
-  'rolledBack',
-  'timedOut',
-]);
+const FINAL = new Set(['completed', 'failed', 'skipped', 'cancelled', 'succeeded', 'rolledBack', 'timedOut']);
+const UNDO = new Set(['compensating', 'compensated', 'compensationFailed']);
 
 /**
  * The state of a run as seen through its events: a tree (the plan, plus any pattern or step the
@@ -32,7 +27,11 @@ export class RunView {
   readonly states = new Map<string, NodeState>();
   readonly breakers = new Map<string, string>();
   runId: string | undefined;
+  /** Name of the root pattern, from `run.started`. */
+  pattern: string | undefined;
   status = 'pending';
+  /** Why the run failed, when it did (the first step error seen). */
+  firstError: string | undefined;
   startedAt: number | undefined;
   endedAt: number | undefined;
   private readonly nodes = new Map<string, PlanNode>();
@@ -46,6 +45,7 @@ export class RunView {
     switch (event.type) {
       case 'run.started':
         this.runId = event.runId;
+        this.pattern ??= event.pattern;
         this.startedAt ??= event.at;
         this.status = 'running';
         return true;
@@ -62,6 +62,7 @@ export class RunView {
           () => this.ensurePattern(event.path),
           'phase',
           event.phase,
+          event.path,
         );
         return true;
       case 'step.status':
@@ -73,7 +74,9 @@ export class RunView {
           () => this.ensurePattern(event.path),
           'step',
           event.step,
+          event.path,
         );
+        if (event.status === 'failed' && event.error) this.firstError ??= event.error.message;
         return true;
       case 'breaker.state':
         this.breakers.set(event.agent, event.to);
@@ -96,9 +99,10 @@ export class RunView {
     parent: () => PlanNode,
     kind: 'phase' | 'step',
     name: string,
+    path: readonly string[],
   ): void {
     if (!this.nodes.has(key)) this.attach(parent(), { kind, name, key, facts: [], children: [] });
-    const prev = this.states.get(key) ?? { status: 'pending', attempt: 0 };
+    const prev: NodeState = this.states.get(key) ?? { kind, name, path, status: 'pending', attempt: 0 };
     const next: NodeState = {
       ...prev,
       status,
@@ -107,9 +111,10 @@ export class RunView {
       error: extra.error ?? (status === 'failed' ? prev.error : undefined) ?? prev.error,
     };
     if (status === 'running' && next.startedAt === undefined) next.startedAt = at;
-    if (FINAL.has(status)) next.endedAt = at;
-    else if (status === 'running' || status === 'retrying' || status === 'compensating')
-      next.endedAt = undefined;
+    // Elapsed time is the work's: compensation later does not extend it.
+    if (UNDO.has(status)) next.endedAt ??= at;
+    else if (FINAL.has(status)) next.endedAt = at;
+    else if (status === 'running' || status === 'retrying') next.endedAt = undefined;
     this.states.set(key, next);
   }
 

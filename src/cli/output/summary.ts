@@ -7,10 +7,11 @@ import { colorStatus, formatDuration, statusLabel } from './format.js';
  * The end-of-run summary: one row per step (status, agent, attempts, duration, compensation),
  * then the run's outcome and, when it failed, why.
  */
-export function renderSummary(result: RunResult, options: { color?: boolean } = {}): string {
+export function renderSummary(result: RunResult): string {
+  const color = pc.isColorSupported;
   const table = new Table({
     head: ['Step', 'Status', 'Agent', 'Attempts', 'Duration', 'Compensation'],
-    style: { head: options.color === false ? [] : ['bold'], border: options.color === false ? [] : ['grey'] },
+    style: { compact: true, head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
   });
   for (const step of result.steps) {
     table.push([

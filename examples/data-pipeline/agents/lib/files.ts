@@ -1,17 +1,26 @@
 import { mkdir, rm, rmdir, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Writes a file atomically (temporary file + rename), creating its directory. */
-export async function writeAtomic(file: string, text: string): Promise<void> {
+/**
+ * Writes a file atomically (temporary file + rename), creating its directory. A cancelled task
+ * (`signal` aborted: the run failed elsewhere, or timed out) writes nothing, so work that
+ * finishes after its cancellation leaves no output that no compensation would remove.
+ */
+export async function writeAtomic(file: string, text: string, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
+  await writeFile(tmp, text, { signal });
+  if (signal.aborted) {
+    await rm(tmp, { force: true });
+    signal.throwIfAborted();
+  }
   await rename(tmp, file);
 }
 
-/** Writes pretty JSON atomically. */
-export async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+/** Writes pretty JSON atomically (see {@link writeAtomic}). */
+export async function writeJson(file: string, value: unknown, signal: AbortSignal): Promise<void> {
+  await writeAtomic(file, `${JSON.stringify(value, null, 2)}\n`, signal);
 }
 
 /** RFC 4180 CSV: header from `columns`, fields quoted when they need it. */

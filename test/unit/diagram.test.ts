@@ -16,6 +16,7 @@ import {
 } from '../../src/runtime/diagram/index.js';
 import type { Diagram } from '../../src/runtime/diagram/index.js';
 import { stepSpec } from '../../src/runtime/spec.js';
+import type { StepStatus } from '../../src/runtime/status.js';
 import type { MetaSpec, ParallelSpec, PatternSpec } from '../../src/runtime/spec.js';
 import { awkwardNames, saga, sagaTrace, sampleMachine } from './diagramFixtures.js';
 import { parseMermaid } from './mermaidParser.js';
@@ -210,9 +211,9 @@ describe('fromTrace', () => {
       { from: 'run/etl/init', to: 'run/etl/s:extract' },
       { from: 'run/etl/s:extract', to: 'run/etl/s:transform' },
       { from: 'run/etl/s:transform', to: 'run/etl/s:load' },
+      { from: 'run/etl/s:load', to: 'run/etl/end' },
       { from: 'run/etl/s:load', to: 'run/etl/s:transform', label: 'compensate', kind: 'compensation' },
       { from: 'run/etl/s:transform', to: 'run/etl/s:extract', label: 'compensate', kind: 'compensation' },
-      { from: 'run/etl/s:load', to: 'run/etl/end' },
     ]);
   });
 
@@ -232,6 +233,26 @@ describe('fromTrace', () => {
       { from: 'run/p/init', to: 'run/p/s:b' },
       { from: 'run/p/s:a', to: 'run/p/s:c' },
       { from: 'run/p/s:b', to: 'run/p/s:c' },
+    ]);
+  });
+
+  it('keeps trace order for events in the same millisecond and chains a rollback across patterns', () => {
+    const ev = (path: string[], step: string, status: StepStatus) =>
+      ({ type: 'step.status', at: 7, runId: 'r', path, step, status, attempt: 1 }) as const;
+    const t = fromTrace([
+      ev(['m', 'a'], 'x', 'running'),
+      ev(['m', 'a'], 'x', 'completed'),
+      ev(['m', 'b'], 'y', 'running'),
+      ev(['m', 'b'], 'y', 'failed'),
+      ev(['m', 'a'], 'x', 'compensating'),
+      ev(['m', 'a'], 'x', 'compensated'),
+    ]);
+    expect(t.edges).toEqual([
+      { from: 'run/m/init', to: 'run/m/a' },
+      { from: 'run/m/a', to: 'run/m/b' },
+      { from: 'run/m/a/init', to: 'run/m/a/s:x' },
+      { from: 'run/m/b/init', to: 'run/m/b/s:y' },
+      { from: 'run/m/b/s:y', to: 'run/m/a/s:x', label: 'compensate', kind: 'compensation' },
     ]);
   });
 

@@ -1,7 +1,7 @@
 import type { RunEvent } from '../events.js';
 import { DiagramBuilder, type Diagram } from './graph.js';
 import { formatMs } from './machineLabels.js';
-import { ranBefore, stepRuns, type Interval, type StepRun } from './traceSteps.js';
+import { compensationChain, ranBefore, stepRuns, type Interval, type StepRun } from './traceSteps.js';
 
 interface Item extends Interval {
   readonly id: string;
@@ -85,27 +85,19 @@ export function fromTrace(events: readonly RunEvent[]): Diagram {
       ([, p]) => p.length === path.length + 1 && path.every((x, i) => p[i] === x),
     );
     const items: Item[] = [
-      ...own.map((r) => ({ id: stepId(r), startAt: r.startAt, endAt: r.endAt })),
+      ...own.map((r) => ({ id: stepId(r), start: r.start, end: r.end })),
       ...children.map(([childId, p]) => {
         const inside = under(p);
         return {
           id: childId,
-          startAt: Math.min(...inside.map((r) => r.startAt)),
-          endAt: Math.max(...inside.map((r) => r.endAt)),
+          start: Math.min(...inside.map((r) => r.start)),
+          end: Math.max(...inside.map((r) => r.end)),
         };
       }),
     ];
     const edges = ranBefore(items);
     for (const item of items) if (!edges.some(([, to]) => to === item)) b.edge(`${id}/init`, item.id);
     for (const [from, to] of edges) b.edge(from.id, to.id);
-    const undo = own
-      .filter((r) => r.compensatedAt !== undefined)
-      .sort((x, y) => (x.compensatedAt ?? 0) - (y.compensatedAt ?? 0));
-    let previous = own.filter((r) => r.status === 'failed').sort((x, y) => x.endAt - y.endAt)[0];
-    for (const run of undo) {
-      if (previous !== undefined) b.edge(stepId(previous), stepId(run), 'compensate', 'compensation');
-      previous = run;
-    }
     if (finished !== undefined && path.length === 1 && path[0] === finished.pattern) {
       const end = `${id}/end`;
       b.node({
@@ -120,5 +112,9 @@ export function fromTrace(events: readonly RunEvent[]): Diagram {
       if (items.length === 0) b.edge(`${id}/init`, end);
     }
   }
+  const chain = compensationChain(runs);
+  chain
+    .slice(1)
+    .forEach((run, i) => b.edge(stepId(chain[i] ?? run), stepId(run), 'compensate', 'compensation'));
   return b.build();
 }

@@ -59,8 +59,9 @@ export const taskRequestSchema = z.object({
   idempotencyKey: z.string().min(1).max(512),
   deadline: z.number().int().nonnegative().nullable().optional(),
   input: z.object({
-    params: z.unknown(),
-    runInput: z.unknown(),
+    /** Absent when the step has no input (JSON drops `undefined`). */
+    params: z.unknown().optional(),
+    runInput: z.unknown().optional(),
     results: z.record(z.string(), z.unknown()),
   }),
   context: patternContextSchema,

@@ -199,7 +199,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
       attempt: req.attempt,
       idempotencyKey: req.idempotencyKey,
       deadline,
-      input: req.input,
+      input: { params: req.input.params, runInput: req.input.runInput, results: req.input.results },
       context: req.context,
       signal: controller.signal,
     };

@@ -139,7 +139,7 @@ describe('fromPattern', () => {
     };
     const d = fromPattern('fan', spec);
     expect(labelOf(d, 'p:fan')).toBe(
-      'fan\nparallel · maxConcurrent 2 · failure tolerance 25% · rollback off',
+      'fan\nparallel · maxConcurrent 2\nfailure tolerance 25% · rollback off',
     );
     expect(d.edges.map((e) => [e.from, e.to, e.kind])).toEqual([
       ['p:fan/init', 'p:fan/s:a', undefined],

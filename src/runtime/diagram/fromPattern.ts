@@ -15,8 +15,18 @@ export interface FromPatternOptions {
 
 const seg = (s: string): string => encodeURIComponent(s);
 
+/** The pattern name, then its notes joined by ` · `, wrapped at about 40 characters a line. */
 function header(name: string, notes: readonly (string | undefined)[]): string {
-  return [name, notes.filter((n): n is string => n !== undefined).join(' · ')].join('\n');
+  const lines = [name];
+  let line = '';
+  for (const note of notes.filter((n): n is string => n !== undefined)) {
+    if (line !== '' && line.length + note.length > 40) {
+      lines.push(line);
+      line = note;
+    } else line = line === '' ? note : `${line} · ${note}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
 }
 
 function addSequential(b: DiagramBuilder, id: string, spec: SequentialSpec): void {

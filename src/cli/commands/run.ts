@@ -110,7 +110,8 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
   } catch (error) {
     progress.finish();
     await trace?.close();
-    return isPatternError(error) ? usage(`${file}: ${error.message}`) : Promise.reject(error);
+    if (isPatternError(error)) return usage(`${file}: ${error.message}`);
+    throw error;
   }
   try {
     const result = await execute(executor, workflow.run, {

@@ -24,8 +24,11 @@ export async function writeJson(file: string, value: unknown, signal: AbortSigna
 }
 
 /** RFC 4180 CSV: header from `columns`, fields quoted when they need it. */
-export function toCsv(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
-  const cell = (value: unknown): string => {
+export function toCsv(
+  rows: readonly Record<string, string | number | boolean | null | undefined>[],
+  columns: readonly string[],
+): string {
+  const cell = (value: string | number | boolean | null | undefined): string => {
     const text = value === null || value === undefined ? '' : String(value);
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };

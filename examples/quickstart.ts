@@ -19,7 +19,11 @@ const executor = new PatternExecutor(registry);
 const storage = new PatternStorage({ storagePath: await mkdtemp(join(tmpdir(), 'nd-quickstart-')) });
 
 // Agents: local functions with capabilities. Each step is delegated to an agent that has the step's capability.
-const records = [{ id: 1, value: ' 42 ' }, { id: 2, value: '7' }, { id: 3, value: 'x' }];
+const records = [
+  { id: 1, value: ' 42 ' },
+  { id: 2, value: '7' },
+  { id: 3, value: 'x' },
+];
 executor.registerAgent(
   defineAgent({
     id: 'validator',
@@ -36,8 +40,14 @@ executor.registerAgent(
     capabilities: ['process', 'finalize'],
     handler: ({ step, input }) =>
       step === 'process'
-        ? { total: records.filter((r) => /^\s*\d+\s*$/.test(r.value)).reduce((s, r) => s + Number(r.value.trim()), 0) }
-        : { summary: `validated ${JSON.stringify(input.results['validate'])}, processed ${JSON.stringify(input.results['process'])}` },
+        ? {
+            total: records
+              .filter((r) => /^\s*\d+\s*$/.test(r.value))
+              .reduce((s, r) => s + Number(r.value.trim()), 0),
+          }
+        : {
+            summary: `validated ${JSON.stringify(input.results['validate'])}, processed ${JSON.stringify(input.results['process'])}`,
+          },
   }),
 );
 
@@ -50,12 +60,20 @@ const pattern = new SequentialDelegationPattern({
 
 // 3. Register and execute
 registry.registerPattern(pattern);
-const result = await executor.run('basic_workflow', { domain: 'data_processing', agentType: 'validator', priority: 1 });
+const result = await executor.run('basic_workflow', {
+  domain: 'data_processing',
+  agentType: 'validator',
+  priority: 1,
+});
 
 for (const step of result.steps) {
-  console.log(`${step.name.padEnd(9)} ${step.status.padEnd(10)} agent=${step.agent ?? '-'} attempts=${step.attempts} ${step.durationMs} ms  output=${JSON.stringify(step.output)}`);
+  console.log(
+    `${step.name.padEnd(9)} ${step.status.padEnd(10)} agent=${step.agent ?? '-'} attempts=${step.attempts} ${step.durationMs} ms  output=${JSON.stringify(step.output)}`,
+  );
 }
-console.log(`basic_workflow ${result.status} in ${result.durationMs} ms; confidence ${pattern.confidenceScore.toFixed(2)} after ${pattern.executionCount} execution(s)`);
+console.log(
+  `basic_workflow ${result.status} in ${result.durationMs} ms; confidence ${pattern.confidenceScore.toFixed(2)} after ${pattern.executionCount} execution(s)`,
+);
 
 await storage.savePattern(pattern);
 console.log(`saved to ${storage.storagePath}`);

@@ -39,9 +39,21 @@ export { successRateScorer } from './learning/confidence.js';
 export type { ConfidenceScorer } from './learning/confidence.js';
 export type { Outcome, OutcomeStats } from './learning/outcomes.js';
 export { CircuitBreaker, breakerOptionsSchema } from './runtime/CircuitBreaker.js';
-export type { BreakerMetrics, BreakerOptionsInput, BreakerState, BreakerStateChange } from './runtime/CircuitBreaker.js';
+export type {
+  BreakerMetrics,
+  BreakerOptionsInput,
+  BreakerState,
+  BreakerStateChange,
+} from './runtime/CircuitBreaker.js';
 export { defineAgent } from './actors/agent.js';
-export type { Agent, AgentTask, CompensationTask, LocalAgentOptions, ResourceArbiter, StepInput } from './actors/agent.js';
+export type {
+  Agent,
+  AgentTask,
+  CompensationTask,
+  LocalAgentOptions,
+  ResourceArbiter,
+  StepInput,
+} from './actors/agent.js';
 export { StepStatus, TaskStatus, RunStatus } from './runtime/status.js';
 export type { RunResult, StepReport } from './runtime/result.js';
 export type { RunEvent, RunEventListener } from './runtime/events.js';

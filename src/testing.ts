@@ -34,7 +34,11 @@ export function scriptedAgent(
       calls.push(task);
       const outcome = script[task.step]?.[task.attempt - 1] ?? 'ok';
       if (outcome === 'ok') return `${task.step}:${task.attempt}`;
-      throw new AgentError(`${task.step} failed (scripted)`, { agentId: id, step: task.step, retryable: outcome === 'fail' });
+      throw new AgentError(`${task.step} failed (scripted)`, {
+        agentId: id,
+        step: task.step,
+        retryable: outcome === 'fail',
+      });
     },
     compensate: (task) => {
       compensated.push(task.step);

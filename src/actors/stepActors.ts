@@ -1,9 +1,5 @@
 import { fromPromise } from 'xstate';
-import type {
-  StepAttemptInput,
-  StepAttemptOutput,
-  StepCompensationInput,
-} from '../machines/step.machine.js';
+import type { StepAttemptInput, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
 import { AgentError, PatternError, toSerializedError } from '../runtime/errors.js';
 import type { RunEnv } from '../runtime/RunEnv.js';
 import type { AgentTask } from './agent.js';
@@ -11,11 +7,15 @@ import type { AgentTask } from './agent.js';
 function toPatternError(error: unknown, agentId: string, step: string): PatternError {
   if (error instanceof PatternError) return error;
   const serialized = toSerializedError(error);
-  return new AgentError(`Agent "${agentId}" failed step "${step}": ${serialized.message}`, {
-    agentId,
-    step,
-    retryable: true,
-  }, error);
+  return new AgentError(
+    `Agent "${agentId}" failed step "${step}": ${serialized.message}`,
+    {
+      agentId,
+      step,
+      retryable: true,
+    },
+    error,
+  );
 }
 
 /**

@@ -51,7 +51,10 @@ export class PatternAnalytics {
       return scorer.score(running);
     });
     this.domainPerformance = Object.fromEntries(
-      Object.entries(stats.byDomain).map(([d, c]) => [d, c.successes / Math.max(1, c.successes + c.failures)]),
+      Object.entries(stats.byDomain).map(([d, c]) => [
+        d,
+        c.successes / Math.max(1, c.successes + c.failures),
+      ]),
     );
     this.resourceUsage = {};
     const last = stats.history[stats.history.length - 1];
@@ -63,7 +66,8 @@ export class PatternAnalytics {
   getTrendAnalysis(days = 7): TrendAnalysis {
     const since = this.now - days * DAY_MS;
     const recent = this.stats.history.filter((o) => o.at >= since);
-    const rate = (list: typeof recent) => (list.length === 0 ? 0 : list.filter((o) => o.success).length / list.length);
+    const rate = (list: typeof recent) =>
+      list.length === 0 ? 0 : list.filter((o) => o.success).length / list.length;
     const half = Math.floor(recent.length / 2);
     const change = recent.length < 4 ? 0 : rate(recent.slice(half)) - rate(recent.slice(0, half));
     const r = rate(recent);
@@ -72,8 +76,16 @@ export class PatternAnalytics {
       executions: recent.length,
       successRate: r,
       successRateChange: change,
-      success_rate_trend: recent.length < 4 ? 'insufficient data' : change > 0.05 ? 'improving' : change < -0.05 ? 'declining' : 'stable',
-      avgResponseTimeMs: recent.length === 0 ? 0 : recent.reduce((s, o) => s + o.durationMs, 0) / recent.length,
+      success_rate_trend:
+        recent.length < 4
+          ? 'insufficient data'
+          : change > 0.05
+            ? 'improving'
+            : change < -0.05
+              ? 'declining'
+              : 'stable',
+      avgResponseTimeMs:
+        recent.length === 0 ? 0 : recent.reduce((s, o) => s + o.durationMs, 0) / recent.length,
       performance_outlook: recent.length === 0 ? 'unknown' : r >= 0.85 ? 'good' : r >= 0.6 ? 'watch' : 'poor',
     };
   }
@@ -82,14 +94,24 @@ export class PatternAnalytics {
   generateRecommendations(): string[] {
     const out: string[] = [];
     if (this.learningProgress < 1) {
-      out.push(`Gather more executions: ${this.executionCount} so far, confidence stays LOW until enough samples.`);
+      out.push(
+        `Gather more executions: ${this.executionCount} so far, confidence stays LOW until enough samples.`,
+      );
     }
     if (this.executionCount > 0 && this.successRate < 0.85) {
-      out.push(`Success rate ${(this.successRate * 100).toFixed(1)}% is below 85%: add retries or a fallback pattern.`);
+      out.push(
+        `Success rate ${(this.successRate * 100).toFixed(1)}% is below 85%: add retries or a fallback pattern.`,
+      );
     }
     const weak = Object.entries(this.domainPerformance).filter(([, r]) => r < 0.5);
-    for (const [domain, r] of weak) out.push(`Domain "${domain}" succeeds only ${(r * 100).toFixed(0)}% of the time: route it to another pattern.`);
-    if (this.avgResponseTime > 1000) out.push(`Average response time ${this.avgResponseTime.toFixed(0)} ms: consider parallel coordination.`);
+    for (const [domain, r] of weak)
+      out.push(
+        `Domain "${domain}" succeeds only ${(r * 100).toFixed(0)}% of the time: route it to another pattern.`,
+      );
+    if (this.avgResponseTime > 1000)
+      out.push(
+        `Average response time ${this.avgResponseTime.toFixed(0)} ms: consider parallel coordination.`,
+      );
     return out;
   }
 }

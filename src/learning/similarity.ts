@@ -29,6 +29,9 @@ export function contextSimilarity(
   pattern: { domainFeatures: ReadonlySet<string>; features: ReadonlySet<string> },
 ): number {
   const domain = context.domainMatch ? 1 : jaccard(context.domainFeatures, pattern.domainFeatures);
-  const rest = context.features.size === 0 && pattern.features.size === 0 ? domain : jaccard(context.features, pattern.features);
+  const rest =
+    context.features.size === 0 && pattern.features.size === 0
+      ? domain
+      : jaccard(context.features, pattern.features);
   return 0.5 * domain + 0.5 * rest;
 }

@@ -18,7 +18,11 @@ export interface CustomContext {
 const toError = (error: unknown): SerializedError =>
   typeof error === 'object' && error !== null && 'code' in error && 'message' in error
     ? { name: 'PatternError', code: String(error.code), message: String(error.message) }
-    : { name: 'PatternExecutionError', code: 'ND_PATTERN_EXECUTION', message: String(error instanceof Error ? error.message : error) };
+    : {
+        name: 'PatternExecutionError',
+        code: 'ND_PATTERN_EXECUTION',
+        message: String(error instanceof Error ? error.message : error),
+      };
 
 /**
  * Wraps a user-defined pattern (a `DelegationPattern` subclass with its own `execute`) so a
@@ -52,7 +56,13 @@ export const customPatternMachine = setup({
   },
 }).createMachine({
   id: 'customPattern',
-  context: ({ input }) => ({ name: input.name, env: input.env, durationMs: 0, error: undefined, finalStatus: undefined }),
+  context: ({ input }) => ({
+    name: input.name,
+    env: input.env,
+    durationMs: 0,
+    error: undefined,
+    finalStatus: undefined,
+  }),
   initial: 'running',
   output: ({ context }) => ({
     name: context.name,

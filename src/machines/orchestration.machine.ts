@@ -116,7 +116,9 @@ export const orchestrationMachine = setup({
     phasePassed: ({ context }) => {
       const p = phaseState(context);
       const spec = currentPhase(context);
-      return !!p && !!spec && settled(context) && evaluateCriteria(spec.successCriteria, p.outcomes, p.total).met;
+      return (
+        !!p && !!spec && settled(context) && evaluateCriteria(spec.successCriteria, p.outcomes, p.total).met
+      );
     },
     isLastPhase: ({ context }) => context.phaseIndex >= context.spec.phases.length - 1,
     phaseFailed: ({ context }) => {
@@ -129,7 +131,8 @@ export const orchestrationMachine = setup({
     noneRunning: ({ context }) => context.running.length === 0,
     isRunningChild: ({ context, event }) => 'actorId' in event && context.running.includes(event.actorId),
     compensationDone: ({ context }) => context.toCompensate.length === 0,
-    isHeadOfCompensation: ({ context, event }) => 'actorId' in event && event.actorId === context.toCompensate[0],
+    isHeadOfCompensation: ({ context, event }) =>
+      'actorId' in event && event.actorId === context.toCompensate[0],
   },
   actions: {
     reportPhaseStatus: (_: unknown, _params: { phase: string; status: PhaseStatus }) => undefined,
@@ -154,7 +157,12 @@ export const orchestrationMachine = setup({
     recordSuccess: assign(({ context, event }) => {
       const e = event as PatternSucceededEvent;
       const phase = currentPhase(context)?.name ?? '';
-      const outcome: PatternOutcome = { name: e.name, success: true, durationMs: e.durationMs, failedSteps: e.failedSteps };
+      const outcome: PatternOutcome = {
+        name: e.name,
+        success: true,
+        durationMs: e.durationMs,
+        failedSteps: e.failedSteps,
+      };
       return {
         running: context.running.filter((n) => n !== e.name),
         completed: [...context.completed, { name: e.name, phase }],
@@ -237,12 +245,14 @@ export const orchestrationMachine = setup({
         const target = e.type === 'ROLLBACK' ? e.targetPhase : undefined;
         const phaseOrder = context.spec.phases.map((p) => p.name);
         const done = [...new Set(context.completed.map((c) => c.phase))];
-        const undo =
-          target === undefined ? done.slice(-1) : phaseOrder.slice(phaseOrder.indexOf(target) + 1);
+        const undo = target === undefined ? done.slice(-1) : phaseOrder.slice(phaseOrder.indexOf(target) + 1);
         names = context.completed.filter((c) => undo.includes(c.phase)).map((c) => c.name);
       }
       const partial = names.length < context.completed.length;
-      return { toCompensate: names.reverse(), compensationReason: partial ? ('partial' as const) : ('requested' as const) };
+      return {
+        toCompensate: names.reverse(),
+        compensationReason: partial ? ('partial' as const) : ('requested' as const),
+      };
     }),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
@@ -270,7 +280,12 @@ export const orchestrationMachine = setup({
     nextInPhase: 0,
     running: [],
     refs: {},
-    phases: input.spec.phases.map((p) => ({ name: p.name, status: 'pending' as const, outcomes: [], total: p.patterns.length })),
+    phases: input.spec.phases.map((p) => ({
+      name: p.name,
+      status: 'pending' as const,
+      outcomes: [],
+      total: p.patterns.length,
+    })),
     completed: [],
     toCompensate: [],
     compensationFailures: 0,
@@ -297,16 +312,17 @@ export const orchestrationMachine = setup({
           target: 'draining',
           actions: [
             'cancelRunning',
+            'markPhaseFailed',
             assign({
               timedOut: true,
-              error: ({ context }) => timeoutError(`Meta-orchestration "${context.name}"`, context.spec.timeoutMs ?? 0),
+              error: ({ context }) =>
+                timeoutError(`Meta-orchestration "${context.name}"`, context.spec.timeoutMs ?? 0),
             }),
           ],
         },
-        
       },
       on: {
-        CANCEL: { target: 'draining', actions: 'cancelRunning' },
+        CANCEL: { target: 'draining', actions: ['cancelRunning', 'markPhaseFailed'] },
       },
       initial: 'phase',
       states: {
@@ -369,7 +385,8 @@ export const orchestrationMachine = setup({
             completed: ({ context }) => context.completed.filter((c) => c.name !== context.toCompensate[0]),
             toCompensate: ({ context }) => context.toCompensate.slice(1),
             compensationFailures: ({ context, event }) =>
-              context.compensationFailures + ('output' in event && event.output.status === 'compensated' ? 0 : 1),
+              context.compensationFailures +
+              ('output' in event && event.output.status === 'compensated' ? 0 : 1),
           }),
         },
         'xstate.error.actor.*': {

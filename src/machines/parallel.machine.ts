@@ -1,4 +1,11 @@
-import { assign, enqueueActions, setup, type ActorRefFrom, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import {
+  assign,
+  enqueueActions,
+  setup,
+  type ActorRefFrom,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
 import type { SerializedError } from '../runtime/errors.js';
 import type { ParallelSpec, StepSpec } from '../runtime/spec.js';
 import type { StepStatus } from '../runtime/status.js';
@@ -44,7 +51,8 @@ export interface ParallelContext {
   finalStatus: PatternFinalOutput['status'] | undefined;
 }
 
-type ParallelEvent = StepCompletedEvent | PatternControlEvent | DoneActorEvent<StepFinalOutput> | ErrorActorEvent;
+type ParallelEvent =
+  StepCompletedEvent | PatternControlEvent | DoneActorEvent<StepFinalOutput> | ErrorActorEvent;
 
 const EPSILON = 1e-9;
 
@@ -61,7 +69,9 @@ export function runnableTasks(context: ParallelContext): StepSpec[] {
     if (!task.dependsOn.every((d) => context.status[d] === 'completed')) continue;
     const needCpu = task.resources?.cpu ?? 0;
     const needMem = task.resources?.memory ?? 0;
-    const fits = cpu + needCpu <= spec.resourceThreshold + EPSILON && memory + needMem <= spec.resourceThreshold + EPSILON;
+    const fits =
+      cpu + needCpu <= spec.resourceThreshold + EPSILON &&
+      memory + needMem <= spec.resourceThreshold + EPSILON;
     if (!fits && running > 0) continue;
     picked.push(task);
     running += 1;
@@ -72,7 +82,11 @@ export function runnableTasks(context: ParallelContext): StepSpec[] {
 }
 
 /** Every task that (transitively) depends on `failed` and has not started. */
-export function dependentsOf(spec: ParallelSpec, failed: string, status: Record<string, StepStatus>): string[] {
+export function dependentsOf(
+  spec: ParallelSpec,
+  failed: string,
+  status: Record<string, StepStatus>,
+): string[] {
   const out = new Set<string>();
   const queue = [failed];
   while (queue.length > 0) {
@@ -127,7 +141,8 @@ export const parallelMachine = setup({
     compensationDone: ({ context }) => context.toCompensate.length === 0,
     wasRequested: ({ context }) => context.compensationReason === 'requested',
     hadCompensationFailures: ({ context }) => context.compensationFailures > 0,
-    isHeadOfCompensation: ({ context, event }) => 'actorId' in event && event.actorId === context.toCompensate[0],
+    isHeadOfCompensation: ({ context, event }) =>
+      'actorId' in event && event.actorId === context.toCompensate[0],
     isRunningTask: ({ context, event }) => 'actorId' in event && context.status[event.actorId] === 'running',
   },
   actions: {
@@ -165,7 +180,8 @@ export const parallelMachine = setup({
       const e = event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent;
       const name = e.actorId;
       const task = taskOf(context, name);
-      const finalStatus: StepStatus = 'output' in e && e.output.status === 'cancelled' ? 'cancelled' : 'failed';
+      const finalStatus: StepStatus =
+        'output' in e && e.output.status === 'cancelled' ? 'cancelled' : 'failed';
       const skipped = dependentsOf(context.spec, name, context.status);
       const status = { ...context.status, [name]: finalStatus };
       for (const s of skipped) status[s] = 'skipped';
@@ -185,7 +201,9 @@ export const parallelMachine = setup({
         if (status === 'running') enqueue.sendTo(name, { type: 'CANCEL' });
       }
     }),
-    planCompensation: assign({ toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse() }),
+    planCompensation: assign({
+      toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse(),
+    }),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
       if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
@@ -244,7 +262,8 @@ export const parallelMachine = setup({
             'cancelRunning',
             assign({
               timedOut: true,
-              error: ({ context }) => timeoutError(`Parallel pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
+              error: ({ context }) =>
+                timeoutError(`Parallel pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
             }),
           ],
         },
@@ -307,7 +326,8 @@ export const parallelMachine = setup({
           actions: assign({
             toCompensate: ({ context }) => context.toCompensate.slice(1),
             compensationFailures: ({ context, event }) =>
-              context.compensationFailures + ('output' in event && event.output.status === 'compensated' ? 0 : 1),
+              context.compensationFailures +
+              ('output' in event && event.output.status === 'compensated' ? 0 : 1),
           }),
         },
         'xstate.error.actor.*': {

@@ -31,7 +31,9 @@ export interface PatternFinalOutput {
 export type PatternControlEvent = { type: 'COMPENSATE' } | { type: 'CANCEL' };
 
 /** Time span of completed work, from runtime-reported timestamps (ms). */
-export function spanMs(spans: readonly { startedAt?: number | undefined; finishedAt?: number | undefined }[]): number {
+export function spanMs(
+  spans: readonly { startedAt?: number | undefined; finishedAt?: number | undefined }[],
+): number {
   let start = Infinity;
   let end = -Infinity;
   for (const s of spans) {

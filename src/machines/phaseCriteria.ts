@@ -38,7 +38,9 @@ export function evaluateCriteria(
   if (criteria.responseTimeThresholdMs !== undefined && outcomes.length > 0) {
     const mean = outcomes.reduce((sum, o) => sum + o.durationMs, 0) / outcomes.length;
     if (mean > criteria.responseTimeThresholdMs) {
-      reasons.push(`mean response time ${mean.toFixed(0)} ms > response_time_threshold ${criteria.responseTimeThresholdMs} ms`);
+      reasons.push(
+        `mean response time ${mean.toFixed(0)} ms > response_time_threshold ${criteria.responseTimeThresholdMs} ms`,
+      );
     }
   }
   return { met: reasons.length === 0, reasons };

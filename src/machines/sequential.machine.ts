@@ -1,4 +1,11 @@
-import { assign, enqueueActions, setup, type ActorRefFrom, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import {
+  assign,
+  enqueueActions,
+  setup,
+  type ActorRefFrom,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
 import type { SerializedError } from '../runtime/errors.js';
 import type { SequentialSpec } from '../runtime/spec.js';
 import {
@@ -43,10 +50,7 @@ export interface SequentialContext {
 }
 
 type SequentialEvent =
-  | StepCompletedEvent
-  | PatternControlEvent
-  | DoneActorEvent<StepFinalOutput>
-  | ErrorActorEvent;
+  StepCompletedEvent | PatternControlEvent | DoneActorEvent<StepFinalOutput> | ErrorActorEvent;
 
 const stepError = (event: DoneActorEvent<StepFinalOutput> | ErrorActorEvent): SerializedError =>
   'output' in event
@@ -117,7 +121,9 @@ export const sequentialMachine = setup({
       const spec = context.spec.steps[context.index];
       if (spec && context.steps[spec.name]) enqueue.sendTo(spec.name, { type: 'CANCEL' });
     }),
-    planCompensation: assign({ toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse() }),
+    planCompensation: assign({
+      toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse(),
+    }),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
       if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
@@ -230,9 +236,7 @@ export const sequentialMachine = setup({
       },
     },
     compensating: {
-      always: [
-        { guard: 'compensationDone', target: 'compensationFinished' },
-      ],
+      always: [{ guard: 'compensationDone', target: 'compensationFinished' }],
       entry: 'compensateHead',
       on: {
         'xstate.done.actor.*': {

@@ -185,7 +185,10 @@ export const stepMachine = setup({
             finishedAt: ({ event }) => event.output.finishedAt,
           }),
         },
-        onError: { target: 'attemptFailed', actions: assign({ error: ({ event }) => asSerialized(event.error) }) },
+        onError: {
+          target: 'attemptFailed',
+          actions: assign({ error: ({ event }) => asSerialized(event.error) }),
+        },
       },
       after: {
         stepTimeout: {
@@ -233,19 +236,31 @@ export const stepMachine = setup({
     },
     failed: {
       type: 'final',
-      entry: [assign({ finalStatus: 'failed' as const }), { type: 'reportStatus', params: { status: 'failed' } }],
+      entry: [
+        assign({ finalStatus: 'failed' as const }),
+        { type: 'reportStatus', params: { status: 'failed' } },
+      ],
     },
     cancelled: {
       type: 'final',
-      entry: [assign({ finalStatus: 'cancelled' as const }), { type: 'reportStatus', params: { status: 'cancelled' } }],
+      entry: [
+        assign({ finalStatus: 'cancelled' as const }),
+        { type: 'reportStatus', params: { status: 'cancelled' } },
+      ],
     },
     compensated: {
       type: 'final',
-      entry: [assign({ finalStatus: 'compensated' as const }), { type: 'reportStatus', params: { status: 'compensated' } }],
+      entry: [
+        assign({ finalStatus: 'compensated' as const }),
+        { type: 'reportStatus', params: { status: 'compensated' } },
+      ],
     },
     compensationFailed: {
       type: 'final',
-      entry: [assign({ finalStatus: 'compensationFailed' as const }), { type: 'reportStatus', params: { status: 'compensationFailed' } }],
+      entry: [
+        assign({ finalStatus: 'compensationFailed' as const }),
+        { type: 'reportStatus', params: { status: 'compensationFailed' } },
+      ],
     },
   },
 });

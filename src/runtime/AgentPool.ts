@@ -46,7 +46,10 @@ export class AgentPool {
    */
   register(agent: Agent, breaker?: BreakerOptionsInput): void {
     if (this.entries.has(agent.id)) {
-      throw new PatternValidationError(`Agent "${agent.id}" is already registered`, { field: 'agent.id', agentId: agent.id });
+      throw new PatternValidationError(`Agent "${agent.id}" is already registered`, {
+        field: 'agent.id',
+        agentId: agent.id,
+      });
     }
     const entry: Entry = {
       agent,
@@ -152,7 +155,10 @@ export class AgentPool {
   }
 
   /** A slot on a specific agent with no breaker check (compensations must run). */
-  async acquireDirect(agentId: string, signal?: AbortSignal): Promise<{ agent: Agent; release(): void } | undefined> {
+  async acquireDirect(
+    agentId: string,
+    signal?: AbortSignal,
+  ): Promise<{ agent: Agent; release(): void } | undefined> {
     const entry = this.entries.get(agentId);
     if (!entry) return undefined;
     await entry.slots.acquire(signal);
@@ -178,6 +184,6 @@ export class AgentPool {
   /** Stops breakers and closes every agent. */
   async close(): Promise<void> {
     for (const e of this.entries.values()) e.breaker.stop();
-    await Promise.allSettled([...this.entries.values()].map((e) => e.agent.close?.()));
+    await Promise.allSettled([...this.entries.values()].map((e) => Promise.resolve(e.agent.close?.())));
   }
 }

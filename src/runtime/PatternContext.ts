@@ -43,7 +43,9 @@ export class PatternContext implements PatternContextData {
     attributes?: Record<string, unknown>,
   ) {
     const init =
-      typeof domainOrInit === 'string' ? { domain: domainOrInit, agentType, priority, attributes } : domainOrInit;
+      typeof domainOrInit === 'string'
+        ? { domain: domainOrInit, agentType, priority, attributes }
+        : domainOrInit;
     const data = parseWith(patternContextSchema, stripUndefined(init), 'context');
     this.domain = data.domain;
     this.agentType = data.agentType;
@@ -77,7 +79,12 @@ export class PatternContext implements PatternContextData {
   }
 
   toJSON(): PatternContextData {
-    return { domain: this.domain, agentType: this.agentType, priority: this.priority, attributes: this.attributes };
+    return {
+      domain: this.domain,
+      agentType: this.agentType,
+      priority: this.priority,
+      attributes: this.attributes,
+    };
   }
 }
 

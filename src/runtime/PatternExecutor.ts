@@ -32,7 +32,8 @@ import { Semaphore } from './semaphore.js';
 import type { RunStatus } from './status.js';
 import { parseWith } from './validate.js';
 
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
+const fn = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
 
 const optionsSchema = z
   .object({
@@ -40,11 +41,23 @@ const optionsSchema = z
     threadPoolSize: z.number().int().min(1).default(4),
     /** Default pattern timeout, seconds. */
     timeoutDefault: z.number().positive().optional(),
-    agents: z.array(z.custom<Agent>((a) => typeof a === 'object' && a !== null && 'execute' in a, { message: 'not an Agent' })).default([]),
+    agents: z
+      .array(
+        z.custom<Agent>((a) => typeof a === 'object' && a !== null && 'execute' in a, {
+          message: 'not an Agent',
+        }),
+      )
+      .default([]),
     breaker: z.custom<BreakerOptionsInput>((v) => typeof v === 'object' && v !== null).optional(),
-    clock: z.custom<Clock>((c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c, { message: 'clock needs now/setTimeout/clearTimeout' }).optional(),
+    clock: z
+      .custom<Clock>((c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c, {
+        message: 'clock needs now/setTimeout/clearTimeout',
+      })
+      .optional(),
     random: fn<() => number>('random').optional(),
-    resolver: z.custom<ResourceArbiter>((r) => typeof r === 'object' && r !== null && 'acquire' in r).optional(),
+    resolver: z
+      .custom<ResourceArbiter>((r) => typeof r === 'object' && r !== null && 'acquire' in r)
+      .optional(),
     onEvent: fn<RunEventListener>('onEvent').optional(),
     logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'info' in l).optional(),
   })
@@ -99,10 +112,14 @@ export class PatternExecutor {
     options: ExecutorOptions | number = {},
     timeoutDefault?: number,
   ) {
-    const raw = typeof options === 'number' ? { threadPoolSize: options, ...(timeoutDefault === undefined ? {} : { timeoutDefault }) } : options;
+    const raw =
+      typeof options === 'number'
+        ? { threadPoolSize: options, ...(timeoutDefault === undefined ? {} : { timeoutDefault }) }
+        : options;
     const o = parseWith(optionsSchema, raw, 'PatternExecutor');
     this.threadPoolSize = o.threadPoolSize;
-    this.timeoutDefaultMs = (o.timeoutDefault ?? PatternConfig.getCurrentConfig().patternTimeoutSeconds) * 1000;
+    this.timeoutDefaultMs =
+      (o.timeoutDefault ?? PatternConfig.getCurrentConfig().patternTimeoutSeconds) * 1000;
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? defaultLogger();
     this.resolver = o.resolver;
@@ -111,8 +128,18 @@ export class PatternExecutor {
       clock: this.clock,
       breaker: o.breaker,
       onBreakerChange: (change) => {
-        this.logger.warn({ agent: change.agentId, from: change.from, to: change.to }, 'circuit breaker state changed');
-        this.emit({ type: 'breaker.state', at: change.at, runId: '*', agent: change.agentId, from: change.from, to: change.to });
+        this.logger.warn(
+          { agent: change.agentId, from: change.from, to: change.to },
+          'circuit breaker state changed',
+        );
+        this.emit({
+          type: 'breaker.state',
+          at: change.at,
+          runId: '*',
+          agent: change.agentId,
+          from: change.from,
+          to: change.to,
+        });
       },
     });
     for (const agent of o.agents) this.pool.register(agent);
@@ -123,7 +150,9 @@ export class PatternExecutor {
         return { success, durationMs: this.clock.now() - started };
       },
       compensate: async (name, env) => {
-        const pattern = this.registry.getPattern(name) as DelegationPattern & { compensate?: (c: PatternContext) => unknown };
+        const pattern = this.registry.getPattern(name) as DelegationPattern & {
+          compensate?: (c: PatternContext) => unknown;
+        };
         await pattern.compensate?.(PatternContext.from(env.run.context));
       },
     });
@@ -165,13 +194,24 @@ export class PatternExecutor {
   }
 
   /** The reference's execution tuning: `threadPoolSize` and `timeoutDefault` (seconds). */
-  configureExecution(options: { threadPoolSize?: number; timeoutDefault?: number; memoryLimitMb?: number }): void {
+  configureExecution(options: {
+    threadPoolSize?: number;
+    timeoutDefault?: number;
+    memoryLimitMb?: number;
+  }): void {
     const o = parseWith(
-      z.object({ threadPoolSize: z.number().int().min(1).optional(), timeoutDefault: z.number().positive().optional(), memoryLimitMb: z.number().positive().optional() }).strict(),
+      z
+        .object({
+          threadPoolSize: z.number().int().min(1).optional(),
+          timeoutDefault: z.number().positive().optional(),
+          memoryLimitMb: z.number().positive().optional(),
+        })
+        .strict(),
       options,
       'configureExecution',
     );
-    if (o.threadPoolSize !== undefined) (this as { threadPoolSize: number }).threadPoolSize = o.threadPoolSize;
+    if (o.threadPoolSize !== undefined)
+      (this as { threadPoolSize: number }).threadPoolSize = o.threadPoolSize;
     if (o.timeoutDefault !== undefined) this.timeoutDefaultMs = o.timeoutDefault * 1000;
   }
 
@@ -185,7 +225,11 @@ export class PatternExecutor {
    * Runs a pattern to its end and reports everything that happened.
    * @throws PatternNotFoundError, NoCapableAgentError (before anything runs), ConfidenceThresholdError, PatternValidationError for bad options
    */
-  async run(patternName: string, context?: PatternContext | PatternContextInput, options: RunOptions = {}): Promise<RunResult> {
+  async run(
+    patternName: string,
+    context?: PatternContext | PatternContextInput,
+    options: RunOptions = {},
+  ): Promise<RunResult> {
     const o = parseWith(runOptionsSchema, options, 'run options');
     const pattern = this.registry.getPattern(patternName);
     const ctx = PatternContext.from(context);
@@ -193,14 +237,30 @@ export class PatternExecutor {
     const runId = o.runId ?? randomUUID();
     const extra = o.onEvent;
     const listening = this.listeners.size > 0 || extra !== undefined;
-    const recorder = new RunRecorder(runId, () => this.clock.now(), listening ? (e) => this.emit(e, extra) : undefined);
+    const recorder = new RunRecorder(
+      runId,
+      () => this.clock.now(),
+      listening ? (e) => this.emit(e, extra) : undefined,
+    );
     const env = new RunEnv(
-      { runId, context: ctx.toJSON(), runInput: o.input, recorder, pool: this.pool, clock: this.clock, resolver: this.resolver },
+      {
+        runId,
+        context: ctx.toJSON(),
+        runInput: o.input,
+        recorder,
+        pool: this.pool,
+        clock: this.clock,
+        resolver: this.resolver,
+      },
       [patternName],
     );
     const child = planRun(pattern, env, o.timeoutMs ?? this.timeoutDefaultMs, this.registry, this.pool);
     const startedAt = this.clock.now();
-    if (listening) this.emit({ type: 'run.started', at: startedAt, runId, pattern: patternName, patternType: pattern.type }, extra);
+    if (listening)
+      this.emit(
+        { type: 'run.started', at: startedAt, runId, pattern: patternName, patternType: pattern.type },
+        extra,
+      );
     const actor = createActor(this.machines[child.kind], {
       input: child.input,
       clock: this.clock,
@@ -217,12 +277,18 @@ export class PatternExecutor {
         statuses: () => recorder.statuses([patternName]),
         done,
         ...(child.kind === 'orchestration'
-          ? { phaseProgress: () => phaseProgressOf(actor), rollback: (level, target) => this.rollback(actor, level, target) }
+          ? {
+              phaseProgress: () => phaseProgressOf(actor),
+              rollback: (level, target) => this.rollback(actor, level, target),
+            }
           : {}),
       });
     }
     const crash = await waitForEnd(actor, o.signal);
-    const snapshot = actor.getSnapshot() as Snapshot<unknown> & { value?: unknown; output?: PatternFinalOutput };
+    const snapshot = actor.getSnapshot() as Snapshot<unknown> & {
+      value?: unknown;
+      output?: PatternFinalOutput;
+    };
     const succeeded = crash === undefined && snapshot.value === 'succeeded';
     let status: RunStatus = 'succeeded';
     let error: SerializedError | undefined;
@@ -246,7 +312,11 @@ export class PatternExecutor {
       error,
     };
     this.logger.info({ runId, pattern: patternName, status, durationMs }, 'run finished');
-    if (listening) this.emit({ type: 'run.finished', at: this.clock.now(), runId, pattern: patternName, status, durationMs }, extra);
+    if (listening)
+      this.emit(
+        { type: 'run.finished', at: this.clock.now(), runId, pattern: patternName, status, durationMs },
+        extra,
+      );
     settle(result);
     return result;
   }
@@ -256,13 +326,24 @@ export class PatternExecutor {
     if (pattern.executionCount >= minSamples && pattern.confidenceScore < pattern.confidenceThreshold) {
       throw new ConfidenceThresholdError(
         `Pattern "${pattern.name}" has confidence ${pattern.confidenceScore.toFixed(2)}, below its threshold ${pattern.confidenceThreshold}`,
-        { patternName: pattern.name, confidence: pattern.confidenceScore, threshold: pattern.confidenceThreshold },
+        {
+          patternName: pattern.name,
+          confidence: pattern.confidenceScore,
+          threshold: pattern.confidenceThreshold,
+        },
       );
     }
   }
 
   /** Records outcomes for learning: the pattern's, and for a meta run each child pattern's. */
-  private learn(pattern: DelegationPattern, child: ChildPattern, domain: string, success: boolean, durationMs: number, actor: AnyActor): void {
+  private learn(
+    pattern: DelegationPattern,
+    child: ChildPattern,
+    domain: string,
+    success: boolean,
+    durationMs: number,
+    actor: AnyActor,
+  ): void {
     if (!(pattern instanceof BuiltInPattern)) return; // custom patterns record themselves
     const at = this.clock.now();
     pattern.recordExecution(success, domain, durationMs, at);
@@ -279,15 +360,28 @@ export class PatternExecutor {
       if (ev.type !== '@xstate.snapshot') return;
       const snap = ev.snapshot as { value?: unknown };
       if (snap.value === undefined) return;
-      const ref = ev.actorRef as AnyActor & { logic?: { id?: string } };
+      const ref = ev.actorRef as AnyActor;
+      const machineId = (ref.logic as { id?: unknown }).id;
       this.emit(
-        { type: 'transition', at: this.clock.now(), runId, actor: actorPath(ref), machine: ref.logic?.id ?? 'actor', state: snap.value, event: ev.event.type },
+        {
+          type: 'transition',
+          at: this.clock.now(),
+          runId,
+          actor: actorPath(ref),
+          machine: typeof machineId === 'string' ? machineId : 'actor',
+          state: snap.value,
+          event: ev.event.type,
+        },
         extra,
       );
     };
   }
 
-  private rollback(actor: AnyActor, level: 'pattern' | 'phase' | 'complete', targetPhase?: string): Promise<boolean> {
+  private rollback(
+    actor: AnyActor,
+    level: 'pattern' | 'phase' | 'complete',
+    targetPhase?: string,
+  ): Promise<boolean> {
     const before = (actor.getSnapshot() as { context: OrchestrationContext }).context.compensationFailures;
     return new Promise((resolve) => {
       const check = (): boolean => {
@@ -310,12 +404,22 @@ export class PatternExecutor {
    * @param timeoutSeconds - overall timeout, seconds
    * @throws PatternNotFoundError; PatternExecutionError (e.g. NoCapableAgentError) when it cannot run; TimeoutError when it timed out
    */
-  async execute(patternName: string, context?: PatternContext | PatternContextInput, timeoutSeconds?: number): Promise<boolean> {
-    const result = await this.run(patternName, context, timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(timeoutSeconds * 1000) });
+  async execute(
+    patternName: string,
+    context?: PatternContext | PatternContextInput,
+    timeoutSeconds?: number,
+  ): Promise<boolean> {
+    const result = await this.run(
+      patternName,
+      context,
+      timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(timeoutSeconds * 1000) },
+    );
     if (result.status === 'timedOut') {
       throw new PatternTimeoutError(result.error?.message ?? `Pattern "${patternName}" timed out`, {
         patternName,
-        ...(result.error?.details?.timeoutMs === undefined ? {} : { timeoutMs: result.error.details.timeoutMs }),
+        ...(result.error?.details?.timeoutMs === undefined
+          ? {}
+          : { timeoutMs: result.error.details.timeoutMs }),
       });
     }
     return result.success;
@@ -335,7 +439,10 @@ export class PatternExecutor {
       if (await this.execute(primaryPattern, context)) return [true, primaryPattern];
     } catch (error) {
       if (!(error instanceof PatternError)) throw error;
-      this.logger.warn({ pattern: primaryPattern, err: error }, 'primary pattern could not run; using fallback');
+      this.logger.warn(
+        { pattern: primaryPattern, err: error },
+        'primary pattern could not run; using fallback',
+      );
     }
     return [await this.execute(fallbackPattern, context), fallbackPattern];
   }
@@ -349,7 +456,10 @@ export class PatternExecutor {
     executions: readonly (readonly [string, PatternContext | PatternContextInput | undefined])[],
     parallel = true,
   ): Promise<[string, boolean][]> {
-    const one = async ([name, ctx]: readonly [string, PatternContext | PatternContextInput | undefined]): Promise<[string, boolean]> => {
+    const one = async ([name, ctx]: readonly [
+      string,
+      PatternContext | PatternContextInput | undefined,
+    ]): Promise<[string, boolean]> => {
       try {
         return [name, await this.execute(name, ctx)];
       } catch (error) {
@@ -390,7 +500,10 @@ export class PatternExecutor {
       .sort((a, b) => b.confidenceScore - a.confidenceScore);
     const best = candidates[0];
     if (!best) {
-      return [false, `No registered pattern matches the context (domain "${ctx.domain}", agent type "${ctx.agentType}")`];
+      return [
+        false,
+        `No registered pattern matches the context (domain "${ctx.domain}", agent type "${ctx.agentType}")`,
+      ];
     }
     try {
       const ok = await this.execute(best.name, ctx);
@@ -463,4 +576,3 @@ function phaseProgressOf(actor: AnyActor): Record<string, PhaseProgress> {
     }),
   );
 }
-

@@ -24,7 +24,8 @@ export type PatternRegistryOptions = z.input<typeof optionsSchema>;
 function patternFeatures(p: DelegationPattern): { domainFeatures: Set<string>; features: Set<string> } {
   const domains = new Set<string>();
   const features = new Set<string>();
-  if (p instanceof BuiltInPattern) for (const d of p.domains) for (const f of domainFeatures(d.replace(/\.?\*$/, ''))) domains.add(f);
+  if (p instanceof BuiltInPattern)
+    for (const d of p.domains) for (const f of domainFeatures(d.replace(/\.?\*$/, ''))) domains.add(f);
   for (const d of Object.keys(p.outcomeStats.byDomain)) for (const f of domainFeatures(d)) domains.add(f);
   if (p instanceof SequentialDelegationPattern) for (const s of p.stepNames) features.add(`item:${s}`);
   if (p instanceof ParallelCoordinationPattern) {
@@ -39,11 +40,23 @@ function patternFeatures(p: DelegationPattern): { domainFeatures: Set<string>; f
 /** Feature set of a context: required items and a pattern-kind word used as agent type. */
 function contextFeatures(c: PatternContext): Set<string> {
   const out = new Set<string>();
-  for (const key of ['required_steps', 'requiredSteps', 'required_resources', 'requiredResources', 'required_domains', 'requiredDomains']) {
+  for (const key of [
+    'required_steps',
+    'requiredSteps',
+    'required_resources',
+    'requiredResources',
+    'required_domains',
+    'requiredDomains',
+  ]) {
     const v = c.attributes[key];
     if (Array.isArray(v)) for (const x of v) out.add(`item:${String(x)}`);
   }
-  const kind = ({ sequential: 'sequential', parallel: 'parallel', orchestrator: 'meta', meta: 'meta' } as Record<string, string>)[c.agentType];
+  const kind = (
+    { sequential: 'sequential', parallel: 'parallel', orchestrator: 'meta', meta: 'meta' } as Record<
+      string,
+      string
+    >
+  )[c.agentType];
   if (kind) out.add(`kind:${kind}`);
   return out;
 }
@@ -64,7 +77,10 @@ export class PatternRegistry {
 
   /** @throws PatternValidationError naming a bad option */
   constructor(options: PatternRegistryOptions | number = {}, enableLearning?: boolean) {
-    const raw = typeof options === 'number' ? { cacheSize: options, ...(enableLearning === undefined ? {} : { enableLearning }) } : options;
+    const raw =
+      typeof options === 'number'
+        ? { cacheSize: options, ...(enableLearning === undefined ? {} : { enableLearning }) }
+        : options;
     const o = parseWith(optionsSchema, raw, 'PatternRegistry');
     this.cacheSize = o.cacheSize;
     this.learningEnabled = o.enableLearning;
@@ -75,11 +91,17 @@ export class PatternRegistry {
    * @throws PatternValidationError if it is not a DelegationPattern
    */
   registerPattern(pattern: DelegationPattern): void {
-    if (typeof pattern !== 'object' || pattern === null || typeof (pattern as Partial<DelegationPattern>).toSnapshot !== 'function') {
+    if (
+      typeof pattern !== 'object' ||
+      pattern === null ||
+      typeof (pattern as Partial<DelegationPattern>).toSnapshot !== 'function'
+    ) {
       throw new PatternValidationError('registerPattern expects a DelegationPattern', { field: 'pattern' });
     }
     if (this.patterns.has(pattern.name)) {
-      throw new PatternAlreadyExistsError(`Pattern "${pattern.name}" is already registered`, { patternName: pattern.name });
+      throw new PatternAlreadyExistsError(`Pattern "${pattern.name}" is already registered`, {
+        patternName: pattern.name,
+      });
     }
     if (this.patterns.size >= this.cacheSize) this.evictOldest();
     if (!this.learningEnabled) pattern.setLearningEnabled(false);
@@ -145,14 +167,20 @@ export class PatternRegistry {
   /**
    * Patterns similar to a context, with their similarity (0..1, see `contextSimilarity`), at or above `threshold`, most similar first.
    */
-  findSimilarPatterns(context: PatternContext | PatternContextInput, threshold = 0.7): [DelegationPattern, number][] {
+  findSimilarPatterns(
+    context: PatternContext | PatternContextInput,
+    threshold = 0.7,
+  ): [DelegationPattern, number][] {
     const ctx = PatternContext.from(context);
     const features = contextFeatures(ctx);
     const dFeatures = new Set(domainFeatures(ctx.domain));
     return this.listPatterns()
       .map((p): [DelegationPattern, number] => {
         const domainMatch = p instanceof BuiltInPattern && p.domains.some((d) => ctx.matchesDomain(d));
-        return [p, contextSimilarity({ domainMatch, domainFeatures: dFeatures, features }, patternFeatures(p))];
+        return [
+          p,
+          contextSimilarity({ domainMatch, domainFeatures: dFeatures, features }, patternFeatures(p)),
+        ];
       })
       .filter(([, s]) => s >= threshold)
       .sort((a, b) => b[1] - a[1]);

@@ -69,7 +69,12 @@ export class RunRecorder {
     path: readonly string[],
     step: string,
     status: StepStatus,
-    detail: { attempt?: number; agent?: string | undefined; error?: SerializedError | undefined; output?: unknown } = {},
+    detail: {
+      attempt?: number;
+      agent?: string | undefined;
+      error?: SerializedError | undefined;
+      output?: unknown;
+    } = {},
   ): void {
     const r = this.report(path, step);
     const at = this.now();
@@ -101,7 +106,11 @@ export class RunRecorder {
     });
   }
 
-  phase(path: readonly string[], phase: string, status: Extract<RunEvent, { type: 'phase.status' }>['status']): void {
+  phase(
+    path: readonly string[],
+    phase: string,
+    status: Extract<RunEvent, { type: 'phase.status' }>['status'],
+  ): void {
     this.emit?.({ type: 'phase.status', at: this.now(), runId: this.runId, path, phase, status });
   }
 

@@ -9,7 +9,10 @@ import type { Backoff } from './spec.js';
  * @param random - uniform in [0, 1), injected so tests are deterministic
  */
 export function backoffDelayMs(backoff: Backoff, attempt: number, random: () => number): number {
-  const cap = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * backoff.multiplier ** Math.max(0, attempt - 1));
+  const cap = Math.min(
+    backoff.maxDelayMs,
+    backoff.initialDelayMs * backoff.multiplier ** Math.max(0, attempt - 1),
+  );
   switch (backoff.jitter) {
     case 'none':
       return cap;

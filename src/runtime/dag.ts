@@ -3,7 +3,9 @@
  * three colours (Cormen et al., "Introduction to Algorithms", §22.3). Returns the cycle as a
  * path that starts and ends with the same task (`['a', 'b', 'a']`), or undefined.
  */
-export function findCycle(tasks: readonly { name: string; dependsOn: readonly string[] }[]): string[] | undefined {
+export function findCycle(
+  tasks: readonly { name: string; dependsOn: readonly string[] }[],
+): string[] | undefined {
   const deps = new Map(tasks.map((t) => [t.name, t.dependsOn]));
   const colour = new Map<string, 'grey' | 'black'>();
   const stack: string[] = [];

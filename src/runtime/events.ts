@@ -7,7 +7,14 @@ import type { StepStatus, RunStatus } from './status.js';
  */
 export type RunEvent =
   | { type: 'run.started'; at: number; runId: string; pattern: string; patternType: string }
-  | { type: 'run.finished'; at: number; runId: string; pattern: string; status: RunStatus; durationMs: number }
+  | {
+      type: 'run.finished';
+      at: number;
+      runId: string;
+      pattern: string;
+      status: RunStatus;
+      durationMs: number;
+    }
   | {
       type: 'step.status';
       at: number;
@@ -20,7 +27,14 @@ export type RunEvent =
       attempt: number;
       error?: SerializedError | undefined;
     }
-  | { type: 'phase.status'; at: number; runId: string; path: readonly string[]; phase: string; status: 'running' | 'succeeded' | 'failed' | 'rolledBack' }
+  | {
+      type: 'phase.status';
+      at: number;
+      runId: string;
+      path: readonly string[];
+      phase: string;
+      status: 'running' | 'succeeded' | 'failed' | 'rolledBack';
+    }
   | {
       type: 'breaker.state';
       at: number;

@@ -31,7 +31,12 @@ function reportStep(context: StepContext, status: StepStatus): void {
   env.run.recorder.status(env.path, context.spec.name, status, {
     attempt: context.attempt,
     agent: context.agent,
-    error: status === 'compensationFailed' ? context.compensationError : status === 'completed' ? undefined : context.error,
+    error:
+      status === 'compensationFailed'
+        ? context.compensationError
+        : status === 'completed'
+          ? undefined
+          : context.error,
     output: status === 'completed' ? context.output : undefined,
   });
 }
@@ -44,7 +49,9 @@ export function provideMachines(random: () => number, custom: CustomPatternHooks
   const step = stepMachine.provide({
     actors: { runStep: runStepActor, compensateStep: compensateStepActor },
     delays: { backoff: ({ context }) => backoffDelayMs(context.spec.retry.backoff, context.attempt, random) },
-    actions: { reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status) },
+    actions: {
+      reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status),
+    },
   });
   const sequential = sequentialMachine.provide({ actors: { step } });
   const parallel = parallelMachine.provide({
@@ -65,7 +72,10 @@ export function provideMachines(random: () => number, custom: CustomPatternHooks
   const orchestration = orchestrationMachine.provide({
     actors: { sequential, parallel, customPattern },
     actions: {
-      reportPhaseStatus: ({ context }, params: { phase: string; status: 'pending' | 'running' | 'succeeded' | 'failed' | 'rolledBack' }) => {
+      reportPhaseStatus: (
+        { context },
+        params: { phase: string; status: 'pending' | 'running' | 'succeeded' | 'failed' | 'rolledBack' },
+      ) => {
         if (params.status === 'pending') return;
         const env = context.env as RunEnv;
         env.run.recorder.phase(env.path, params.phase, params.status);

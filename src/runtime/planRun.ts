@@ -27,10 +27,14 @@ export function planRun(
   pool: AgentPool,
   chain: readonly string[] = [],
 ): ChildPattern {
-  if (!(pattern instanceof BuiltInPattern)) return { kind: 'customPattern', input: { name: pattern.name, env } };
+  if (!(pattern instanceof BuiltInPattern))
+    return { kind: 'customPattern', input: { name: pattern.name, env } };
   if (chain.includes(pattern.name)) {
     const cycle = [...chain.slice(chain.indexOf(pattern.name)), pattern.name];
-    throw new InvalidPatternError(`Meta-orchestration cycle: ${cycle.join(' -> ')}`, { patternName: pattern.name, cycle });
+    throw new InvalidPatternError(`Meta-orchestration cycle: ${cycle.join(' -> ')}`, {
+      patternName: pattern.name,
+      cycle,
+    });
   }
   const spec = pattern.toSpec(timeoutMs);
   if (spec.kind === 'meta') {
@@ -43,13 +47,19 @@ export function planRun(
             { patternName: name },
           );
         }
-        children[name] = planRun(registry.getPattern(name), env.child(name), undefined, registry, pool, [...chain, pattern.name]);
+        children[name] = planRun(registry.getPattern(name), env.child(name), undefined, registry, pool, [
+          ...chain,
+          pattern.name,
+        ]);
       }
     }
     return { kind: 'orchestration', input: { name: pattern.name, spec, env, children } };
   }
   const steps = spec.kind === 'sequential' ? spec.steps : spec.tasks;
   for (const step of steps) pool.check(step, env.path);
-  env.run.recorder.declare(env.path, steps.map((s) => s.name));
+  env.run.recorder.declare(
+    env.path,
+    steps.map((s) => s.name),
+  );
   return { kind: MACHINE_OF[spec.kind], input: { name: pattern.name, spec, env } };
 }

@@ -34,7 +34,9 @@ export class Semaphore {
       const onAbort = () => {
         const i = this.waiters.indexOf(grant);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a slot'));
+        reject(
+          signal?.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a slot'),
+        );
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(grant);

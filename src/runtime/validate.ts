@@ -20,5 +20,9 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
   if (result.success) return result.data;
   const first = result.error.issues[0];
   const field = [where, ...(first?.path.map(String) ?? [])].join('.');
-  throw new PatternValidationError(`Invalid ${where}: ${formatIssues(result.error.issues, where)}`, { field }, result.error);
+  throw new PatternValidationError(
+    `Invalid ${where}: ${formatIssues(result.error.issues, where)}`,
+    { field },
+    result.error,
+  );
 }

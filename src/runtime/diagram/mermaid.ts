@@ -28,7 +28,7 @@ const RESERVED = new Set([
 ]);
 
 /** Characters kept as they are in Mermaid text; the rest become `#<code>;` entity codes. */
-const SAFE = /[\p{L}\p{N} _.,()[\]!?*+/=@'|^$~\-:]/u;
+const SAFE = /[\p{L}\p{M}\p{N} _.,()[\]!?*+/=@'|^$~\-:%·×→≥≤…]/u;
 
 /** A label as Mermaid text: entity codes for quotes, `;`, `#`, `<`, `>`, `&`…; `\n` as `<br/>`. */
 export function mermaidText(text: string): string {

@@ -62,7 +62,12 @@ export abstract class BuiltInPattern extends DelegationPattern {
   private runner: PatternRunner | undefined;
   protected lastRun: RunView | undefined;
 
-  constructor(name: string, description: string, domains: readonly string[], timeoutSeconds: number | undefined) {
+  constructor(
+    name: string,
+    description: string,
+    domains: readonly string[],
+    timeoutSeconds: number | undefined,
+  ) {
     super(name, description);
     if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
       throw new PatternValidationError(`${name}: timeoutSeconds must be > 0, got ${timeoutSeconds}`, {

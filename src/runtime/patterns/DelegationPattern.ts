@@ -1,4 +1,4 @@
-import { ConfidenceLevel } from '../../learning/ConfidenceLevel.js';
+import type { ConfidenceLevel } from '../../learning/ConfidenceLevel.js';
 import { emptyStats, recordOutcome, successRate, type OutcomeStats } from '../../learning/outcomes.js';
 import { PatternConfig } from '../PatternConfig.js';
 import type { PatternContext } from '../PatternContext.js';
@@ -27,7 +27,9 @@ export abstract class DelegationPattern implements Snapshottable {
 
   constructor(name: string, description = '') {
     if (typeof name !== 'string' || name.trim() === '') {
-      throw new PatternValidationError(`${new.target.name}: name must be a non-empty string`, { field: 'name' });
+      throw new PatternValidationError(`${new.target.name}: name must be a non-empty string`, {
+        field: 'name',
+      });
     }
     this.name = name;
     this.description = description;
@@ -95,10 +97,13 @@ export abstract class DelegationPattern implements Snapshottable {
    */
   setConfidenceThreshold(threshold: number): void {
     if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
-      throw new PatternValidationError(`${this.name}: confidence threshold must be within 0..1, got ${String(threshold)}`, {
-        field: 'confidenceThreshold',
-        patternName: this.name,
-      });
+      throw new PatternValidationError(
+        `${this.name}: confidence threshold must be within 0..1, got ${String(threshold)}`,
+        {
+          field: 'confidenceThreshold',
+          patternName: this.name,
+        },
+      );
     }
     this.threshold = threshold;
   }

@@ -21,13 +21,11 @@ export const successCriteriaSchema = z
     response_time_threshold: z.number().positive().optional(),
   })
   .strict()
-  .transform(
-    (c): SuccessCriteria => ({
-      minSuccessRate: c.minSuccessRate ?? c.min_success_rate,
-      maxErrorCount: c.maxErrorCount ?? c.max_error_count,
-      responseTimeThresholdMs: c.responseTimeThresholdMs ?? c.response_time_threshold,
-    }),
-  );
+  .transform((c): SuccessCriteria => ({
+    minSuccessRate: c.minSuccessRate ?? c.min_success_rate,
+    maxErrorCount: c.maxErrorCount ?? c.max_error_count,
+    responseTimeThresholdMs: c.responseTimeThresholdMs ?? c.response_time_threshold,
+  }));
 
 const phaseSchema = z
   .object({
@@ -40,15 +38,13 @@ const phaseSchema = z
     resource_allocation: z.record(z.string(), z.number()).optional(),
   })
   .strict()
-  .transform(
-    (p): PhaseSpec => ({
-      name: p.name,
-      patterns: p.patterns,
-      coordination: p.coordination,
-      successCriteria: p.successCriteria ?? p.success_criteria ?? {},
-      resourceAllocation: p.resourceAllocation ?? p.resource_allocation,
-    }),
-  );
+  .transform((p): PhaseSpec => ({
+    name: p.name,
+    patterns: p.patterns,
+    coordination: p.coordination,
+    successCriteria: p.successCriteria ?? p.success_criteria ?? {},
+    resourceAllocation: p.resourceAllocation ?? p.resource_allocation,
+  }));
 
 const rollbackSchema = z.enum(['pattern_level', 'phase_level', 'complete']);
 const strategySchema = z
@@ -58,7 +54,10 @@ const strategySchema = z
     rollback_strategy: rollbackSchema.optional(),
   })
   .strict()
-  .transform((s) => ({ phases: s.phases, rollbackStrategy: s.rollbackStrategy ?? s.rollback_strategy ?? 'phase_level' }));
+  .transform((s) => ({
+    phases: s.phases,
+    rollbackStrategy: s.rollbackStrategy ?? s.rollback_strategy ?? 'phase_level',
+  }));
 
 const optionsSchema = z
   .object({
@@ -77,7 +76,15 @@ const optionsSchema = z
 export type MetaPatternOptions = z.input<typeof optionsSchema>;
 export type MetaStrategy = z.input<typeof strategySchema>;
 
-const COMPLEXITY_WORDS: Record<string, number> = { trivial: 1, low: 2, simple: 2, medium: 5, high: 7, enterprise: 9, critical: 10 };
+const COMPLEXITY_WORDS: Record<string, number> = {
+  trivial: 1,
+  low: 2,
+  simple: 2,
+  medium: 5,
+  high: 7,
+  enterprise: 9,
+  critical: 10,
+};
 
 /** Complexity of a context, 1..10, from `attributes.complexity` (a number or a word); undefined if absent. */
 export function contextComplexity(context: PatternContext): number | undefined {
@@ -107,7 +114,12 @@ export class MetaOrchestrationPattern extends BuiltInPattern {
   readonly coordinatedDomains: readonly string[];
 
   constructor(options: MetaPatternOptions);
-  constructor(name: string, description: string, strategy: MetaStrategy | ReadonlySet<string>, complexityThreshold?: number);
+  constructor(
+    name: string,
+    description: string,
+    strategy: MetaStrategy | ReadonlySet<string>,
+    complexityThreshold?: number,
+  );
   constructor(
     nameOrOptions: string | MetaPatternOptions,
     description?: string,
@@ -134,22 +146,34 @@ export class MetaOrchestrationPattern extends BuiltInPattern {
 
   private validate(phases: readonly PhaseSpec[]): void {
     const dupPhase = firstDuplicate(phases.map((p) => p.name));
-    if (dupPhase !== undefined) throw new InvalidPatternError(`${this.name}: phase "${dupPhase}" appears twice`, { patternName: this.name });
-    const dupPattern = firstDuplicate(phases.flatMap((p) => p.patterns));
-    if (dupPattern !== undefined) {
-      throw new InvalidPatternError(`${this.name}: pattern "${dupPattern}" appears in more than one place; each may run once per orchestration`, {
+    if (dupPhase !== undefined)
+      throw new InvalidPatternError(`${this.name}: phase "${dupPhase}" appears twice`, {
         patternName: this.name,
       });
+    const dupPattern = firstDuplicate(phases.flatMap((p) => p.patterns));
+    if (dupPattern !== undefined) {
+      throw new InvalidPatternError(
+        `${this.name}: pattern "${dupPattern}" appears in more than one place; each may run once per orchestration`,
+        {
+          patternName: this.name,
+        },
+      );
     }
     if (phases.some((p) => p.patterns.includes(this.name))) {
-      throw new InvalidPatternError(`${this.name}: a meta-orchestration cannot include itself`, { patternName: this.name, cycle: [this.name, this.name] });
+      throw new InvalidPatternError(`${this.name}: a meta-orchestration cannot include itself`, {
+        patternName: this.name,
+        cycle: [this.name, this.name],
+      });
     }
   }
 
   private findPhase(name: string): PhaseSpec {
     const phase = this.phases.find((p) => p.name === name);
     if (!phase) {
-      throw new InvalidPatternError(`${this.name}: no phase "${name}" (phases: ${this.phaseNames.join(', ')})`, { patternName: this.name });
+      throw new InvalidPatternError(
+        `${this.name}: no phase "${name}" (phases: ${this.phaseNames.join(', ')})`,
+        { patternName: this.name },
+      );
     }
     return phase;
   }
@@ -163,8 +187,16 @@ export class MetaOrchestrationPattern extends BuiltInPattern {
   }
 
   /** Appends a phase. */
-  addPhase(phaseName: string, patterns: string[], coordination: 'sequential' | 'parallel' = 'sequential'): void {
-    const phase = parseWith(phaseSchema, { name: phaseName, patterns, coordination }, `${this.name}.addPhase`);
+  addPhase(
+    phaseName: string,
+    patterns: string[],
+    coordination: 'sequential' | 'parallel' = 'sequential',
+  ): void {
+    const phase = parseWith(
+      phaseSchema,
+      { name: phaseName, patterns, coordination },
+      `${this.name}.addPhase`,
+    );
     const next = [...this.phases, phase];
     this.validate(next);
     this.phases = next;
@@ -183,7 +215,13 @@ export class MetaOrchestrationPattern extends BuiltInPattern {
     return Object.fromEntries(
       this.phases.map((p) => [
         p.name,
-        live[p.name] ?? { status: 'pending', completionPercentage: 0, succeeded: 0, failed: 0, total: p.patterns.length },
+        live[p.name] ?? {
+          status: 'pending',
+          completionPercentage: 0,
+          succeeded: 0,
+          failed: 0,
+          total: p.patterns.length,
+        },
       ]),
     );
   }
@@ -194,13 +232,18 @@ export class MetaOrchestrationPattern extends BuiltInPattern {
    * @returns true if every compensation succeeded
    * @throws PatternExecutionError when there is no succeeded run to roll back
    */
-  async triggerRollback(rollbackLevel: 'pattern' | 'phase' | 'complete' = 'phase', targetPhase?: string): Promise<boolean> {
+  async triggerRollback(
+    rollbackLevel: 'pattern' | 'phase' | 'complete' = 'phase',
+    targetPhase?: string,
+  ): Promise<boolean> {
     if (targetPhase !== undefined) this.findPhase(targetPhase);
-    const rollback = this.lastRun?.rollback;
-    if (!rollback) {
-      throw new PatternExecutionError(`${this.name}: no succeeded run to roll back`, { patternName: this.name });
+    const run = this.lastRun;
+    if (!run?.rollback) {
+      throw new PatternExecutionError(`${this.name}: no succeeded run to roll back`, {
+        patternName: this.name,
+      });
     }
-    return rollback(rollbackLevel, targetPhase);
+    return run.rollback(rollbackLevel, targetPhase);
   }
 
   toSpec(timeoutMs?: number): MetaSpec {

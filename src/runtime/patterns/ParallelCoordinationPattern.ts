@@ -74,7 +74,9 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
         ? {
             name: nameOrOptions,
             description,
-            ...(tasksOrResources instanceof Set ? { resources: [...tasksOrResources] } : { tasks: tasksOrResources }),
+            ...(tasksOrResources instanceof Set
+              ? { resources: [...tasksOrResources] }
+              : { tasks: tasksOrResources }),
             maxConcurrent,
             resourceThreshold,
             failureTolerance,
@@ -87,13 +89,14 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
     this.failureTolerance = o.failureTolerance;
     this.rollbackEnabled = o.rollbackEnabled;
     this.resources = o.resources;
-    this.tasks = toStepSpecs(o.tasks as StepLike[], `${o.name}.tasks`, o.agentMapping);
+    this.tasks = toStepSpecs(o.tasks, `${o.name}.tasks`, o.agentMapping);
     this.validate(this.tasks);
   }
 
   private validate(tasks: readonly StepSpec[]): void {
     const dup = firstDuplicate(tasks.map((t) => t.name));
-    if (dup !== undefined) throw new InvalidPatternError(`${this.name}: task "${dup}" appears twice`, { step: dup });
+    if (dup !== undefined)
+      throw new InvalidPatternError(`${this.name}: task "${dup}" appears twice`, { step: dup });
     const names = new Set(tasks.map((t) => t.name));
     for (const t of tasks) {
       const missing = t.dependsOn.find((d) => !names.has(d));
@@ -150,7 +153,9 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
     this.find(task);
     this.find(dependsOn);
     const next = this.tasks.map((t) =>
-      t.name === task && !t.dependsOn.includes(dependsOn) ? { ...t, dependsOn: [...t.dependsOn, dependsOn] } : t,
+      t.name === task && !t.dependsOn.includes(dependsOn)
+        ? { ...t, dependsOn: [...t.dependsOn, dependsOn] }
+        : t,
     );
     this.validate(next);
     this.tasks = next;
@@ -222,6 +227,11 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
   }
 
   protected override configJSON(): unknown {
-    return { ...this.toSpec(), domains: this.domains, resources: this.resources, timeoutSeconds: this.timeoutSeconds };
+    return {
+      ...this.toSpec(),
+      domains: this.domains,
+      resources: this.resources,
+      timeoutSeconds: this.timeoutSeconds,
+    };
   }
 }

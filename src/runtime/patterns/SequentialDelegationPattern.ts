@@ -40,7 +40,13 @@ export class SequentialDelegationPattern extends BuiltInPattern {
   private readonly agentMapping: Record<string, string>;
 
   constructor(options: SequentialPatternOptions);
-  constructor(name: string, description: string, steps: StepLike[], timeoutSeconds?: number, rollbackEnabled?: boolean);
+  constructor(
+    name: string,
+    description: string,
+    steps: StepLike[],
+    timeoutSeconds?: number,
+    rollbackEnabled?: boolean,
+  );
   constructor(
     nameOrOptions: string | SequentialPatternOptions,
     description?: string,
@@ -56,14 +62,17 @@ export class SequentialDelegationPattern extends BuiltInPattern {
     super(o.name, o.description, o.domains, o.timeoutSeconds);
     this.rollbackEnabled = o.rollbackEnabled;
     this.agentMapping = o.agentMapping;
-    this.steps = toStepSpecs(o.steps as StepLike[], `${o.name}.steps`, o.agentMapping);
+    this.steps = toStepSpecs(o.steps, `${o.name}.steps`, o.agentMapping);
     this.checkUnique();
   }
 
   private checkUnique(): void {
     const dup = firstDuplicate(this.steps.map((s) => s.name));
     if (dup !== undefined) {
-      throw new InvalidPatternError(`${this.name}: step "${dup}" appears twice`, { patternName: this.name, step: dup });
+      throw new InvalidPatternError(`${this.name}: step "${dup}" appears twice`, {
+        patternName: this.name,
+        step: dup,
+      });
     }
   }
 
@@ -90,16 +99,23 @@ export class SequentialDelegationPattern extends BuiltInPattern {
   addStep(step: StepLike, position?: number): void {
     const [spec] = toStepSpecs([step], `${this.name}.addStep`, this.agentMapping);
     if (!spec) return;
-    if (position !== undefined && !(Number.isInteger(position) && position >= 0 && position <= this.steps.length)) {
-      throw new PatternValidationError(`${this.name}: position must be an integer in 0..${this.steps.length}`, {
-        field: 'position',
-        patternName: this.name,
-      });
+    if (
+      position !== undefined &&
+      !(Number.isInteger(position) && position >= 0 && position <= this.steps.length)
+    ) {
+      throw new PatternValidationError(
+        `${this.name}: position must be an integer in 0..${this.steps.length}`,
+        {
+          field: 'position',
+          patternName: this.name,
+        },
+      );
     }
     const next = [...this.steps];
     next.splice(position ?? next.length, 0, spec);
     const dup = firstDuplicate(next.map((s) => s.name));
-    if (dup !== undefined) throw new InvalidPatternError(`${this.name}: step "${dup}" appears twice`, { step: dup });
+    if (dup !== undefined)
+      throw new InvalidPatternError(`${this.name}: step "${dup}" appears twice`, { step: dup });
     this.steps = next;
   }
 
@@ -131,7 +147,9 @@ export class SequentialDelegationPattern extends BuiltInPattern {
       });
     }
     const step = this.find(stepName);
-    this.steps = this.steps.map((s) => (s === step ? { ...s, timeoutMs: Math.round(timeoutSeconds * 1000) } : s));
+    this.steps = this.steps.map((s) =>
+      s === step ? { ...s, timeoutMs: Math.round(timeoutSeconds * 1000) } : s,
+    );
   }
 
   /** Options of one step as stored (for inspection and the CLI's plan). */

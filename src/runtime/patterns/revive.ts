@@ -11,7 +11,9 @@ import type { StepLike } from './stepOptions.js';
 type Reviver = (snapshot: PatternSnapshot) => DelegationPattern;
 
 const common = { domains: z.array(z.string()).default([]), timeoutSeconds: z.number().positive().optional() };
-const sequentialConfig = z.object({ steps: z.array(z.unknown()), rollbackEnabled: z.boolean(), ...common }).loose();
+const sequentialConfig = z
+  .object({ steps: z.array(z.unknown()), rollbackEnabled: z.boolean(), ...common })
+  .loose();
 const parallelConfig = z
   .object({
     tasks: z.array(z.unknown()),
@@ -35,7 +37,9 @@ const metaConfig = z
 
 /** Strips undefined-valued keys of stored step specs so they read as step options. */
 const asSteps = (list: unknown[]): StepLike[] =>
-  list.map((s) => Object.fromEntries(Object.entries(s as object).filter(([, v]) => v !== undefined)) as StepLike);
+  list.map(
+    (s) => Object.fromEntries(Object.entries(s as object).filter(([, v]) => v !== undefined)) as StepLike,
+  );
 
 const revivers = new Map<string, Reviver>([
   [

@@ -30,7 +30,11 @@ export type StepLike = string | StepOptions;
  * @param mapping - step name → agent id (the user guide's `claude_agent_mapping`)
  * @throws PatternValidationError naming the step and field; InvalidPatternError-worthy duplicates are reported by the caller
  */
-export function toStepSpecs(steps: readonly StepLike[], where: string, mapping: Record<string, string> = {}): StepSpec[] {
+export function toStepSpecs(
+  steps: readonly StepLike[],
+  where: string,
+  mapping: Record<string, string> = {},
+): StepSpec[] {
   return steps.map((step, i) => {
     const options = parseWith(
       stepOptionsSchema,

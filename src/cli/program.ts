@@ -1,11 +1,17 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
 import { remoteCommands } from './commands/remote/index.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { ExitCode } from './exit.js';
 
-const VERSION = '0.1.0';
+/** The package version (src/cli and dist/cli are both two levels below package.json). */
+function packageVersion(): string {
+  const pkg: unknown = createRequire(import.meta.url)('../../package.json');
+  return z.object({ version: z.string() }).parse(pkg).version;
+}
 
 /**
  * The `diagram` command (src/cli/commands/diagram.ts, `diagramCommand()`), imported on demand so
@@ -43,7 +49,7 @@ export async function createProgram(): Promise<Command> {
     .description(
       'natural-delegation: run declarative workflows of agents (sequential, parallel, meta-orchestration)',
     )
-    .version(VERSION)
+    .version(packageVersion())
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',

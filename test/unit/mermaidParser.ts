@@ -13,13 +13,22 @@ interface JsdomModule {
 
 let loading: Promise<MermaidApi> | undefined;
 
+/** Imports a dev dependency by a computed name, saying how to install it when it is missing. */
+async function importDev(name: string): Promise<unknown> {
+  try {
+    return (await import(name)) as unknown;
+  } catch (error) {
+    throw new Error(`${name} is needed to check Mermaid output: npm i -D mermaid@^11.17.2 jsdom@^29.1.1`, {
+      cause: error,
+    });
+  }
+}
+
 async function load(): Promise<MermaidApi> {
-  const jsdomName = 'jsdom';
-  const mermaidName = 'mermaid';
-  const { JSDOM } = (await import(jsdomName)) as JsdomModule;
+  const { JSDOM } = (await importDev('jsdom')) as JsdomModule;
   const dom = new JSDOM('<!doctype html><html><body></body></html>');
   Object.assign(globalThis, { window: dom.window, document: dom.window.document });
-  const mod = (await import(mermaidName)) as { default: MermaidApi };
+  const mod = (await importDev('mermaid')) as { default: MermaidApi };
   mod.default.initialize({ startOnLoad: false });
   return mod.default;
 }

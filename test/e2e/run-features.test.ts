@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ndf, ROOT } from './cli.js';
+
+describe('ndf run: timeouts, automatic selection, interruption', () => {
+  it('a step timeout fails each attempt, retries, then fails the run (exit 1) without waiting for the command', async () => {
+    const started = Date.now();
+    const run = await ndf(['run', 'test/e2e/fixtures/timeout.yaml']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/│ sleep +│ ✖ failed +│ sleeper +│ 2 +│/);
+    expect(run.stdout).toContain('timed out after 300 ms (attempt 2)');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('without run.pattern, the executor picks the pattern matching the context', async () => {
+    const run = await ndf(['run', 'test/e2e/fixtures/auto-select.yaml']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('started: search_indexing');
+    expect(run.stdout).toMatch(/│ index +│ ✔ completed +│ worker +│ 1 +│/);
+    expect(run.stdout).not.toContain('unrelated');
+  });
+
+  it('Ctrl-C cancels the run, reports it and exits 1', async () => {
+    const child = spawn(process.execPath, [`${ROOT}/bin/ndf.js`, 'run', 'test/e2e/fixtures/slow.yaml'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let interrupted = false;
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (!interrupted && stdout.includes('◐ running')) interrupted = child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/│ sleep +│ ⊘ cancelled +│ sleeper/);
+    expect(stdout).toContain('was cancelled');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});

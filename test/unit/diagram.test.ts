@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
@@ -138,9 +139,7 @@ describe('fromPattern', () => {
       tasks: [stepSpec('a'), stepSpec('b'), stepSpec('c', { dependsOn: ['a', 'b'] })],
     };
     const d = fromPattern('fan', spec);
-    expect(labelOf(d, 'p:fan')).toBe(
-      'fan\nparallel · maxConcurrent 2\nfailure tolerance 25% · rollback off',
-    );
+    expect(labelOf(d, 'p:fan')).toBe('fan\nparallel · maxConcurrent 2\nfailure tolerance 25% · rollback off');
     expect(d.edges.map((e) => [e.from, e.to, e.kind])).toEqual([
       ['p:fan/init', 'p:fan/s:a', undefined],
       ['p:fan/init', 'p:fan/s:b', undefined],
@@ -460,5 +459,14 @@ describe('properties', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('docs/diagrams.md', () => {
+  it('embeds Mermaid the parser accepts', async () => {
+    const doc = readFileSync(new URL('../../docs/diagrams.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) expect(await parseMermaid(block)).toBe('stateDiagram');
   });
 });

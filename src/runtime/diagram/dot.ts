@@ -97,7 +97,7 @@ export function toDot(diagram: Diagram, options: DotOptions = {}): string {
   const lines = [
     `digraph ${dotString(diagram.title ?? 'diagram')} {`,
     `  graph${attrs({ compound: 'true', rankdir: options.rankdir ?? 'TB', fontname: FONT, fontsize: 14, labelloc: 't', label: diagram.title, nodesep: 0.5, ranksep: 0.55, pad: 0.3 })};`,
-    `  node${attrs({ shape: 'box', style: 'rounded,filled', fillcolor: '#ffffff', color: '#455a64', fontname: FONT, fontsize: 12, margin: '0.14,0.06' })};`,
+    `  node${attrs({ shape: 'box', style: 'rounded,filled', fillcolor: '#ffffff', color: '#455a64', fontname: FONT, fontsize: 12, margin: '0.2,0.08' })};`,
     `  edge${attrs({ fontname: FONT, fontsize: 10, color: '#546e7a', fontcolor: '#37474f', arrowsize: 0.7 })};`,
   ];
   const emit = (parent: string | undefined, indent: string, depth: number): void => {

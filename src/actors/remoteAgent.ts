@@ -107,11 +107,8 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
       );
     }
     const subject = kind === 'task' ? subjects.task(name) : subjects.compensate(name);
-    const headers = {
-      ...trace,
-      [ProtocolHeader.VERSION]: String(PROTOCOL_VERSION),
-      [ProtocolHeader.IDEMPOTENCY_KEY]: task.idempotencyKey,
-    };
+    // the envelope carries the version and key; NATS headers only for trace context (cheaper)
+    const headers = Object.keys(trace).length > 0 ? trace : undefined;
     let reply: TransportReply;
     try {
       reply = await transport.request(subject, data, { timeoutMs, headers, signal: task.signal });
@@ -185,7 +182,12 @@ function transportFailure(
   }
 }
 
-function decodeReply(reply: TransportReply, name: string, details: ErrorDetails, maxBytes: number): TaskReply {
+function decodeReply(
+  reply: TransportReply,
+  name: string,
+  details: ErrorDetails,
+  maxBytes: number,
+): TaskReply {
   try {
     return decodeMessage(taskReplySchema, reply.data, `reply of ${name}`, maxBytes);
   } catch (error) {

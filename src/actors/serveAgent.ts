@@ -168,7 +168,8 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
         ),
       );
     }
-    const headers: Record<string, string> = { [ProtocolHeader.VERSION]: String(PROTOCOL_VERSION) };
+    // ok replies carry no headers (cheaper); errors carry the NATS micro error headers
+    const headers: Record<string, string> = {};
     if (reply.status === 'error') {
       headers[ProtocolHeader.ERROR_CODE] = String(serviceErrorCode(reply.error));
       headers[ProtocolHeader.ERROR] = reply.error.message.slice(0, 512).replace(/[\r\n]+/g, ' ');

@@ -127,9 +127,12 @@ export class LockTable {
   release(id: string, now: number): LockEffect[] {
     const waiting = this.pending.get(id);
     if (waiting)
-      return [this.reject(waiting, 'cancelled', `request ${id} cancelled`, now), ...this.schedule(now)];
+      return [
+        this.reject(waiting, 'cancelled', `request ${id} cancelled`, now),
+        ...this.schedule(now, false),
+      ];
     if (!this.drop(id)) return [];
-    return this.schedule(now);
+    return this.schedule(now, false);
   }
 
   /** Extends a session's lease to `now + leaseMs`; false when the session is unknown (expired). */
@@ -215,15 +218,18 @@ export class LockTable {
 
   /** The wait-for edges now (see waitForGraph.ts). */
   waitFor(): WaitEdge[] {
+    // Ahead edges go to the nearest earlier waiter of another owner only: that chain reaches every
+    // earlier waiter, so it has a cycle exactly when the full relation does, in O(waiters) edges.
     const edges: WaitEdge[] = [];
-    const ahead = new Map<string, LockRequest[]>();
+    const queues = new Map<string, { tail: LockRequest; before?: LockRequest | undefined }>();
     for (const r of this.ordered()) {
       for (const n of r.names) {
         const h = this.held.get(this.holderOf.get(n) ?? '');
         if (h) edges.push({ from: r.owner, to: h.owner, requestId: r.id, resource: n });
-        for (const q of ahead.get(n) ?? [])
-          if (q.owner !== r.owner) edges.push({ from: r.owner, to: q.owner, requestId: r.id, resource: n });
-        ahead.set(n, [...(ahead.get(n) ?? []), r]);
+        const q = queues.get(n);
+        const ahead = q && (q.tail.owner !== r.owner ? q.tail : q.before);
+        if (ahead) edges.push({ from: r.owner, to: ahead.owner, requestId: r.id, resource: n });
+        queues.set(n, { tail: r, before: q && q.tail.owner !== r.owner ? q.tail : q?.before });
       }
     }
     return edges;
@@ -262,7 +268,13 @@ export class LockTable {
   }
 
   /** Grants what can be granted in strategy order, applying preemption and wound-wait, then breaks deadlocks. */
-  private schedule(now: number): LockEffect[] {
+  /**
+   * @param detect - look for deadlocks; a release or cancel only removes wait-for edges (a grant
+   *   turns "queued behind r" into "waits for r's owner", the same edge, except for r's owner
+   *   queued again on the same name, checked at the grant), so it can skip the search unless the
+   *   adaptive strategy may have re-ordered the queues
+   */
+  private schedule(now: number, detect = true): LockEffect[] {
     const effects: LockEffect[] = [];
     let changed = true;
     while (changed) {
@@ -301,12 +313,17 @@ export class LockTable {
               priority: r.priority,
             });
           effects.push({ type: 'granted', request: r, waitedMs: now - r.at });
+          // the one cycle a grant can create: the same owner queued again for a name it now holds
+          if (!detect)
+            detect = [...this.pending.values()].some(
+              (p) => p.owner === r.owner && p.names.some((n) => r.names.includes(n)),
+            );
           changed = true;
           break;
         }
         for (const n of r.names) blocked.add(n);
       }
-      if (!changed) changed = this.breakDeadlock(now, effects);
+      if (!changed && (detect || this.strategy === 'adaptive')) changed = this.breakDeadlock(now, effects);
     }
     return effects;
   }

@@ -18,7 +18,11 @@ export interface WaitEdge {
  */
 export function findCycle(edges: readonly WaitEdge[]): WaitEdge[] | undefined {
   const out = new Map<string, WaitEdge[]>();
-  for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e]);
+  for (const e of edges) {
+    const list = out.get(e.from);
+    if (list) list.push(e);
+    else out.set(e.from, [e]);
+  }
   const state = new Map<string, 'open' | 'done'>();
   for (const start of out.keys()) {
     if (state.has(start)) continue;

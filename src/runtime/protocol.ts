@@ -23,10 +23,8 @@ export const DEFAULT_SUBJECT_PREFIX = 'nd';
 /** Default largest message, bytes (1 MiB, the NATS server's default `max_payload`). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** Header names. The error headers are the NATS micro standard ones. */
+/** Header names: the NATS micro standard error headers, set on error replies. */
 export const ProtocolHeader = {
-  VERSION: 'Nd-Protocol-Version',
-  IDEMPOTENCY_KEY: 'Nd-Idempotency-Key',
   ERROR_CODE: 'Nats-Service-Error-Code',
   ERROR: 'Nats-Service-Error',
 } as const;
@@ -127,6 +125,8 @@ export function decodeMessage<S extends z.ZodType>(
       error,
     );
   }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
   const probe = versionProbe.safeParse(json);
   if (probe.success && probe.data.version !== PROTOCOL_VERSION) {
     throw new PatternValidationError(

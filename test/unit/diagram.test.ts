@@ -255,6 +255,20 @@ describe('fromTrace', () => {
     ]);
   });
 
+  it('lists phases and circuit-breaker changes under the root pattern', () => {
+    const t = fromTrace([
+      ...sagaTrace,
+      { type: 'phase.status', at: 2, runId: 'r1', path: ['etl'], phase: 'load', status: 'running' },
+      { type: 'phase.status', at: 30, runId: 'r1', path: ['etl'], phase: 'load', status: 'failed' },
+      { type: 'breaker.state', at: 12, runId: 'r1', agent: 'tx', from: 'closed', to: 'open' },
+      { type: 'breaker.state', at: 14, runId: 'r1', agent: 'tx', from: 'open', to: 'halfOpen' },
+      { type: 'breaker.state', at: 18, runId: 'r1', agent: 'tx', from: 'halfOpen', to: 'closed' },
+    ]);
+    expect(labelOf(t, 'run/etl')).toBe(
+      'etl\nphase load: failed\nbreaker tx: closed → open → halfOpen → closed',
+    );
+  });
+
   it('renders coloured Mermaid and SVG', async () => {
     const text = toMermaid(d);
     expect(await parseMermaid(text)).toBe('stateDiagram');
@@ -270,6 +284,9 @@ describe('fromTrace', () => {
   it('parses a JSONL trace, skipping events it does not draw, naming a bad line', () => {
     const text = sagaTrace.map((e) => JSON.stringify(e)).join('\n') + '\n\n';
     expect(parseTrace(text)).toHaveLength(sagaTrace.length - 1);
+    expect(() =>
+      parseTrace('{"type":"breaker.state","at":1,"runId":"r","agent":"a","from":"shut","to":"open"}'),
+    ).toThrow(/line 1: invalid breaker.state event: from/);
     expect(() => parseTrace('{"type":"run.started"}\nnot json')).toThrow(TraceParseError);
     expect(() => parseTrace('\nnot json')).toThrow(/line 2/);
   });

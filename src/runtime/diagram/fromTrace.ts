@@ -23,12 +23,26 @@ function stepLabel(run: StepRun): string {
   return lines.join('\n');
 }
 
+/** One line per agent whose circuit breaker changed state: `breaker flaky: closed → open → halfOpen`. */
+function breakerLines(events: readonly RunEvent[]): string[] {
+  const paths = new Map<string, string[]>();
+  for (const e of events) {
+    if (e.type !== 'breaker.state') continue;
+    const states = paths.get(e.agent) ?? [e.from];
+    if (states[states.length - 1] !== e.from) states.push(e.from);
+    states.push(e.to);
+    paths.set(e.agent, states);
+  }
+  return [...paths].map(([agent, states]) => `breaker ${agent}: ${states.join(' → ')}`);
+}
+
 /**
  * The diagram of a finished (or interrupted) run from its trace: one cluster per pattern
  * (nested by pattern path), each step coloured by its final status with its agent, attempts,
  * duration and last error in the label, steps linked in the order they actually ran (parallel
  * tasks side by side), the compensation chain as dashed edges in the order it ran, and the
- * run's outcome (from `run.finished`) as the final state. Pure.
+ * run's outcome (from `run.finished`) as the final state; phases and circuit-breaker changes are
+ * listed under the root pattern's name. Pure.
  *
  * @example
  * const diagram = fromTrace(parseTrace(await readFile('run.jsonl', 'utf8')));
@@ -56,6 +70,7 @@ export function fromTrace(events: readonly RunEvent[]): Diagram {
       const label = [
         here[depth - 1] ?? '',
         ...[...phaseLines].map(([phase, status]) => `phase ${phase}: ${status}`),
+        ...(depth === 1 ? breakerLines(events) : []),
       ].join('\n');
       b.node({
         id,

@@ -44,6 +44,13 @@ const traceEventSchema = z.discriminatedUnion('type', [
     phase: z.string(),
     status: z.enum(['running', 'succeeded', 'failed', 'rolledBack']),
   }),
+  z.object({
+    type: z.literal('breaker.state'),
+    ...base,
+    agent: z.string(),
+    from: z.enum(['closed', 'open', 'halfOpen']),
+    to: z.enum(['closed', 'open', 'halfOpen']),
+  }),
 ]);
 
 /** A trace line that is not JSON, or a known event with wrong fields. */
@@ -60,7 +67,7 @@ export class TraceParseError extends Error {
 
 /**
  * Parses a JSONL trace (one RunEvent per line, as `ndf run --trace` writes it). Blank lines
- * and events a diagram does not use (`transition`, `breaker.state`…) are skipped.
+ * and events a diagram does not use (`transition`…) are skipped.
  *
  * @throws TraceParseError naming the line when a line is not JSON or a step/run/phase event is malformed.
  */
@@ -76,7 +83,10 @@ export function parseTrace(text: string): RunEvent[] {
       throw new TraceParseError(index + 1, 'not a JSON object');
     }
     const type = typeof value === 'object' && value !== null && 'type' in value ? value.type : undefined;
-    if (!['run.started', 'run.finished', 'step.status', 'phase.status'].includes(String(type))) return;
+    if (
+      !['run.started', 'run.finished', 'step.status', 'phase.status', 'breaker.state'].includes(String(type))
+    )
+      return;
     const parsed = traceEventSchema.safeParse(value);
     if (!parsed.success)
       throw new TraceParseError(

@@ -22,3 +22,4 @@ await serveAgent({
   handler: (task) => ({ size: String(task.input.params).length }),
 });
 console.log('ready');
+process.once('SIGINT', () => process.exit(0));

@@ -156,26 +156,35 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   );
   const limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueued ?? o.maxConcurrent * 8, o.name);
 
+  // Replies leave in batches once per event-loop turn: the client library then coalesces them
+  // into one socket write instead of one write per reply finishing in its own microtask.
+  const outbox: (() => void)[] = [];
+  const flushOutbox = () => {
+    for (const respond of outbox.splice(0)) respond();
+  };
   const send = (m: TransportMessage, reply: TaskReply) => {
     let data = encodeJson(reply);
+    let final = reply;
     if (data.byteLength > o.maxMessageBytes) {
-      data = encodeJson(
-        errorReply(
-          new AgentError(`reply of ${data.byteLength} bytes exceeds the ${o.maxMessageBytes}-byte limit`, {
-            agentId: o.name,
-            retryable: false,
-          }),
-        ),
+      final = errorReply(
+        new AgentError(`reply of ${data.byteLength} bytes exceeds the ${o.maxMessageBytes}-byte limit`, {
+          agentId: o.name,
+          retryable: false,
+        }),
       );
+      data = encodeJson(final);
     }
     // ok replies carry no headers (cheaper); errors carry the NATS micro error headers
     const headers: Record<string, string> = {};
-    if (reply.status === 'error') {
-      headers[ProtocolHeader.ERROR_CODE] = String(serviceErrorCode(reply.error));
-      headers[ProtocolHeader.ERROR] = reply.error.message.slice(0, 512).replace(/[\r\n]+/g, ' ');
+    if (final.status === 'error') {
+      headers[ProtocolHeader.ERROR_CODE] = String(serviceErrorCode(final.error));
+      headers[ProtocolHeader.ERROR] = final.error.message.slice(0, 512).replace(/[\r\n]+/g, ' ');
     }
-    if (!m.respond(data, headers))
-      logger.warn({ subject: m.subject }, 'request without reply subject; dropped the reply');
+    const respond = () => {
+      if (!m.respond(data, headers))
+        logger.warn({ subject: m.subject }, 'request without reply subject; dropped the reply');
+    };
+    if (outbox.push(respond) === 1) setImmediate(flushOutbox);
   };
 
   const invoke = async (req: TaskRequest, signal: AbortSignal): Promise<TaskReply> => {

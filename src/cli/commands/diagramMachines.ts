@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
-import { circuitBreakerMachine } from '../../machines/circuitBreaker.machine.js';
 import {
+  circuitBreakerMachine,
   customPatternMachine,
   orchestrationMachine,
   parallelMachine,

@@ -65,10 +65,12 @@ export interface CircuitBreakerContext {
  * Events: `CALL` asks to admit a call; `SUCCESS` / `FAILURE` report the outcome of an admitted call
  * (`at` epoch ms, `durationMs` ms); `RELEASE` frees the probe slot of an admitted call that ended with
  * no outcome; `RESET` forces the circuit closed and clears its counters (not the cumulative ones).
+ * While closed, `CALL` and `SUCCESS` may carry a `count` (a batch; `durationMs` is then the batch's
+ * total) so a facade can report a run of admitted successes in one event.
  */
 export type CircuitBreakerEvent =
-  | { readonly type: 'CALL' }
-  | { readonly type: 'SUCCESS'; readonly at: number; readonly durationMs: number }
+  | { readonly type: 'CALL'; readonly count?: number }
+  | { readonly type: 'SUCCESS'; readonly at: number; readonly durationMs: number; readonly count?: number }
   | { readonly type: 'FAILURE'; readonly at: number }
   | { readonly type: 'RELEASE' }
   | { readonly type: 'RESET' };
@@ -120,7 +122,10 @@ export const circuitBreakerMachine = setup({
   },
   actions: {
     admit: assign({
-      counters: ({ context }) => ({ ...context.counters, calls: context.counters.calls + 1 }),
+      counters: ({ context, event }) => ({
+        ...context.counters,
+        calls: context.counters.calls + (event.type === 'CALL' ? (event.count ?? 1) : 1),
+      }),
     }),
     admitProbe: assign({
       probesInFlight: ({ context }) => context.probesInFlight + 1,
@@ -136,7 +141,7 @@ export const circuitBreakerMachine = setup({
         consecutiveFailures: 0,
         counters: {
           ...counters,
-          successes: counters.successes + 1,
+          successes: counters.successes + (event.count ?? 1),
           totalDurationMs: counters.totalDurationMs + event.durationMs,
         },
       };
@@ -148,7 +153,7 @@ export const circuitBreakerMachine = setup({
     windowSuccess: assign({
       window: ({ context, event }) => {
         assertEvent(event, 'SUCCESS');
-        return recordOutcome(context.window, event.at, true, context.options.windowMs);
+        return recordOutcome(context.window, event.at, true, context.options.windowMs, event.count ?? 1);
       },
     }),
     windowFailure: assign({

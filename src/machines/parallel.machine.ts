@@ -135,7 +135,7 @@ export const parallelMachine = setup({
     toleranceExceeded: ({ context }) =>
       context.failures / Math.max(1, context.spec.tasks.length) > context.spec.failureTolerance + EPSILON,
     allSettled: ({ context }) =>
-      context.running === 0 && Object.values(context.status).every((s) => s !== 'pending' && s !== 'running'),
+      context.running === 0 && context.completed.length + context.failures === context.spec.tasks.length,
     noneRunning: ({ context }) => context.running === 0,
     shouldRollBack: ({ context }) => context.spec.rollbackEnabled && context.completed.length > 0,
     compensationDone: ({ context }) => context.toCompensate.length === 0,
@@ -157,13 +157,15 @@ export const parallelMachine = setup({
         let { cpu, memory } = ctx;
         for (const task of ready) {
           status[task.name] = 'running';
-          tasks[task.name] = spawn('step', { id: task.name, input: { spec: task, env: ctx.env } });
+          tasks[task.name] = spawn('step', {
+            id: task.name,
+            input: { spec: task, env: ctx.env, autoStart: true },
+          });
           cpu += task.resources?.cpu ?? 0;
           memory += task.resources?.memory ?? 0;
         }
         return { status, tasks, cpu, memory, running: ctx.running + ready.length };
       });
-      for (const task of ready) enqueue.sendTo(task.name, { type: 'START' });
     }),
     recordCompleted: assign(({ context, event }) => {
       const e = event as StepCompletedEvent;

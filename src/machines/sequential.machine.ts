@@ -103,10 +103,9 @@ export const sequentialMachine = setup({
       enqueue.assign({
         steps: ({ spawn }) => ({
           ...context.steps,
-          [spec.name]: spawn('step', { id: spec.name, input: { spec, env: context.env } }),
+          [spec.name]: spawn('step', { id: spec.name, input: { spec, env: context.env, autoStart: true } }),
         }),
       });
-      enqueue.sendTo(spec.name, { type: 'START' });
     }),
     recordCompleted: assign({
       completed: ({ context, event }) => {

@@ -20,7 +20,7 @@ export function bucketLength(windowMs: number): number {
 }
 
 /**
- * Adds one outcome at `at` (epoch ms) and drops buckets that left the window. An outcome older than the
+ * Adds `count` outcomes (default 1) at `at` (epoch ms) and drops buckets that left the window. An outcome older than the
  * newest bucket (clock skew) is added to the newest bucket.
  */
 export function recordOutcome(
@@ -28,6 +28,7 @@ export function recordOutcome(
   at: number,
   ok: boolean,
   windowMs: number,
+  count = 1,
 ): WindowBucket[] {
   const length = bucketLength(windowMs);
   const start = Math.floor(at / length) * length;
@@ -36,11 +37,11 @@ export function recordOutcome(
   if (last !== undefined && last.start >= start) {
     kept[kept.length - 1] = {
       start: last.start,
-      successes: last.successes + (ok ? 1 : 0),
-      failures: last.failures + (ok ? 0 : 1),
+      successes: last.successes + (ok ? count : 0),
+      failures: last.failures + (ok ? 0 : count),
     };
   } else {
-    kept.push({ start, successes: ok ? 1 : 0, failures: ok ? 0 : 1 });
+    kept.push({ start, successes: ok ? count : 0, failures: ok ? 0 : count });
   }
   return kept;
 }

@@ -32,11 +32,14 @@ export interface StepCompensationInput {
 export interface StepMachineInput {
   readonly spec: StepSpec;
   readonly env: unknown;
+  /** Start at once instead of waiting in `pending` for `START` (parents spawn steps when they are due). */
+  readonly autoStart?: boolean;
 }
 
 export interface StepContext {
   readonly spec: StepSpec;
   readonly env: unknown;
+  readonly autoStart: boolean;
   attempt: number;
   output: unknown;
   agent: string | undefined;
@@ -147,6 +150,7 @@ export const stepMachine = setup({
   context: ({ input }) => ({
     spec: input.spec,
     env: input.env,
+    autoStart: input.autoStart ?? false,
     attempt: 0,
     output: undefined,
     agent: undefined,
@@ -166,7 +170,10 @@ export const stepMachine = setup({
     compensationError: context.compensationError,
   }),
   states: {
-    pending: { on: { START: 'running', CANCEL: 'cancelled' } },
+    pending: {
+      always: { guard: ({ context }) => context.autoStart, target: 'running' },
+      on: { START: 'running', CANCEL: 'cancelled' },
+    },
     running: {
       entry: [
         assign({ attempt: ({ context }) => context.attempt + 1, error: undefined }),

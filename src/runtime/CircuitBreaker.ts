@@ -5,7 +5,7 @@ import {
   type CircuitBreakerContext,
   type CircuitBreakerEvent,
 } from '../machines/circuitBreaker.machine.js';
-import { windowStats } from '../machines/slidingWindow.js';
+import { bucketLength, windowStats } from '../machines/slidingWindow.js';
 import { systemClock, type Clock } from './clock.js';
 import { CircuitOpenError, ErrorCode, PatternError, PatternValidationError } from './errors.js';
 import { parseWith } from './validate.js';
@@ -122,6 +122,12 @@ export class CircuitBreaker {
   #state: BreakerState = 'closed';
   #failure: unknown = undefined;
   #stopped = false;
+  /**
+   * Fast path while closed with no failure streak: admitted calls and successes are counted here
+   * and reported to the machine as one batch before any other event, any read, or when the
+   * window bucket changes (so the window stays exact to the bucket).
+   */
+  readonly #batch = { calls: 0, successes: 0, durationMs: 0, at: 0, bucket: -1 };
 
   /**
    * @param agentId - id of the agent (non-empty).
@@ -157,6 +163,11 @@ export class CircuitBreaker {
    */
   tryAcquire(): { ok: true } | { ok: false; retryAt: number } {
     this.#ensureUsable(true);
+    if (this.#state === 'closed') {
+      this.#batch.calls += 1;
+      return { ok: true };
+    }
+    this.#flush();
     const before = this.#context().counters.calls;
     this.#actor.send({ type: 'CALL' });
     const context = this.#context();
@@ -175,22 +186,47 @@ export class CircuitBreaker {
         { field: 'CircuitBreaker.recordSuccess.durationMs', agentId: this.agentId },
       );
     }
-    this.#send({ type: 'SUCCESS', at: this.#clock.now(), durationMs });
+    const at = this.#clock.now();
+    if (this.#state === 'closed' && !this.#stopped && this.#context().consecutiveFailures === 0) {
+      const bucket = Math.floor(at / bucketLength(this.#context().options.windowMs));
+      if (this.#batch.successes > 0 && bucket !== this.#batch.bucket) this.#flush();
+      this.#batch.bucket = bucket;
+      this.#batch.successes += 1;
+      this.#batch.durationMs += durationMs;
+      this.#batch.at = at;
+      return;
+    }
+    this.#flush();
+    this.#send({ type: 'SUCCESS', at, durationMs });
+  }
+
+  /** Reports the batched closed-state calls and successes to the machine. */
+  #flush(): void {
+    const b = this.#batch;
+    if (b.calls === 0 && b.successes === 0) return;
+    const { calls, successes, durationMs, at } = b;
+    b.calls = 0;
+    b.successes = 0;
+    b.durationMs = 0;
+    if (calls > 0) this.#send({ type: 'CALL', count: calls });
+    if (successes > 0) this.#send({ type: 'SUCCESS', at, durationMs, count: successes });
   }
 
   /** Reports that an admitted call failed. */
   recordFailure(): void {
+    this.#flush();
     this.#send({ type: 'FAILURE', at: this.#clock.now() });
   }
 
   /** A call admitted by tryAcquire that ended with no outcome (cancelled): frees its probe slot. */
   release(): void {
+    this.#flush();
     this.#send({ type: 'RELEASE' });
   }
 
   /** A plain-object snapshot of the counters; `failureRate` is computed over the window at now. */
   metrics(): BreakerMetrics {
-    const context = this.#context();
+    const context = this.#settledContext();
     const { counters, options } = context;
     const retryAt = this.#retryAt(context);
     return {
@@ -227,12 +263,14 @@ export class CircuitBreaker {
 
   /** Forces the breaker closed and clears its window and probes; cumulative metrics are kept. */
   reset(): void {
+    this.#flush();
     this.#send({ type: 'RESET' });
   }
 
   /** Stops the actor (and its recovery timer) and drops every listener; later reports are ignored. */
   stop(): void {
     if (this.#stopped) return;
+    this.#flush();
     this.#stopped = true;
     this.#actor.stop();
     this.#changeListeners.clear();
@@ -241,6 +279,12 @@ export class CircuitBreaker {
 
   #context(): CircuitBreakerContext {
     return this.#actor.getSnapshot().context;
+  }
+
+  /** The context with every batched outcome reported. */
+  #settledContext(): CircuitBreakerContext {
+    this.#flush();
+    return this.#context();
   }
 
   #retryAt(context: CircuitBreakerContext): number | undefined {

@@ -58,7 +58,7 @@ function check(spec: ParallelSpec, events: readonly EventObject[]) {
   const { snapshot, errors } = replay(machine, { name: 'p', spec, env: null }, events, log);
   expect(errors).toEqual([]);
   const byName = new Map(spec.tasks.map((t) => [t.name, t]));
-  const starts = log.commands.filter((c) => c.type === 'START');
+  const starts = log.commands.filter((c) => c.type === 'SPAWN');
   // Concurrency and resources: replay answers and starts in order.
   const running = new Set<string>();
   const finished = new Map<string, 'completed' | 'failed'>();

@@ -82,7 +82,7 @@ function checkPath(n: number, rollbackEnabled: boolean, events: readonly EventOb
   const completedOrder = events
     .filter((e) => e.type === 'STEP.COMPLETED')
     .map((e) => (e as unknown as { name: string }).name);
-  const starts = log.commands.filter((c) => c.type === 'START');
+  const starts = log.commands.filter((c) => c.type === 'SPAWN');
   const compensations = log.commands.filter((c) => c.type === 'COMPENSATE').map((c) => c.to);
   // Steps start in order, once each.
   expect(starts.map((c) => c.to)).toEqual(starts.map((_, i) => `s${i}`));

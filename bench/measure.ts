@@ -1,0 +1,59 @@
+import { quantileSorted } from 'simple-statistics';
+
+/** One line of the bench table. */
+export interface Row {
+  name: string;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Name of the row this one is compared with (measured in the same run). */
+  baseline?: string;
+  /** opsPerSec / the baseline's opsPerSec. */
+  ratio?: number;
+  /** Free-form extra column (e.g. heap per run). */
+  note?: string;
+}
+
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * Runs `op` repeatedly for `durationMs` from `inFlight` concurrent loops (after `warmupMs` of
+ * unmeasured runs); reports ops/s and latency percentiles in ms.
+ */
+export async function measure(
+  name: string,
+  inFlight: number,
+  durationMs: number,
+  op: (i: number) => Promise<unknown>,
+  warmupMs = Math.min(500, durationMs / 4),
+): Promise<Row> {
+  const loop = async (until: number, latencies?: number[]) => {
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (performance.now() < until) {
+          const t0 = performance.now();
+          await op(i++);
+          latencies?.push(performance.now() - t0);
+        }
+      }),
+    );
+  };
+  await loop(performance.now() + warmupMs);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await loop(started + durationMs, latencies);
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    opsPerSec: Math.round((latencies.length / elapsed) * 1000),
+    p50Ms: round(quantileSorted(latencies, 0.5)),
+    p99Ms: round(quantileSorted(latencies, 0.99)),
+  };
+}
+
+/** Marks `row` as compared with `baseline`. */
+export function against(row: Row, baseline: Row): Row {
+  return { ...row, baseline: baseline.name, ratio: round(row.opsPerSec / baseline.opsPerSec, 2) };
+}

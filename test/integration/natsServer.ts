@@ -53,7 +53,7 @@ async function waitListening(port: number, timeoutMs: number): Promise<void> {
  * /usr/sbin/nats-server). Throws a clear error when the binary is missing: these tests need it.
  */
 export async function startNatsServer(
-  options: { jetstream?: boolean; maxPayload?: number } = {},
+  options: { jetstream?: boolean; args?: readonly string[] } = {},
 ): Promise<NatsServer> {
   if (!existsSync(BINARY)) {
     throw new Error(
@@ -64,6 +64,7 @@ export async function startNatsServer(
   const storeDir = mkdtempSync(join(tmpdir(), 'nd-nats-'));
   const args = ['-a', '127.0.0.1', '-p', String(port)];
   if (options.jetstream ?? true) args.push('-js', '-sd', storeDir);
+  args.push(...(options.args ?? []));
   let child: ChildProcess | undefined;
   let output = '';
   const start = async () => {

@@ -1,0 +1,42 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
+import { decodeText, encodeJson } from '../../src/runtime/transport/Transport.js';
+import { startNatsServer } from './natsServer.js';
+
+const logger = pino({ level: 'silent' });
+
+describe('NatsTransport connection options', () => {
+  it('authenticates with a token and with user/password, and refuses a wrong token', async () => {
+    const tokenServer = await startNatsServer({ jetstream: false, args: ['--auth', 's3cret'] });
+    const userServer = await startNatsServer({ jetstream: false, args: ['--user', 'ndf', '--pass', 'pw'] });
+    try {
+      const byToken = await NatsTransport.connect(
+        { servers: tokenServer.url, token: 's3cret', name: 'tok' },
+        { logger },
+      );
+      const byUser = await NatsTransport.connect(
+        { servers: userServer.url, user: 'ndf', pass: 'pw' },
+        { logger },
+      );
+      for (const t of [byToken, byUser]) {
+        t.subscribe('echo', (m) => m.respond(m.data));
+        const reply = await t.request('echo', encodeJson({ ok: true }), { timeoutMs: 2000 });
+        expect(JSON.parse(decodeText(reply.data))).toEqual({ ok: true });
+        await t.close();
+      }
+      await expect(
+        NatsTransport.connect({ servers: tokenServer.url, token: 'wrong', reconnect: false }, { logger }),
+      ).rejects.toThrow(/authorization/i);
+    } finally {
+      await tokenServer.stop();
+      await userServer.stop();
+    }
+  });
+
+  it('names a malformed option', async () => {
+    await expect(
+      NatsTransport.connect({ servers: 'nats://127.0.0.1:1', reconnectTimeWaitMs: -5 }),
+    ).rejects.toThrow(/NatsTransport options\.reconnectTimeWaitMs/);
+  });
+});

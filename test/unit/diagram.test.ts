@@ -102,6 +102,7 @@ describe('fromMachine', () => {
     expect(svg).toContain('<svg');
     expect(svg).toContain('after retryDelay (500 ms)');
     expect(svg).toContain('GO [ok &amp;&amp; !big]');
+    await expect(renderSvg('digraph { a -> }')).rejects.toThrow(/syntax error/);
   });
 });
 

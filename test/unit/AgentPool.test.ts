@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { defineAgent, type AgentTask } from '../../src/actors/agent.js';
+import { defineAgent, type AgentTask, type LocalAgentOptions } from '../../src/actors/agent.js';
 import { AgentPool } from '../../src/runtime/AgentPool.js';
 import type { BreakerStateChange } from '../../src/runtime/CircuitBreaker.js';
+import type { PatternError } from '../../src/runtime/errors.js';
 import {
   AgentError,
   CircuitOpenError,
   NoCapableAgentError,
-  PatternError,
   PatternValidationError,
 } from '../../src/runtime/errors.js';
 import { stepSpec } from '../../src/runtime/spec.js';
@@ -41,7 +41,7 @@ describe('defineAgent', () => {
   it('builds a local agent with defaults', async () => {
     const agent = defineAgent({ id: 'v', capabilities: ['validate'], handler: (t) => ({ step: t.step }) });
     expect(agent).toMatchObject({ id: 'v', capabilities: ['validate'], maxConcurrent: 16, kind: 'local' });
-    expect(agent.compensate).toBeUndefined();
+    expect('compensate' in agent).toBe(false);
     await expect(agent.execute(task('validate'))).resolves.toEqual({ step: 'validate' });
   });
 
@@ -74,7 +74,7 @@ describe('defineAgent', () => {
     expect(undone).toEqual(['out']);
   });
 
-  it.each([
+  it.each<[string, LocalAgentOptions]>([
     ['agent v.handler', { id: 'v', capabilities: ['a'], handler: undefined as never }],
     ['agent.capabilities', { id: 'v', capabilities: [], handler: () => 1 }],
     ['agent.id', { id: '', capabilities: ['a'], handler: () => 1 }],

@@ -125,15 +125,22 @@ describe('RunRecorder', () => {
   it('keeps steps of different patterns apart by path', () => {
     const { r } = recorder();
     r.declare(['meta', 'x'], ['s']);
-    r.declare(['meta', 'y'], ['s']);
+    r.declare(['meta', 'y'], ['s', 'only_y']);
     r.status(['meta', 'y'], 's', 'completed');
     expect(r.statuses(['meta', 'x'])).toEqual({ s: 'pending' });
-    expect(r.statuses(['meta', 'y'])).toEqual({ s: 'completed' });
+    expect(r.statuses(['meta', 'y'])).toEqual({ s: 'completed', only_y: 'pending' });
     expect(r.statuses(['meta'])).toEqual({});
     expect(r.statusOf('s', ['meta', 'y'])).toBe('completed');
-    expect(r.statusOf('s')).toBe('pending');
+    expect(r.statusOf('s', ['meta', 'x'])).toBe('pending');
+    expect(r.statusOf('only_y')).toBe('pending');
+    expect(r.statusOf('s', ['other'])).toBeUndefined();
     expect(r.statusOf('nope')).toBeUndefined();
-    expect(r.stepReports().map((s) => s.path.join('/'))).toEqual(['meta/x', 'meta/y']);
+    expect(
+      r
+        .stepReports()
+        .map((s) => `${s.path.join('/')}:${s.name}:${s.status}`)
+        .sort(),
+    ).toEqual(['meta/x:s:pending', 'meta/y:only_y:pending', 'meta/y:s:completed']);
   });
 
   it('emits phase.status events', () => {

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedClock } from 'xstate';
-import { defineAgent, type Agent, type AgentTask, type CompensationTask } from '../../src/actors/agent.js';
+import {
+  defineAgent,
+  type Agent,
+  type AgentTask,
+  type CompensationTask,
+  type ResourceArbiter,
+} from '../../src/actors/agent.js';
 import { PatternConfig } from '../../src/runtime/PatternConfig.js';
 import { PatternContext } from '../../src/runtime/PatternContext.js';
 import { PatternExecutor, type ExecutorOptions } from '../../src/runtime/PatternExecutor.js';
@@ -1540,5 +1546,168 @@ describe('events, tracing, cancellation, learning', () => {
     });
     await executor.close();
     expect(closed).toBe(2);
+  });
+});
+
+describe('more run() cases', () => {
+  it("holds a step's named locks through the resolver while the agent works", async () => {
+    const requests: {
+      names: readonly string[];
+      owner: string;
+      priority: number;
+      deadline: number | undefined;
+    }[] = [];
+    const log: string[] = [];
+    const resolver: ResourceArbiter = {
+      acquire: async (names, request) => {
+        requests.push({
+          names,
+          owner: request.owner,
+          priority: request.priority,
+          deadline: request.deadline,
+        });
+        log.push(`lock ${names.join('+')}`);
+        return async () => void log.push(`unlock ${names.join('+')}`);
+      },
+    };
+    const { clock, registry, executor } = setup({ resolver });
+    executor.registerAgent(
+      defineAgent({ id: 'w', capabilities: ['a', 'b'], handler: (t) => void log.push(`run ${t.step}`) }),
+    );
+    registry.registerPattern(
+      new SequentialDelegationPattern({
+        name: 'p',
+        steps: [{ name: 'a', locks: ['db', 'cache'], timeoutMs: 500 }, 'b'],
+      }),
+    );
+    const result = await settle(clock, executor.run('p', { priority: 3 }, { runId: 'r' }));
+    expect(result.success).toBe(true);
+    expect(requests).toEqual([{ names: ['db', 'cache'], owner: 'r/p/a', priority: 3, deadline: T0 + 500 }]);
+    expect(log).toEqual(['lock db+cache', 'run a', 'unlock db+cache', 'run b']);
+  });
+
+  it('succeeds at once with no steps or tasks', async () => {
+    const { clock, registry, executor } = setup();
+    registry.registerPattern(new SequentialDelegationPattern('empty', 'd', []));
+    registry.registerPattern(new ParallelCoordinationPattern('none', 'd', []));
+    expect(await settle(clock, executor.run('empty'))).toMatchObject({
+      status: 'succeeded',
+      steps: [],
+      durationMs: 0,
+    });
+    expect(await settle(clock, executor.run('none'))).toMatchObject({ status: 'succeeded', steps: [] });
+  });
+
+  it('validates run options naming the field', async () => {
+    const { registry, executor } = setup();
+    registry.registerPattern(new SequentialDelegationPattern('p', 'd', []));
+    const error = (await executor
+      .run('p', {}, { timeoutMs: -1 })
+      .catch((e: unknown) => e)) as PatternValidationError;
+    expect(error).toBeInstanceOf(PatternValidationError);
+    expect(error.details.field).toBe('run options.timeoutMs');
+    await expect(executor.run('p', { priority: 9 })).rejects.toBeInstanceOf(PatternValidationError);
+  });
+
+  it('wraps a thrown non-error as a retryable AgentError naming agent and step', async () => {
+    const { clock, registry, executor } = setup();
+    executor.registerAgent(
+      defineAgent({
+        id: 'w',
+        capabilities: ['a'],
+        handler: () => {
+          throw 'plain string'; // eslint-disable-line @typescript-eslint/only-throw-error
+        },
+      }),
+    );
+    registry.registerPattern(new SequentialDelegationPattern('p', 'd', ['a']));
+    const result = await settle(clock, executor.run('p'));
+    expect(result.error).toEqual({
+      name: 'AgentError',
+      code: 'ND_AGENT_ERROR',
+      message: 'Agent "w" failed step "a": plain string',
+      details: { agentId: 'w', step: 'a', retryable: true },
+    });
+  });
+
+  it('with rollbackEnabled false a parallel pattern beyond its tolerance fails without compensating', async () => {
+    const { clock, registry, executor } = setup();
+    const agent = timedAgent(clock, 'w', ['ok', 'bad'], { failing: { bad: 'fatal' } });
+    executor.registerAgent(agent);
+    registry.registerPattern(
+      new ParallelCoordinationPattern({
+        name: 'p',
+        tasks: ['ok', 'bad'],
+        failureTolerance: 0,
+        rollbackEnabled: false,
+      }),
+    );
+    const result = await settle(clock, executor.run('p'));
+    expect(result.status).toBe('failed');
+    expect(agent.log.compensations).toEqual([]);
+    expect(Object.fromEntries(result.steps.map((s) => [s.name, s.status]))).toEqual({
+      ok: 'completed',
+      bad: 'failed',
+    });
+  });
+
+  it('times out a meta-orchestration and rolls back what it completed', async () => {
+    const { clock, registry, executor, agent } = metaSetup({ failing: { s2: 'hang' } });
+    registry.registerPattern(
+      new MetaOrchestrationPattern({
+        name: 'meta',
+        strategy: { phases: [{ name: 'one', patterns: ['s1', 's2'] }], rollbackStrategy: 'complete' },
+        timeoutSeconds: 3,
+      }),
+    );
+    const pending = executor.execute('meta').catch((e: unknown) => e);
+    await advance(clock, 3_000, 500);
+    const error = (await pending) as PatternTimeoutError;
+    expect(error).toBeInstanceOf(PatternTimeoutError);
+    expect(error.message).toBe('Meta-orchestration "meta" timed out after 3000 ms');
+    expect(agent.log.compensations.map((c) => c.step)).toEqual(['s1_step']);
+  });
+
+  it('runs a meta-orchestration nested in another one', async () => {
+    const { clock, registry, executor, agent } = metaSetup();
+    registry.registerPattern(
+      new MetaOrchestrationPattern('inner', 'd', { phases: [{ name: 'i', patterns: ['s2', 's3'] }] }),
+    );
+    registry.registerPattern(
+      new MetaOrchestrationPattern('outer', 'd', {
+        phases: [
+          { name: 'o1', patterns: ['s1'] },
+          { name: 'o2', patterns: ['inner', 'bad'] },
+        ],
+        rollback_strategy: 'complete',
+      }),
+    );
+    const result = await settle(clock, executor.run('outer'));
+    expect(result.status).toBe('rolledBack');
+    expect(agent.log.calls).toEqual(['s1_step', 's2_step', 's3_step', 'bad_step']);
+    expect(agent.log.compensations.map((c) => c.step)).toEqual(['s3_step', 's2_step', 's1_step']);
+    expect(result.steps.find((s) => s.name === 's3_step')!.path).toEqual(['outer', 'inner', 's3']);
+  });
+
+  it('keeps the statuses of the latest run on the pattern', async () => {
+    const { clock, registry, executor } = setup();
+    let fail = true;
+    executor.registerAgent(
+      defineAgent({
+        id: 'w',
+        capabilities: ['a'],
+        handler: () => {
+          if (fail) throw new AgentError('no', { retryable: false });
+          return 1;
+        },
+      }),
+    );
+    const p = new SequentialDelegationPattern('p', 'd', ['a']);
+    registry.registerPattern(p);
+    await settle(clock, executor.run('p'));
+    expect(p.getStepStatus('a')).toBe('failed');
+    fail = false;
+    await settle(clock, executor.run('p'));
+    expect(p.getStepStatus('a')).toBe('completed');
   });
 });

@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulatedClock } from 'xstate';
-import { defineAgent, type AgentTask } from '../../src/actors/agent.js';
+import { defineAgent, type AgentTask, type ResourceArbiter } from '../../src/actors/agent.js';
 import { domainFeatures } from '../../src/learning/similarity.js';
 import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
-import { PatternExecutionError } from '../../src/runtime/errors.js';
+import { PatternExecutionError, ResourceExhaustionError } from '../../src/runtime/errors.js';
 import {
   MetaOrchestrationPattern,
   ParallelCoordinationPattern,
@@ -216,5 +216,45 @@ describe('BUG (minor): domain prefixes lose the underscore', () => {
       'domain-prefix:web',
       'domain-prefix:web_development',
     ]);
+  });
+});
+
+describe('BUG: a lock the resolver refuses leaks the agent slot and breaker permit', () => {
+  // src/actors/stepActors.ts runAttempt: `await run.resolver?.acquire(...)` runs after
+  // pool.acquire() but outside the try/finally, so when it rejects (ResourceExhaustionError, abort)
+  // the lease is never reported: the agent's slot stays taken (and a half-open probe stays in
+  // flight) and the abort listener stays attached. With maxConcurrent 1 the retry waits forever.
+  it('retries after a refused lock on an agent with one slot', async () => {
+    const clock = simulatedClock(T0);
+    const registry = new PatternRegistry();
+    let refusals = 1;
+    const resolver: ResourceArbiter = {
+      acquire: async () => {
+        if (refusals-- > 0) throw new ResourceExhaustionError('db is busy', { step: 'a' });
+        return async () => undefined;
+      },
+    };
+    const agent = defineAgent({ id: 'w', capabilities: ['a'], maxConcurrent: 1, handler: () => 'done' });
+    const executor = new PatternExecutor(registry, { clock, resolver, agents: [agent] });
+    registry.registerPattern(
+      new SequentialDelegationPattern({
+        name: 'p',
+        steps: [
+          {
+            name: 'a',
+            locks: ['db'],
+            retry: { maxAttempts: 2, backoff: { initialDelayMs: 10, jitter: 'none' } },
+          },
+        ],
+      }),
+    );
+    let finished = false;
+    const run = executor.run('p').finally(() => (finished = true));
+    for (let i = 0; i < 20 && !finished; i++) {
+      await flush(4);
+      clock.increment(10);
+    }
+    expect(finished).toBe(true);
+    expect((await run).steps[0]).toMatchObject({ status: 'completed', attempts: 2, output: 'done' });
   });
 });

@@ -33,13 +33,13 @@ export class IdempotencyStore<T> {
   ) {}
 
   /**
-   * Runs `fn` once per key.
+   * Runs `fn` once per key; `fn` gets the call's AbortController (aborted by {@link cancel}).
    * @param attempt - the caller's attempt number (a cancel for an older attempt is ignored)
    */
   async run(
     key: string,
     attempt: number,
-    fn: (signal: AbortSignal) => Promise<T>,
+    fn: (controller: AbortController) => Promise<T>,
   ): Promise<{ value: T; outcome: IdempotentOutcome }> {
     const entry = this.entries.get(key);
     if (entry?.state === 'done') {
@@ -50,7 +50,7 @@ export class IdempotencyStore<T> {
       return { value: await entry.promise, outcome: 'joined' };
     }
     const controller = new AbortController();
-    const promise = fn(controller.signal).then((value) => {
+    const promise = fn(controller).then((value) => {
       if (this.keep(value)) this.remember(key, value);
       else this.entries.delete(key);
       return value;

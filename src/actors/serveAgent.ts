@@ -156,12 +156,6 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   );
   const limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueued ?? o.maxConcurrent * 8, o.name);
 
-  // Replies leave in batches once per event-loop turn: the client library then coalesces them
-  // into one socket write instead of one write per reply finishing in its own microtask.
-  const outbox: (() => void)[] = [];
-  const flushOutbox = () => {
-    for (const respond of outbox.splice(0)) respond();
-  };
   const send = (m: TransportMessage, reply: TaskReply) => {
     let data = encodeJson(reply);
     let final = reply;
@@ -180,18 +174,12 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
       headers[ProtocolHeader.ERROR_CODE] = String(serviceErrorCode(final.error));
       headers[ProtocolHeader.ERROR] = final.error.message.slice(0, 512).replace(/[\r\n]+/g, ' ');
     }
-    const respond = () => {
-      if (!m.respond(data, headers))
-        logger.warn({ subject: m.subject }, 'request without reply subject; dropped the reply');
-    };
-    if (outbox.push(respond) === 1) setImmediate(flushOutbox);
+    if (!m.respond(data, headers))
+      logger.warn({ subject: m.subject }, 'request without reply subject; dropped the reply');
   };
 
-  const invoke = async (req: TaskRequest, signal: AbortSignal): Promise<TaskReply> => {
+  const invoke = async (req: TaskRequest, controller: AbortController): Promise<TaskReply> => {
     stats.executed += 1;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
     const deadline = req.deadline ?? undefined;
     const timer =
       deadline === undefined
@@ -223,7 +211,6 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
       if (controller.signal.aborted) stats.cancelled += 1;
       return errorReply(error);
     } finally {
-      signal.removeEventListener('abort', onAbort);
       if (timer !== undefined) clock.clearTimeout(timer);
     }
   };
@@ -250,7 +237,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     }
     const key = `${kind}:${req.idempotencyKey}`;
     store
-      .run(key, req.attempt, (signal) => limiter.run(() => invoke(req, signal)))
+      .run(key, req.attempt, (controller) => limiter.run(() => invoke(req, controller)))
       .then(({ value, outcome }) => {
         if (outcome !== 'executed') stats.deduplicated += 1;
         send(m, value);

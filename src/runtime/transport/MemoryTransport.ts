@@ -47,6 +47,9 @@ export class MemoryTransport implements Transport {
   readonly maxPayload: number;
   readonly clock: Clock;
   private readonly subs = new Set<Sub>();
+  /** Subscriptions by literal subject (no wildcard), for O(1) lookup. */
+  private readonly exact = new Map<string, Set<Sub>>();
+  private readonly wildcard = new Set<Sub>();
   private readonly roundRobin = new Map<string, number>();
   private readonly listeners = new Set<TransportStatusListener>();
   private readonly onHandlerError: (error: unknown, subject: string) => void;
@@ -77,7 +80,25 @@ export class MemoryTransport implements Transport {
     this.assertOpen(subject);
     const sub: Sub = { subject, queue: options.queue || undefined, handler };
     this.subs.add(sub);
-    return { subject, unsubscribe: () => void this.subs.delete(sub) };
+    const isWild = subject.split('.').some((t) => t === '*' || t === '>');
+    if (isWild) this.wildcard.add(sub);
+    else {
+      const set = this.exact.get(subject) ?? new Set<Sub>();
+      set.add(sub);
+      this.exact.set(subject, set);
+    }
+    return {
+      subject,
+      unsubscribe: () => {
+        this.subs.delete(sub);
+        if (isWild) this.wildcard.delete(sub);
+        else {
+          const set = this.exact.get(subject);
+          set?.delete(sub);
+          if (set?.size === 0) this.exact.delete(subject);
+        }
+      },
+    };
   }
 
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<TransportReply> {
@@ -156,6 +177,8 @@ export class MemoryTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.subs.clear();
+    this.exact.clear();
+    this.wildcard.clear();
     for (const listener of this.listeners) listener({ type: 'closed' });
   }
 
@@ -163,14 +186,16 @@ export class MemoryTransport implements Transport {
   private deliver(subject: string, data: Uint8Array, headers: Headers, reply: string | undefined): number {
     const plain: Sub[] = [];
     const groups = new Map<string, Sub[]>();
-    for (const sub of this.subs) {
-      if (!subjectMatches(sub.subject, subject)) continue;
+    const candidates = [...(this.exact.get(subject) ?? [])];
+    for (const sub of this.wildcard) if (subjectMatches(sub.subject, subject)) candidates.push(sub);
+    for (const sub of candidates) {
       if (sub.queue === undefined) plain.push(sub);
-      else
-        groups.set(`${sub.subject} ${sub.queue}`, [
-          ...(groups.get(`${sub.subject} ${sub.queue}`) ?? []),
-          sub,
-        ]);
+      else {
+        const key = `${sub.subject} ${sub.queue}`;
+        const members = groups.get(key);
+        if (members) members.push(sub);
+        else groups.set(key, [sub]);
+      }
     }
     const targets = [...plain];
     for (const [key, members] of groups) {

@@ -14,6 +14,7 @@ import { createProgress } from '../output/progress.js';
 import type { ProgressMode } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
 import { createTraceWriter } from '../output/trace.js';
+import type { TraceWriter } from '../output/trace.js';
 import type { createWorkflowExecutor } from '../workflow/build.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { reportLoadError } from './validate.js';
@@ -93,8 +94,14 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
       : process.stdout.isTTY
         ? 'tree'
         : 'lines';
+  let trace: TraceWriter | undefined;
+  try {
+    trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    throw error;
+  }
   const progress = createProgress(mode, plan, process.stdout);
-  const trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
   const onEvent = (event: RunEvent): void => {
     trace?.write(event);
     progress.onEvent(event);
@@ -109,7 +116,7 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
     executor = createWorkflowExecutor(workflow, agents, onEvent);
   } catch (error) {
     progress.finish();
-    await trace?.close();
+    await closeTrace(trace);
     if (isPatternError(error)) return usage(`${file}: ${error.message}`);
     throw error;
   }
@@ -136,7 +143,7 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
     return ExitCode.RUN_FAILED;
   } finally {
     process.removeListener('SIGINT', onSigint);
-    await trace?.close();
+    await closeTrace(trace);
     await executor.close();
   }
 }
@@ -182,6 +189,12 @@ function parseTimeout(raw: string): number {
   if (!Number.isInteger(ms) || ms <= 0)
     throw new UsageError(`--timeout: expected a positive number of ms, got "${raw}"`);
   return ms;
+}
+
+/** Closes the trace; a write error is reported, not fatal (the run's outcome stands). */
+async function closeTrace(trace: TraceWriter | undefined): Promise<void> {
+  const failure = await trace?.close();
+  if (failure) process.stderr.write(`${pc.yellow('!')} the trace is incomplete: ${failure.message}\n`);
 }
 
 function usage(message: string): ExitCode {

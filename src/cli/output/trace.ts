@@ -1,34 +1,48 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../../runtime/events.js';
+import { UsageError } from '../exit.js';
 
 /** Appends run events to a JSONL file. */
 export interface TraceWriter {
   write(event: RunEvent): void;
-  /** Flushes and closes the file. */
-  close(): Promise<void>;
+  /** Closes the file; resolves with the first write error, if any. */
+  close(): Promise<Error | undefined>;
 }
 
 /**
  * Writes every RunEvent, one JSON object per line, exactly as the executor reported it (each
- * carries `at`, epoch ms). The file is created (and its directory) or truncated; lines are
- * written as they happen, so a crashed run leaves the trace up to the crash.
+ * carries `at`, epoch ms). The file (and its directory) is created or truncated at once, so an
+ * unwritable path is reported before the run starts; lines are written synchronously as events
+ * happen, so a crashed run leaves its trace up to the crash.
+ *
+ * @throws UsageError when the file cannot be created
  */
 export function createTraceWriter(file: string): TraceWriter {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const stream = createWriteStream(file, { flags: 'w' });
+  let fd: number;
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fd = openSync(file, 'w');
+  } catch (error) {
+    throw new UsageError(
+      `--trace: cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
   let failure: Error | undefined;
-  stream.on('error', (error) => {
-    failure = error;
-  });
+  let open = true;
   return {
     write: (event) => {
-      if (!failure) stream.write(`${JSON.stringify(event)}\n`);
+      if (!open || failure) return;
+      try {
+        writeSync(fd, `${JSON.stringify(event)}\n`);
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        if (failure) return reject(failure);
-        stream.end(() => (failure ? reject(failure) : resolve()));
-      }),
+    close: async () => {
+      if (open) closeSync(fd);
+      open = false;
+      return failure;
+    },
   };
 }

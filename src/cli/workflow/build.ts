@@ -82,7 +82,7 @@ function toPattern(name: string, spec: PatternSpecFile) {
 
 /**
  * A registry with every pattern of the workflow, and an executor over it with the workflow's
- * agents and breaker settings. The caller runs it and closes it.
+ * agents and breaker settings (an agent's own `breaker` merged over the top-level one). The caller runs it and closes it.
  *
  * @throws the pattern classes' own validation errors (PatternValidationError, InvalidPatternError)
  */
@@ -94,9 +94,15 @@ export function createWorkflowExecutor(
   const registry = new PatternRegistry();
   for (const [name, spec] of Object.entries(workflow.patterns))
     registry.registerPattern(toPattern(name, spec));
-  return new PatternExecutor(registry, {
-    agents: [...agents],
+  const own = (agent: Agent) => workflow.agents[agent.id]?.breaker;
+  const executor = new PatternExecutor(registry, {
+    agents: agents.filter((agent) => own(agent) === undefined),
     ...optional('breaker', workflow.breaker),
     ...optional('onEvent', onEvent),
   });
+  for (const agent of agents) {
+    const breaker = own(agent);
+    if (breaker) executor.registerAgent(agent, { breaker: { ...workflow.breaker, ...breaker } });
+  }
+  return executor;
 }

@@ -18,6 +18,9 @@ const capabilities = z
   .min(1)
   .describe('What the agent can do; a step needs an agent with its capability (default: the step name).');
 const maxConcurrent = z.number().int().min(1).optional().describe('Tasks the agent performs at once.');
+const fraction = z.number().min(0).max(1);
+const agentBreaker = () =>
+  breakerSpecSchema.optional().describe('Circuit breaker of this agent, merged over the top-level one.');
 const timeoutMs = z.number().int().positive().optional();
 const argv = z
   .array(z.string().min(1))
@@ -31,6 +34,24 @@ const cwd = z
   .optional()
   .describe('Working directory, relative to the workflow file (default: its directory).');
 
+/** Circuit breaker settings: top level for every agent, or per agent (merged over the top level). */
+export const breakerSpecSchema = z
+  .object({
+    failureThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Consecutive failures that open the circuit.'),
+    failureRateThreshold: fraction.optional(),
+    minimumThroughput: z.number().int().min(1).optional(),
+    windowMs: z.number().int().positive().optional(),
+    recoveryTimeoutMs: z.number().int().positive().optional(),
+    halfOpenMaxProbes: z.number().int().min(1).optional(),
+    successThreshold: z.number().int().min(1).optional(),
+  })
+  .strict();
+
 /** An agent that runs a command per task; the task JSON goes to stdin (or an env variable). */
 export const commandAgentSpecSchema = z
   .object({
@@ -38,6 +59,7 @@ export const commandAgentSpecSchema = z
     description,
     capabilities,
     maxConcurrent,
+    breaker: agentBreaker(),
     command: argv,
     cwd,
     env,
@@ -61,6 +83,7 @@ export const moduleAgentSpecSchema = z
     description,
     capabilities,
     maxConcurrent,
+    breaker: agentBreaker(),
     module: z.string().min(1).describe('Path of a .js/.mjs/.ts file, relative to the workflow file.'),
     export: z
       .string()
@@ -77,6 +100,7 @@ export const natsAgentSpecSchema = z
     description,
     capabilities,
     maxConcurrent,
+    breaker: agentBreaker(),
     servers: z
       .union([z.string(), z.array(z.string()).min(1)])
       .optional()
@@ -93,6 +117,7 @@ export const httpAgentSpecSchema = z
     description,
     capabilities,
     maxConcurrent,
+    breaker: agentBreaker(),
     url: z.url(),
     headers: z.record(z.string(), z.string()).optional(),
     timeoutMs,
@@ -162,7 +187,6 @@ export const sequentialPatternSchema = z
   })
   .strict();
 
-const fraction = z.number().min(0).max(1);
 export const parallelPatternSchema = z
   .object({
     type: z.literal('parallel'),
@@ -229,24 +253,6 @@ export const patternSpecSchema = z.discriminatedUnion('type', [
   parallelPatternSchema,
   metaPatternSchema,
 ]);
-
-/** Circuit breaker settings, applied to every agent. */
-export const breakerSpecSchema = z
-  .object({
-    failureThreshold: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('Consecutive failures that open the circuit.'),
-    failureRateThreshold: fraction.optional(),
-    minimumThroughput: z.number().int().min(1).optional(),
-    windowMs: z.number().int().positive().optional(),
-    recoveryTimeoutMs: z.number().int().positive().optional(),
-    halfOpenMaxProbes: z.number().int().min(1).optional(),
-    successThreshold: z.number().int().min(1).optional(),
-  })
-  .strict();
 
 /** What `ndf run` runs: a pattern by name, or the best pattern for a context. */
 export const runSpecSchema = z

@@ -178,7 +178,7 @@ describe('BUG: a signal aborted before run() starts is ignored', () => {
   });
 });
 
-describe('BUG: triggerRollback after a failed run does not throw', () => {
+describe('BUG: triggerRollback when there is nothing left to roll back does not throw', () => {
   // MetaOrchestrationPattern.triggerRollback documents "@throws PatternExecutionError when there
   // is no succeeded run to roll back", but PatternExecutor.run attaches `rollback` to every meta run;
   // after a failed run it sends ROLLBACK to a stopped actor and resolves true.
@@ -188,6 +188,17 @@ describe('BUG: triggerRollback after a failed run does not throw', () => {
     const m = new MetaOrchestrationPattern('meta', 'd', { phases: [{ name: 'one', patterns: ['bad'] }] });
     registry.registerPattern(m);
     expect((await settle(clock, executor.run('meta'))).success).toBe(false);
+    await expect(settle(clock, m.triggerRollback('complete'))).rejects.toBeInstanceOf(PatternExecutionError);
+  });
+
+  it('rejects with PatternExecutionError once the run was completely rolled back', async () => {
+    const { clock, registry, executor, compensated } = env(['s1_step']);
+    registry.registerPattern(new SequentialDelegationPattern('s1', 'd', ['s1_step']));
+    const m = new MetaOrchestrationPattern('meta', 'd', { phases: [{ name: 'one', patterns: ['s1'] }] });
+    registry.registerPattern(m);
+    expect((await settle(clock, executor.run('meta'))).success).toBe(true);
+    expect(await settle(clock, m.triggerRollback('complete'))).toBe(true);
+    expect(compensated).toEqual(['s1_step']);
     await expect(settle(clock, m.triggerRollback('complete'))).rejects.toBeInstanceOf(PatternExecutionError);
   });
 });

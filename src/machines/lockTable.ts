@@ -11,7 +11,8 @@ import {
   type RejectReason,
   type RevokeReason,
 } from './lockTypes.js';
-import { cycleOwners, findCycle, type WaitEdge } from './waitForGraph.js';
+import { currentConflicts, deadlockVictim, waitForEdges, type LockView } from './lockQueries.js';
+import { findCycle, type WaitEdge } from './waitForGraph.js';
 
 /** Options of {@link LockTable}. */
 export interface LockTableOptions {
@@ -199,40 +200,12 @@ export class LockTable {
 
   /** Current conflicts: every name with waiters. */
   conflicts(now: number): Conflict[] {
-    const byName = new Map<string, LockRequest[]>();
-    for (const r of this.ordered()) for (const n of r.names) byName.set(n, [...(byName.get(n) ?? []), r]);
-    return [...byName.entries()].map(([resource, waiters]) => {
-      const h = this.held.get(this.holderOf.get(resource) ?? '');
-      return {
-        resource,
-        holder: h && { owner: h.owner, priority: h.priority, requestId: h.id },
-        waiters: waiters.map((w) => ({
-          owner: w.owner,
-          priority: w.priority,
-          requestId: w.id,
-          waitingMs: now - w.at,
-        })),
-      };
-    });
+    return currentConflicts(this.view(), now);
   }
 
-  /** The wait-for edges now (see waitForGraph.ts). */
+  /** The wait-for edges now (see lockQueries.ts). */
   waitFor(): WaitEdge[] {
-    // Ahead edges go to the nearest earlier waiter of another owner only: that chain reaches every
-    // earlier waiter, so it has a cycle exactly when the full relation does, in O(waiters) edges.
-    const edges: WaitEdge[] = [];
-    const queues = new Map<string, { tail: LockRequest; before?: LockRequest | undefined }>();
-    for (const r of this.ordered()) {
-      for (const n of r.names) {
-        const h = this.held.get(this.holderOf.get(n) ?? '');
-        if (h) edges.push({ from: r.owner, to: h.owner, requestId: r.id, resource: n });
-        const q = queues.get(n);
-        const ahead = q && (q.tail.owner !== r.owner ? q.tail : q.before);
-        if (ahead) edges.push({ from: r.owner, to: ahead.owner, requestId: r.id, resource: n });
-        queues.set(n, { tail: r, before: q && q.tail.owner !== r.owner ? q.tail : q?.before });
-      }
-    }
-    return edges;
+    return waitForEdges(this.view());
   }
 
   /** Who holds each name now. */
@@ -267,8 +240,12 @@ export class LockTable {
     return [...this.pending.values()].sort((a, b) => compareKeys(key(a), key(b)));
   }
 
-  /** Grants what can be granted in strategy order, applying preemption and wound-wait, then breaks deadlocks. */
+  private view(): LockView {
+    return { ordered: this.ordered(), held: this.held, holderOf: this.holderOf };
+  }
+
   /**
+   * Grants what can be granted in strategy order, applying preemption and wound-wait, then breaks deadlocks.
    * @param detect - look for deadlocks; a release or cancel only removes wait-for edges (a grant
    *   turns "queued behind r" into "waits for r's owner", the same edge, except for r's owner
    *   queued again on the same name, checked at the grant), so it can skip the search unless the
@@ -366,37 +343,12 @@ export class LockTable {
   }
 
   private breakDeadlock(now: number, effects: LockEffect[]): boolean {
-    let cycle = findCycle(this.waitFor());
-    if (!cycle) return false;
-    const requests = cycle
-      .map((e) => this.pending.get(e.requestId))
-      .filter((r): r is LockRequest => r !== undefined);
-    const victim = requests.reduce((a, b) =>
-      b.priority > a.priority || (b.priority === a.priority && b.seq > a.seq) ? b : a,
-    );
-    const at = Math.max(
-      0,
-      cycle.findIndex((e) => e.requestId === victim.id),
-    );
-    cycle = [...cycle.slice(at), ...cycle.slice(0, at)];
-    const owners = cycleOwners(cycle);
-    const path = cycle.map((e) => `${e.from} waits for ${e.to} on '${e.resource}'`).join(', ');
-    this.record({
-      at: now,
-      kind: 'deadlock',
-      resources: cycle.map((e) => e.resource),
-      owners,
-      resolution: `aborted ${victim.owner}`,
-    });
-    effects.push(
-      this.reject(
-        victim,
-        'deadlock',
-        `deadlock ${owners.join(' → ')} (${path}): aborted the request of ${victim.owner} for ${victim.names.join(', ')} (priority ${victim.priority}, the lowest in the cycle)`,
-        now,
-        owners,
-      ),
-    );
+    const cycle = findCycle(this.waitFor());
+    const found = cycle && deadlockVictim(cycle, this.pending);
+    if (!found) return false;
+    const { victim, owners, resources, message } = found;
+    this.record({ at: now, kind: 'deadlock', resources, owners, resolution: `aborted ${victim.owner}` });
+    effects.push(this.reject(victim, 'deadlock', message, now, owners));
     return true;
   }
 

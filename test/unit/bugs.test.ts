@@ -8,8 +8,13 @@ import { defineAgent, type AgentTask, type ResourceArbiter } from '../../src/act
 import { domainFeatures } from '../../src/learning/similarity.js';
 import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
-import { PatternExecutionError, ResourceExhaustionError } from '../../src/runtime/errors.js';
 import {
+  PatternExecutionError,
+  PatternTimeoutError,
+  ResourceExhaustionError,
+} from '../../src/runtime/errors.js';
+import {
+  DelegationPattern,
   MetaOrchestrationPattern,
   ParallelCoordinationPattern,
   SequentialDelegationPattern,
@@ -267,5 +272,33 @@ describe('BUG: a lock the resolver refuses leaks the agent slot and breaker perm
     }
     expect(finished).toBe(true);
     expect((await run).steps[0]).toMatchObject({ status: 'completed', attempts: 2, output: 'done' });
+  });
+});
+
+describe('BUG: a custom pattern run on its own has no timeout', () => {
+  // execute(name, ctx, timeoutSeconds) documents TimeoutError "when it timed out", but planRun
+  // returns { kind: 'customPattern' } without the timeout and customPattern.machine.ts has no
+  // `after` delay, so neither the explicit timeout nor the executor default applies.
+  it('execute(custom, ctx, 1) rejects with TimeoutError after 1 s of the executor clock', async () => {
+    const { clock, registry, executor } = env(['unused']);
+    class Stuck extends DelegationPattern {
+      matches(): boolean {
+        return true;
+      }
+      execute(): Promise<boolean> {
+        return new Promise(() => undefined);
+      }
+    }
+    registry.registerPattern(new Stuck('stuck', 'd'));
+    let outcome: unknown;
+    void executor.execute('stuck', {}, 1).then(
+      (ok) => (outcome = ok),
+      (error: unknown) => (outcome = error),
+    );
+    for (let i = 0; i < 20 && outcome === undefined; i++) {
+      await flush(4);
+      clock.increment(100);
+    }
+    expect(outcome).toBeInstanceOf(PatternTimeoutError);
   });
 });

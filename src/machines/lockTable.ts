@@ -13,6 +13,7 @@ import {
 } from './lockTypes.js';
 import { currentConflicts, deadlockVictim, waitForEdges, type LockView } from './lockQueries.js';
 import { findCycle, type WaitEdge } from './waitForGraph.js';
+import { LeaseBook } from './leaseBook.js';
 
 /** Options of {@link LockTable}. */
 export interface LockTableOptions {
@@ -44,7 +45,7 @@ export class LockTable {
   private readonly pending = new Map<string, LockRequest>();
   private readonly held = new Map<string, LockRequest>();
   private readonly holderOf = new Map<string, string>();
-  private readonly leases = new Map<string, { expiresAt: number; leaseMs: number }>();
+  private readonly leases = new LeaseBook();
   private readonly birth = new Map<string, number>();
   private readonly history: ConflictRecord[] = [];
   private seq = 0;
@@ -77,10 +78,7 @@ export class LockTable {
     };
     if (this.pending.has(request.id) || this.held.has(request.id))
       return [this.reject(request, 'duplicate', `request ${request.id} already exists`, now)];
-    this.leases.set(session, {
-      expiresAt: now + (input.leaseMs ?? Number.POSITIVE_INFINITY),
-      leaseMs: input.leaseMs ?? Number.POSITIVE_INFINITY,
-    });
+    this.leases.start(session, input.leaseMs, now);
     if (!this.birth.has(request.owner)) this.birth.set(request.owner, request.seq);
     if (this.prevention === 'ordered') {
       const mine = [...this.held.values(), ...this.pending.values()]
@@ -138,18 +136,13 @@ export class LockTable {
 
   /** Extends a session's lease to `now + leaseMs`; false when the session is unknown (expired). */
   renew(session: string, now: number): boolean {
-    const lease = this.leases.get(session);
-    if (!lease) return false;
-    lease.expiresAt = now + lease.leaseMs;
-    return true;
+    return this.leases.renew(session, now);
   }
 
   /** Expires leases and wait deadlines that passed at `now`, then schedules. */
   tick(now: number): LockEffect[] {
     const effects: LockEffect[] = [];
-    for (const [session, lease] of this.leases) {
-      if (lease.expiresAt > now) continue;
-      this.leases.delete(session);
+    for (const session of this.leases.expire(now)) {
       for (const r of [...this.held.values()].filter((h) => h.session === session)) {
         effects.push(
           this.revoke(
@@ -192,10 +185,10 @@ export class LockTable {
 
   /** Earliest lease expiry or wait deadline (epoch ms), for the driver's timer. */
   nextEventAt(): number | undefined {
-    const times = [...this.leases.values()].map((l) => l.expiresAt);
-    for (const r of this.pending.values()) if (r.deadline !== undefined) times.push(r.deadline);
-    const finite = times.filter(Number.isFinite);
-    return finite.length > 0 ? Math.min(...finite) : undefined;
+    let next = this.leases.nextExpiry();
+    for (const r of this.pending.values())
+      if (r.deadline !== undefined && (next === undefined || r.deadline < next)) next = r.deadline;
+    return next;
   }
 
   /** Current conflicts: every name with waiters. */
@@ -398,7 +391,7 @@ export class LockTable {
   private forget(request: LockRequest): void {
     const all = [...this.held.values(), ...this.pending.values()];
     if (!all.some((r) => r.owner === request.owner)) this.birth.delete(request.owner);
-    if (!all.some((r) => r.session === request.session)) this.leases.delete(request.session);
+    if (!all.some((r) => r.session === request.session)) this.leases.forget(request.session);
   }
 
   private record(entry: Omit<ConflictRecord, 'strategy'>): void {

@@ -1711,3 +1711,69 @@ describe('more run() cases', () => {
     expect(p.getStepStatus('a')).toBe('completed');
   });
 });
+
+describe('live views and per-agent options', () => {
+  it('getPhaseProgress and waitForCompletion follow a run in progress', async () => {
+    const { clock, registry, executor, meta } = metaSetup({ durations: { s1: 100, s2: 100 } });
+    const m = meta({
+      phases: [
+        { name: 'one', patterns: ['s1', 's2'] },
+        { name: 'two', patterns: ['s3'] },
+      ],
+    });
+    const par = new ParallelCoordinationPattern('par', 'd', ['s1_step', 's2_step']);
+    registry.registerPattern(par);
+    const pending = executor.run('meta');
+    await advance(clock, 100);
+    expect(m.getPhaseProgress()).toEqual({
+      one: { status: 'running', completionPercentage: 0.5, succeeded: 1, failed: 0, total: 2 },
+      two: { status: 'pending', completionPercentage: 0, succeeded: 0, failed: 0, total: 1 },
+    });
+    await advance(clock, 100);
+    expect((await pending).success).toBe(true);
+    const parRun = executor.run('par');
+    let waited: boolean | undefined;
+    void par.waitForCompletion().then((ok) => (waited = ok));
+    await flush();
+    expect(par.getTaskStatusAll()).toEqual({ s1_step: 'running', s2_step: 'running' });
+    expect(waited).toBeUndefined();
+    await advance(clock, 100);
+    expect((await parRun).success).toBe(true);
+    expect(waited).toBe(true);
+    await executor.close();
+  });
+
+  it('checks every pattern of a meta-orchestration for capable agents before anything runs', async () => {
+    const { registry, executor, agent, meta } = metaSetup();
+    registry.registerPattern(new SequentialDelegationPattern('deploy', 'd', ['ship']));
+    meta({
+      phases: [
+        { name: 'one', patterns: ['s1'] },
+        { name: 'two', patterns: ['deploy'] },
+      ],
+    });
+    const error = (await executor.run('meta').catch((e: unknown) => e)) as NoCapableAgentError;
+    expect(error).toBeInstanceOf(NoCapableAgentError);
+    expect(error.message).toMatch(
+      /^No agent can perform step "ship" of "meta\/deploy": it needs capability "ship"/,
+    );
+    expect(agent.log.calls).toEqual([]);
+  });
+
+  it('registerAgent accepts breaker options for one agent', async () => {
+    const { clock, registry, executor } = setup({ breaker: { failureThreshold: 1 } });
+    executor.registerAgent(timedAgent(clock, 'tough', ['a'], { failing: { a: 'fatal' } }), {
+      breaker: { failureThreshold: 3 },
+    });
+    registry.registerPattern(new SequentialDelegationPattern('p', 'd', ['a']));
+    await settle(clock, executor.run('p'));
+    await settle(clock, executor.run('p'));
+    expect(executor.agentBreaker('tough')).toMatchObject({
+      state: 'closed',
+      failures: 2,
+      consecutiveFailures: 2,
+    });
+    await settle(clock, executor.run('p'));
+    expect(executor.agentBreaker('tough')!.state).toBe('open');
+  });
+});

@@ -64,7 +64,7 @@ export interface RemoteAgentOptions {
 }
 
 /**
- * An {@link Agent} performed by a remote service over a {@link Transport} with the protocol of
+ * An {@link Agent} (kind = the transport's: `nats` or `memory`) performed by a remote service over a {@link Transport} with the protocol of
  * docs/protocol.md. Every failure is a rejection with a typed error carrying `details.agentId`
  * and `details.retryable`:
  * - no responders → AgentError "no instance of remote agent X is listening…" (retryable; fails fast, counts for the breaker);
@@ -135,7 +135,7 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
     id,
     capabilities: o.capabilities,
     maxConcurrent: o.maxConcurrent,
-    kind: 'nats',
+    kind: transport.kind,
     execute: (task) => call(task, 'task'),
     compensate: async (task) => void (await call(task, 'compensate')),
   };

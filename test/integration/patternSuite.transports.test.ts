@@ -181,3 +181,58 @@ describe('pattern suite on both transports', () => {
     });
   });
 });
+
+describe('no responders inside a run', () => {
+  it('fails the attempt fast, opens the breaker of the silent agent and retries on another capable agent', async () => {
+    const agentSide = await NatsTransport.connect({ servers: server.url, name: 'nr-agents' }, { logger });
+    const runnerSide = await NatsTransport.connect({ servers: server.url, name: 'nr-runner' }, { logger });
+    const served = await serveAgent({
+      transport: agentSide,
+      logger,
+      name: 'fetch',
+      capabilities: ['fetch'],
+      handler: () => 'fetched',
+    });
+    try {
+      const ghost = remoteAgent({
+        transport: runnerSide,
+        name: 'ghost',
+        capabilities: ['fetch'],
+        maxConcurrent: 1,
+      });
+      const real = remoteAgent({
+        transport: runnerSide,
+        name: 'fetch',
+        capabilities: ['fetch'],
+        maxConcurrent: 1,
+      });
+      const r = new PatternRegistry();
+      r.registerPattern(
+        new SequentialDelegationPattern({
+          name: 'one',
+          description: 'one fetch',
+          steps: [{ name: 'fetch', retry }],
+        }),
+      );
+      const executor = new PatternExecutor(r, { agents: [ghost, real], breaker: { failureThreshold: 1 } });
+      const events: string[] = [];
+      executor.onEvent((e) => {
+        if (e.type === 'breaker.state') events.push(`${e.agent}:${e.to}`);
+      });
+      const started = Date.now();
+      const result = await executor.run('one', {}, { timeoutMs: 10_000 });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(result.status).toBe('succeeded');
+      const step = result.steps[0];
+      expect(step?.output).toBe('fetched');
+      expect(step?.agent).toBe('fetch');
+      // the ghost (registered first, equally loaded) gets attempt 1: no responders, its breaker opens
+      expect(step?.attempts).toBe(2);
+      expect(events).toContain('ghost:open');
+    } finally {
+      await served.stop();
+      await runnerSide.close();
+      await agentSide.close();
+    }
+  });
+});

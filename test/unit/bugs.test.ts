@@ -94,6 +94,41 @@ describe('BUG: sequential overall timeout restarts with every step', () => {
   });
 });
 
+describe('BUG: meta-orchestration overall timeout restarts with every phase', () => {
+  // src/machines/orchestration.machine.ts: `after: { patternTimeout }` sits on `running`, which is
+  // left for `phasePassed` and re-entered for the next phase, so the timer starts over per phase.
+  it('times out timeoutSeconds after the orchestration started', async () => {
+    const { clock, registry, executor, calls } = env(['s1_step', 'hang'], { s1_step: 2_000 });
+    registry.registerPattern(new SequentialDelegationPattern('s1', 'd', ['s1_step']));
+    registry.registerPattern(new SequentialDelegationPattern('stuck', 'd', ['hang']));
+    registry.registerPattern(
+      new MetaOrchestrationPattern({
+        name: 'meta',
+        strategy: {
+          phases: [
+            { name: 'one', patterns: ['s1'] },
+            { name: 'two', patterns: ['stuck'] },
+          ],
+        },
+        timeoutSeconds: 3,
+      }),
+    );
+    let finished = false;
+    const pending = executor.run('meta').finally(() => (finished = true));
+    await flush();
+    clock.increment(2_000); // phase one done, phase two starts
+    await flush();
+    expect(calls).toEqual(['s1_step', 'hang']);
+    clock.increment(1_000); // 3 s since the orchestration started
+    await flush();
+    expect(finished).toBe(true);
+    clock.increment(2_000); // let the buggy timer fire so the run ends
+    const result = await pending;
+    expect(result.status).toBe('timedOut');
+    expect(result.durationMs).toBe(3_000);
+  });
+});
+
 describe('BUG: a sequential meta phase starts the next pattern after the phase has failed', () => {
   // src/machines/orchestration.machine.ts, state running.phase: on `xstate.done.actor.*` the actions
   // are ['recordFailure', 'startPatterns'], so the next pattern is spawned (and its agent called)

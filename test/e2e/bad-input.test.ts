@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,6 @@ const fixture = (name: string): string => `test/e2e/fixtures/${name}`;
 
 /** Each broken file: the line and field the error must name, and a word of the message. */
 const cases = [
-  { file: 'malformed.yaml', where: 'malformed.yaml:8:1:', says: 'Flow sequence' },
   {
     file: 'unknown-field.yaml',
     where: 'unknown-field.yaml:13:9 patterns.only.steps[0].retries:',
@@ -47,7 +46,34 @@ const cases = [
   },
 ] as const;
 
+/** Malformed YAML (an unclosed flow sequence), written at test time: the formatter would choke on a fixture. */
+const MALFORMED = `version: 1
+name: malformed
+agents:
+  worker:
+    kind: command
+    command: [node, -e, "process.stdout.write('{}')"]
+    capabilities: [work
+patterns:
+  only:
+    type: sequential
+    steps: [work]
+run:
+  pattern: only
+`;
+
 describe('broken workflow files', () => {
+  it('validate malformed YAML: exit 2 naming file and line', async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'ndf-malformed-')), 'malformed.yaml');
+    await writeFile(file, MALFORMED);
+    const result = await ndf(['validate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `${file}:8:1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    );
+    expect(result.stdout).toBe('');
+  });
+
   for (const c of cases) {
     it(`validate ${c.file}: exit 2 naming file, line and field`, async () => {
       const result = await ndf(['validate', fixture(c.file)]);

@@ -337,3 +337,17 @@ describe('BUG: a custom pattern run on its own has no timeout', () => {
     expect(outcome).toBeInstanceOf(PatternTimeoutError);
   });
 });
+
+describe('BUG (minor): registry analytics read the wall clock, outcomes carry the executor clock', () => {
+  // PatternExecutor stamps outcomes with its injected clock, but PatternRegistry.getPatternAnalytics
+  // builds PatternAnalytics with `now = Date.now()` and offers no way to inject time (unlike
+  // cleanupUnusedPatterns(maxAgeHours, now)), so on a simulated clock getTrendAnalysis(7) sees no
+  // recent outcomes. Fix: a `now` parameter (or a registry clock) passed to PatternAnalytics.
+  it('getTrendAnalysis counts the runs just made on the executor clock', async () => {
+    const { clock, registry, executor } = env(['a']);
+    registry.registerPattern(new SequentialDelegationPattern('p', 'd', ['a']));
+    for (let i = 0; i < 4; i++) await settle(clock, executor.run('p'));
+    expect(registry.getPattern('p').executionCount).toBe(4);
+    expect(registry.getPatternAnalytics('p').getTrendAnalysis(7).executions).toBe(4);
+  });
+});

@@ -6,7 +6,10 @@ import { isAgentError } from '../../src/runtime/errors.js';
 import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 import { startFixture } from './processes.js';
-import { baseTask, executeWithRetry } from './retry.js';
+import { baseTask } from './retry.js';
+import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
+import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
+import { SequentialDelegationPattern } from '../../src/runtime/patterns/SequentialDelegationPattern.js';
 
 const logger = pino({ level: 'silent' });
 let server: NatsServer;
@@ -22,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('remote agents over a real nats-server', () => {
-  it('a remote agent killed mid-task: the attempt times out and the retry runs on another instance with the same key', async () => {
+  it('a remote agent killed mid-task: the attempt times out, the breaker counts it, the retry runs on another instance with the same key', async () => {
     const a = startFixture('agentProcess', { NATS_URL: server.url, AGENT_NAME: 'killable' });
     const b = startFixture('agentProcess', { NATS_URL: server.url, AGENT_NAME: 'killable' });
     try {
@@ -33,16 +36,27 @@ describe('remote agents over a real nats-server', () => {
         capabilities: ['echo'],
         timeoutMs: 1500,
       });
-      const run = executeWithRetry(agent, baseTask('run-kill', 'hang'), 3);
+      const registry = new PatternRegistry();
+      const retry = { maxAttempts: 3, backoff: { initialDelayMs: 10, jitter: 'none' as const } };
+      registry.registerPattern(
+        new SequentialDelegationPattern({
+          name: 'kill',
+          description: 'one hanging step',
+          steps: [{ name: 'hang', capability: 'echo', retry }],
+        }),
+      );
+      const executor = new PatternExecutor(registry, { agents: [agent] });
+      const run = executor.run('kill', {}, { runId: 'run-kill', timeoutMs: 15_000 });
       const started = await Promise.race([a.waitFor(/^started/), b.waitFor(/^started/)]);
       const [, pid, key] = started.split(' ');
       const [victim, survivor] = String(a.child.pid) === pid ? [a, b] : [b, a];
       await victim.kill();
       const result = await run;
-      expect(key).toBe('run-kill/hang');
-      expect(result.attempts).toBe(2);
-      expect(result.errors[0]).toMatch(/remote agent killable did not answer hang within 1500 ms/);
-      expect(result.output).toEqual({ pid: survivor.child.pid, key: 'run-kill/hang', attempt: 2 });
+      expect(key).toBe('run-kill/kill/hang');
+      expect(result.status).toBe('succeeded');
+      expect(result.steps[0]?.attempts).toBe(2);
+      expect(result.steps[0]?.output).toEqual({ pid: survivor.child.pid, key: 'run-kill/kill/hang', attempt: 2 });
+      expect(executor.agentBreaker('killable')?.failures).toBe(1);
     } finally {
       await Promise.all([a.kill(), b.kill()]);
     }

@@ -2,6 +2,7 @@ import { fromPromise } from 'xstate';
 import type { StepAttemptInput, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
 import { AgentError, PatternError, toSerializedError } from '../runtime/errors.js';
 import type { RunEnv } from '../runtime/RunEnv.js';
+import type { AgentLease } from '../runtime/AgentPool.js';
 import type { AgentTask } from './agent.js';
 
 function toPatternError(error: unknown, agentId: string, step: string): PatternError {
@@ -22,17 +23,29 @@ function toPatternError(error: unknown, agentId: string, step: string): PatternE
  * One attempt of a step: pick an agent (breaker, slots), hold the step's named locks, call the
  * agent, report the outcome to its breaker. A timeout or cancellation aborts `signal`: the
  * agent sees it in `task.signal`; an attempt that ran for its whole timeout counts as a
- * breaker failure, an earlier abort as no outcome.
+ * breaker failure, an earlier abort as no outcome. Written as a promise chain, not an async
+ * function, so a parked attempt keeps little alive.
  */
-export async function runAttempt(
+export function runAttempt(
   env: RunEnv,
   input: StepAttemptInput,
   signal: AbortSignal,
 ): Promise<StepAttemptOutput> {
+  const startedAt = env.run.clock.now();
+  return env.run.pool
+    .acquire(input.spec, env.path, signal)
+    .then((lease) => attemptWith(env, input, signal, lease, startedAt));
+}
+
+function attemptWith(
+  env: RunEnv,
+  input: StepAttemptInput,
+  signal: AbortSignal,
+  lease: AgentLease,
+  startedAt: number,
+): Promise<StepAttemptOutput> {
   const { run, path } = env;
   const { spec, attempt } = input;
-  const startedAt = run.clock.now();
-  const lease = await run.pool.acquire(spec, path, signal);
   const agentId = lease.agent.id;
   run.recorder.status(path, spec.name, 'running', { attempt, agent: agentId });
   const onAbort = () => {
@@ -41,39 +54,57 @@ export async function runAttempt(
     else lease.release();
   };
   signal.addEventListener('abort', onAbort, { once: true });
-  const release = spec.locks?.length
-    ? await run.resolver?.acquire(spec.locks, {
-        owner: env.idempotencyKey(spec.name),
-        priority: run.context.priority,
-        deadline: spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs,
+  const deadline = spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs;
+  const locks: Promise<(() => Promise<void>) | undefined> =
+    spec.locks?.length && run.resolver
+      ? run.resolver.acquire(spec.locks, {
+          owner: env.idempotencyKey(spec.name),
+          priority: run.context.priority,
+          deadline,
+          signal,
+        })
+      : Promise.resolve(undefined);
+  return locks.then(
+    (release) => {
+      const task: AgentTask = {
+        runId: run.runId,
+        pattern: path[path.length - 1] ?? '',
+        step: spec.name,
+        capability: spec.capability,
+        attempt,
+        idempotencyKey: env.idempotencyKey(spec.name),
+        deadline,
+        input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
+        context: run.context,
         signal,
-      })
-    : undefined;
-  const task: AgentTask = {
-    runId: run.runId,
-    pattern: path[path.length - 1] ?? '',
-    step: spec.name,
-    capability: spec.capability,
-    attempt,
-    idempotencyKey: env.idempotencyKey(spec.name),
-    deadline: spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs,
-    input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
-    context: run.context,
-    signal,
-  };
-  try {
-    const output = await lease.agent.execute(task);
-    const finishedAt = run.clock.now();
-    lease.succeed(finishedAt - startedAt);
-    if (!signal.aborted) run.recorder.results[spec.name] = output;
-    return { output, agent: agentId, startedAt, finishedAt };
-  } catch (error) {
-    lease.fail();
-    throw toPatternError(error, agentId, spec.name);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    await release?.();
-  }
+      };
+      const settle = () => {
+        signal.removeEventListener('abort', onAbort);
+        return release?.();
+      };
+      return Promise.resolve()
+        .then(() => lease.agent.execute(task))
+        .then(
+          (output) => {
+            const finishedAt = run.clock.now();
+            lease.succeed(finishedAt - startedAt);
+            if (!signal.aborted) run.recorder.results[spec.name] = output;
+            return Promise.resolve(settle()).then(() => ({ output, agent: agentId, startedAt, finishedAt }));
+          },
+          (error: unknown) => {
+            lease.fail();
+            return Promise.resolve(settle()).then(() => {
+              throw toPatternError(error, agentId, spec.name);
+            });
+          },
+        );
+    },
+    (error: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      lease.release();
+      throw error;
+    },
+  );
 }
 
 /** Undoes a completed step with the agent that performed it (no-op when it has no `compensate`). */

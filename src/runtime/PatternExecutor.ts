@@ -225,11 +225,27 @@ export class PatternExecutor {
    * Runs a pattern to its end and reports everything that happened.
    * @throws PatternNotFoundError, NoCapableAgentError (before anything runs), ConfidenceThresholdError, PatternValidationError for bad options
    */
-  async run(
+  run(
     patternName: string,
     context?: PatternContext | PatternContextInput,
     options: RunOptions = {},
   ): Promise<RunResult> {
+    let started: StartedRun;
+    try {
+      started = this.startRun(patternName, context, options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    // A promise chain rather than an async frame: a parked run keeps only `started` alive.
+    return waitForEnd(started.actor, started.signal).then((crash) => this.finishRun(started, crash));
+  }
+
+  /** Validates, plans and creates the root actor (not started). */
+  private startRun(
+    patternName: string,
+    context: PatternContext | PatternContextInput | undefined,
+    options: RunOptions,
+  ): StartedRun {
     const o = parseWith(runOptionsSchema, options, 'run options');
     const pattern = this.registry.getPattern(patternName);
     const ctx = PatternContext.from(context);
@@ -242,36 +258,46 @@ export class PatternExecutor {
       () => this.clock.now(),
       listening ? (e) => this.emit(e, extra) : undefined,
     );
-    const env = new RunEnv(
-      {
-        runId,
-        context: ctx.toJSON(),
-        runInput: o.input,
-        recorder,
-        pool: this.pool,
-        clock: this.clock,
-        resolver: this.resolver,
-      },
-      [patternName],
-    );
+    const shared = {
+      runId,
+      context: ctx.toJSON(),
+      runInput: o.input,
+      recorder,
+      pool: this.pool,
+      clock: this.clock,
+      resolver: this.resolver,
+    };
+    const env = new RunEnv(shared, [patternName]);
     const child = planRun(pattern, env, o.timeoutMs ?? this.timeoutDefaultMs, this.registry, this.pool);
     const startedAt = this.clock.now();
-    if (listening)
+    if (listening) {
       this.emit(
         { type: 'run.started', at: startedAt, runId, pattern: patternName, patternType: pattern.type },
         extra,
       );
+    }
     const actor = createActor(this.machines[child.kind], {
       input: child.input,
       clock: this.clock,
       ...(o.traceTransitions ? { inspect: this.inspector(runId, extra) } : {}),
     }) as AnyActor;
-
-    let settle!: (r: RunResult) => void;
-    const done = new Promise<RunResult>((resolve) => (settle = resolve));
+    const started: StartedRun = {
+      patternName,
+      pattern,
+      kind: child.kind,
+      domain: ctx.domain,
+      runId,
+      recorder,
+      actor,
+      startedAt,
+      signal: o.signal,
+      extra: listening ? (extra ?? null) : undefined,
+      settle: undefined,
+    };
     if (pattern instanceof BuiltInPattern) {
       this.liveMeta.get(patternName)?.stop();
       this.liveMeta.delete(patternName);
+      const done = new Promise<RunResult>((resolve) => (started.settle = resolve));
       pattern.attachRun({
         runId,
         statuses: () => recorder.statuses([patternName]),
@@ -284,7 +310,12 @@ export class PatternExecutor {
           : {}),
       });
     }
-    const crash = await waitForEnd(actor, o.signal);
+    return started;
+  }
+
+  /** Turns the ended root actor into a RunResult, records learning and emits `run.finished`. */
+  private finishRun(run: StartedRun, crash: unknown): RunResult {
+    const { actor, patternName, runId } = run;
     const snapshot = actor.getSnapshot() as Snapshot<unknown> & {
       value?: unknown;
       output?: PatternFinalOutput;
@@ -297,27 +328,28 @@ export class PatternExecutor {
       status = out?.timedOut ? 'timedOut' : out?.status === 'rolledBack' ? 'rolledBack' : 'failed';
       error = crash !== undefined ? toSerializedError(crash) : out?.error;
     }
-    if (succeeded && child.kind === 'orchestration') this.liveMeta.set(patternName, actor);
+    if (succeeded && run.kind === 'orchestration') this.liveMeta.set(patternName, actor);
     else actor.stop();
-    const durationMs = this.clock.now() - startedAt;
-    this.learn(pattern, child, ctx.domain, succeeded, durationMs, actor);
+    const durationMs = this.clock.now() - run.startedAt;
+    this.learn(run.pattern, run.kind, run.domain, succeeded, durationMs, actor);
     const result: RunResult = {
       runId,
       pattern: patternName,
       status,
       success: succeeded,
-      startedAt,
+      startedAt: run.startedAt,
       durationMs,
-      steps: recorder.stepReports(),
+      steps: run.recorder.stepReports(),
       error,
     };
     this.logger.info({ runId, pattern: patternName, status, durationMs }, 'run finished');
-    if (listening)
+    if (run.extra !== undefined) {
       this.emit(
         { type: 'run.finished', at: this.clock.now(), runId, pattern: patternName, status, durationMs },
-        extra,
+        run.extra ?? undefined,
       );
-    settle(result);
+    }
+    run.settle?.(result);
     return result;
   }
 
@@ -338,7 +370,7 @@ export class PatternExecutor {
   /** Records outcomes for learning: the pattern's, and for a meta run each child pattern's. */
   private learn(
     pattern: DelegationPattern,
-    child: ChildPattern,
+    kind: ChildPattern['kind'],
     domain: string,
     success: boolean,
     durationMs: number,
@@ -347,7 +379,7 @@ export class PatternExecutor {
     if (!(pattern instanceof BuiltInPattern)) return; // custom patterns record themselves
     const at = this.clock.now();
     pattern.recordExecution(success, domain, durationMs, at);
-    if (child.kind !== 'orchestration') return;
+    if (kind !== 'orchestration') return;
     const context = (actor.getSnapshot() as { context: OrchestrationContext }).context;
     for (const outcome of context.phases.flatMap((p) => p.outcomes)) {
       const p = this.registry.has(outcome.name) ? this.registry.getPattern(outcome.name) : undefined;
@@ -520,6 +552,22 @@ export class PatternExecutor {
     this.liveMeta.clear();
     await this.pool.close();
   }
+}
+
+/** What a run needs between its start and its end. */
+interface StartedRun {
+  readonly patternName: string;
+  readonly pattern: DelegationPattern;
+  readonly kind: ChildPattern['kind'];
+  readonly domain: string;
+  readonly runId: string;
+  readonly recorder: RunRecorder;
+  readonly actor: AnyActor;
+  readonly startedAt: number;
+  readonly signal: AbortSignal | undefined;
+  /** undefined: nobody listens; null: executor listeners only; else also this run's listener. */
+  readonly extra: RunEventListener | null | undefined;
+  settle: ((result: RunResult) => void) | undefined;
 }
 
 /** Resolves when the root actor is done or parked in `succeeded`; with the crash error if it failed. */

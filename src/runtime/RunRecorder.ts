@@ -24,6 +24,8 @@ interface MutableReport {
  */
 export class RunRecorder {
   private readonly reports = new Map<string, MutableReport>();
+  /** Steps declared up front, reported as `pending` until something happens to them (no allocation per step). */
+  private readonly declared: { path: readonly string[]; steps: readonly string[] }[] = [];
   /** Outputs of completed steps by step name (what later steps see as `input.results`). */
   readonly results: Record<string, unknown> = {};
 
@@ -61,7 +63,7 @@ export class RunRecorder {
 
   /** Declares steps up front so reports list never-run steps too (as `pending`). */
   declare(path: readonly string[], steps: readonly string[]): void {
-    for (const s of steps) this.report(path, s);
+    this.declared.push({ path, steps });
   }
 
   /** A step changed status (`attempt` and `agent` when known). */
@@ -116,22 +118,29 @@ export class RunRecorder {
 
   /** Current status of a step, or undefined if this run never declared it. */
   statusOf(step: string, path?: readonly string[]): StepStatus | undefined {
-    if (path) return this.reports.get(this.key(path, step))?.status;
-    for (const r of this.reports.values()) if (r.name === step) return r.status;
-    return undefined;
+    const found = path
+      ? this.reports.get(this.key(path, step))
+      : [...this.reports.values()].find((r) => r.name === step);
+    if (found) return found.status;
+    const declared = this.declared.some((d) => (!path || samePath(d.path, path)) && d.steps.includes(step));
+    return declared ? 'pending' : undefined;
   }
 
   /** Step statuses by name (for the root pattern unless `path` is given). */
   statuses(path: readonly string[]): Record<string, StepStatus> {
     const out: Record<string, StepStatus> = {};
+    for (const d of this.declared) {
+      if (samePath(d.path, path)) for (const s of d.steps) out[s] = 'pending';
+    }
     for (const r of this.reports.values()) {
-      if (r.path.length === path.length && r.path.every((p, i) => p === path[i])) out[r.name] = r.status;
+      if (samePath(r.path, path)) out[r.name] = r.status;
     }
     return out;
   }
 
-  /** Reports in the order steps were first seen. */
+  /** Reports in declaration order (then the order steps were first seen). */
   stepReports(): StepReport[] {
+    for (const d of this.declared) for (const s of d.steps) this.report(d.path, s);
     return [...this.reports.values()].map((r) => ({
       name: r.name,
       path: r.path,
@@ -146,4 +155,8 @@ export class RunRecorder {
       compensationError: r.compensationError,
     }));
   }
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
 }

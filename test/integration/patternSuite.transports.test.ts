@@ -21,6 +21,9 @@ const retry = {
   backoff: { initialDelayMs: 5, maxDelayMs: 5, multiplier: 1, jitter: 'none' as const },
 };
 
+let storeActive = 0;
+let storeMaxActive = 0;
+
 /** The agents of the suite, as plain handlers served remotely. */
 const handlers: Record<
   string,
@@ -35,7 +38,16 @@ const handlers: Record<
     },
   },
   broken: { handler: () => Promise.reject(new AgentError('disk full', { retryable: false })) },
-  store: { handler: (t) => ({ stored: t.step, input: t.input.runInput }) },
+  store: {
+    // holds the `db` lock: checks that no two store tasks ever overlap
+    handler: async (t) => {
+      storeActive += 1;
+      storeMaxActive = Math.max(storeMaxActive, storeActive);
+      await new Promise((r) => setTimeout(r, 20));
+      storeActive -= 1;
+      return { stored: t.step, input: t.input.runInput };
+    },
+  },
 };
 
 function registry(): PatternRegistry {
@@ -136,6 +148,7 @@ describe('pattern suite on both transports', () => {
       await agentSide.close();
     }
     expect(overNats).toEqual(overMemory);
+    expect(storeMaxActive).toBe(1);
 
     expect(overMemory['seq_ok']).toEqual({
       status: 'succeeded',

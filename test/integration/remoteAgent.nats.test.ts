@@ -4,6 +4,7 @@ import { remoteAgent } from '../../src/actors/remoteAgent.js';
 import { serveAgent } from '../../src/actors/serveAgent.js';
 import { isAgentError } from '../../src/runtime/errors.js';
 import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
+import { connectRemoteAgents } from '../../src/runtime/transport/connectRemoteAgents.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 import { startFixture } from './processes.js';
 import { baseTask } from './retry.js';
@@ -55,7 +56,11 @@ describe('remote agents over a real nats-server', () => {
       expect(key).toBe('run-kill/kill/hang');
       expect(result.status).toBe('succeeded');
       expect(result.steps[0]?.attempts).toBe(2);
-      expect(result.steps[0]?.output).toEqual({ pid: survivor.child.pid, key: 'run-kill/kill/hang', attempt: 2 });
+      expect(result.steps[0]?.output).toEqual({
+        pid: survivor.child.pid,
+        key: 'run-kill/kill/hang',
+        attempt: 2,
+      });
       expect(executor.agentBreaker('killable')?.failures).toBe(1);
     } finally {
       await Promise.all([a.kill(), b.kill()]);
@@ -101,6 +106,21 @@ describe('remote agents over a real nats-server', () => {
           signal: new AbortController().signal,
         }),
       ).toEqual({ sum: 6 });
+      const remote = await connectRemoteAgents({ url: server.url, discoverTimeoutMs: 300, logger });
+      try {
+        const adder = remote.agents.find((a) => a.id === 'adder');
+        expect(adder?.capabilities).toEqual(['echo']);
+        expect(adder?.kind).toBe('nats');
+        expect(
+          await adder?.execute({
+            ...baseTask('run-add2', 'add', [4, 5]),
+            attempt: 1,
+            signal: new AbortController().signal,
+          }),
+        ).toEqual({ sum: 9 });
+      } finally {
+        await remote.close();
+      }
     } finally {
       await served.stop();
     }

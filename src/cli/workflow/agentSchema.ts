@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import {
+  argv,
+  capabilities,
+  cwd,
+  description,
+  env,
+  fraction,
+  maxConcurrent,
+  timeoutMs,
+} from './schemaParts.js';
+
+/** The `agents` (and `breaker`) part of the workflow file schema. */
+
+/** Circuit breaker settings: top level for every agent, or per agent (merged over the top level). */
+export const breakerSpecSchema = z
+  .object({
+    failureThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Consecutive failures that open the circuit.'),
+    failureRateThreshold: fraction.optional(),
+    minimumThroughput: z.number().int().min(1).optional(),
+    windowMs: z.number().int().positive().optional(),
+    recoveryTimeoutMs: z.number().int().positive().optional(),
+    halfOpenMaxProbes: z.number().int().min(1).optional(),
+    successThreshold: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+const agentBreaker = () =>
+  breakerSpecSchema.optional().describe('Circuit breaker of this agent, merged over the top-level one.');
+
+/** An agent that runs a command per task; the task JSON goes to stdin (or an env variable). */
+export const commandAgentSpecSchema = z
+  .object({
+    kind: z.literal('command'),
+    description,
+    capabilities,
+    maxConcurrent,
+    breaker: agentBreaker(),
+    command: argv,
+    cwd,
+    env,
+    timeoutMs: timeoutMs.describe('Kill the process after this many ms.'),
+    taskVia: z.enum(['stdin', 'env']).optional().describe('Where the task JSON goes (default stdin).'),
+    taskEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional()
+      .describe('Variable name when taskVia is env (default NDF_TASK).'),
+    compensate: argv
+      .optional()
+      .describe('argv run to undo a completed task (receives the task and its output).'),
+  })
+  .strict();
+
+/** An agent implemented by a JS/TS module exporting `handler` (and optionally `compensate`). */
+export const moduleAgentSpecSchema = z
+  .object({
+    kind: z.literal('module'),
+    description,
+    capabilities,
+    maxConcurrent,
+    breaker: agentBreaker(),
+    module: z.string().min(1).describe('Path of a .js/.mjs/.ts file, relative to the workflow file.'),
+    export: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Name of the handler export (default `handler`, else default).'),
+  })
+  .strict();
+
+/** A remote agent reached over NATS (see docs/protocol.md). */
+export const natsAgentSpecSchema = z
+  .object({
+    kind: z.literal('nats'),
+    description,
+    capabilities,
+    maxConcurrent,
+    breaker: agentBreaker(),
+    servers: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .optional()
+      .describe('Default nats://127.0.0.1:4222.'),
+    agentId: z.string().min(1).optional().describe('Id of the remote agent (default: this key).'),
+    timeoutMs,
+  })
+  .strict();
+
+/** An agent reached over HTTP: the task JSON is POSTed, the JSON response is the output. */
+export const httpAgentSpecSchema = z
+  .object({
+    kind: z.literal('http'),
+    description,
+    capabilities,
+    maxConcurrent,
+    breaker: agentBreaker(),
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).optional(),
+    timeoutMs,
+  })
+  .strict();
+
+/** Any agent of the workflow file, by `kind`. */
+export const agentSpecSchema = z.discriminatedUnion('kind', [
+  commandAgentSpecSchema,
+  moduleAgentSpecSchema,
+  natsAgentSpecSchema,
+  httpAgentSpecSchema,
+]);
+
+/** One agent as declared in the file. */
+export type AgentSpec = z.infer<typeof agentSpecSchema>;

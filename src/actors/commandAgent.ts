@@ -32,6 +32,7 @@ export const commandAgentOptionsSchema = z
     source: z.string().optional(),
   })
   .strict();
+/** Options of {@link createCommandAgent} (see {@link commandAgentOptionsSchema}). */
 export type CommandAgentOptions = z.input<typeof commandAgentOptionsSchema>;
 type ParsedOptions = z.infer<typeof commandAgentOptionsSchema>;
 

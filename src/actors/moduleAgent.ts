@@ -25,6 +25,7 @@ export const moduleAgentOptionsSchema = z
     source: z.string().optional(),
   })
   .strict();
+/** Options of {@link loadModuleAgent} (see {@link moduleAgentOptionsSchema}). */
 export type ModuleAgentOptions = z.input<typeof moduleAgentOptionsSchema>;
 
 const fn = <T>(): z.ZodType<T> => z.custom<T>((value) => typeof value === 'function', 'must be a function');

@@ -7,6 +7,7 @@ export const ExitCode = {
   /** Bad input: the workflow file, an option, the run input. */
   BAD_INPUT: 2,
 } as const;
+/** One of the {@link ExitCode} values. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** A problem with what the user gave (an option, the run input): printed as is, exit code 2. */

@@ -131,6 +131,8 @@ export class RemoteConflictResolver implements ResourceArbiter {
       return await granted;
     } catch (error) {
       this.fail(requestId, error as PatternError);
+      // the resolver may have queued it before the failure reached us: withdraw it
+      void this.call('release', { session: this.session, requestId }).catch(() => undefined);
       return await granted;
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
@@ -249,7 +251,11 @@ export class RemoteConflictResolver implements ResourceArbiter {
       this.lastRenewed = this.clock.now();
       const held = new Set(reply.held ?? []);
       const waiting = new Set(reply.waiting ?? []);
-      for (const id of held) this.grant(id);
+      for (const id of held) {
+        if (this.waiters.has(id)) this.grant(id);
+        else if (!this.held.has(id))
+          void this.call('release', { session: this.session, requestId: id }).catch(() => undefined);
+      }
       for (const id of [...this.held.keys()])
         if (!held.has(id))
           this.revoke(id, new ResourceExhaustionError(`lease ${id} lost (the resolver no longer lists it)`));

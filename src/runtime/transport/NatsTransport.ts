@@ -120,6 +120,8 @@ export class NatsTransport implements Transport {
 
   async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<TransportReply> {
     if (data.byteLength > this.maxPayload) throw tooLarge(subject, data, this.maxPayload);
+    if (this.isClosed)
+      throw new TransportError('closed', subject, `transport closed (request to ${subject})`);
     const started = Date.now();
     if (!this.connected) await this.waitForReconnect(subject, options.timeoutMs, options.signal);
     const remaining = Math.max(1, options.timeoutMs - (Date.now() - started));

@@ -13,7 +13,7 @@ async function state<T>(p: Promise<T>): Promise<'pending' | { value: T } | { err
     ),
     Promise.resolve(marker),
   ]);
-  return out === marker ? 'pending' : (out);
+  return out === marker ? 'pending' : out;
 }
 
 describe('ConflictResolver', () => {
@@ -170,7 +170,10 @@ describe('ConflictResolver', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toMatchObject({ code: 'ND_PATTERN_VALIDATION', message: expect.stringMatching(/conflict strategy/) });
+    expect(thrown).toMatchObject({
+      code: 'ND_PATTERN_VALIDATION',
+      message: expect.stringMatching(/conflict strategy/),
+    });
   });
 
   it('adaptive switches to deadline ordering after many wait timeouts', async () => {

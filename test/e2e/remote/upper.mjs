@@ -3,5 +3,7 @@ let input = '';
 process.stdin.setEncoding('utf8').on('data', (c) => (input += c));
 process.stdin.on('end', () => {
   const task = JSON.parse(input);
-  process.stdout.write(JSON.stringify({ upper: String(task.input.params).toUpperCase(), step: task.step, mode: task.mode }));
+  process.stdout.write(
+    JSON.stringify({ upper: String(task.input.params).toUpperCase(), step: task.step, mode: task.mode }),
+  );
 });

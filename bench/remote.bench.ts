@@ -15,18 +15,9 @@ import { RemoteConflictResolver } from '../src/actors/remoteConflictResolver.js'
 import { remoteAgent } from '../src/actors/remoteAgent.js';
 import { NatsTransport } from '../src/runtime/transport/NatsTransport.js';
 import { startNatsServer } from '../test/integration/natsServer.js';
+import type { Row } from './measure.js';
 
-/** One line of the bench table. */
-export interface Row {
-  name: string;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Name of the row this one is compared with. */
-  baseline?: string;
-  /** opsPerSec / baseline's opsPerSec. */
-  ratio?: number;
-}
+export type { Row };
 
 const PAYLOAD = 'x'.repeat(1024);
 
@@ -75,7 +66,7 @@ function versus(row: Row, baseline: Row): Row {
 
 /** Runs the remote benchmarks (≈ 20 s) and returns their rows. */
 export async function runRemoteBench(options: { durationMs?: number } = {}): Promise<Row[]> {
-  const durationMs = options.durationMs ?? 3000;
+  const durationMs = options.durationMs ?? Number(process.env['BENCH_MS'] ?? 3000);
   const server = process.env['NATS_URL'] ? undefined : await startNatsServer({ jetstream: false });
   const url = process.env['NATS_URL'] ?? server?.url ?? '';
   const logger = pino({ level: 'warn' });

@@ -21,7 +21,7 @@ export interface LockTableOptions {
   prevention?: DeadlockPrevention;
   /** Let a waiting request take names from strictly lower-priority holders (`priority` strategy). Default false. */
   preemption?: boolean;
-  /** Conflict history kept (default 1000 records). */
+  /** Conflict history kept (default 1000 records; up to 25% more before trimming). */
   historyLimit?: number;
 }
 
@@ -229,8 +229,11 @@ export class LockTable {
 
   private ordered(): LockRequest[] {
     const strategy = this.prevention === 'woundWait' ? 'age' : this.effectiveStrategy;
-    const key = (r: LockRequest) => orderKey(strategy, r, this.birth.get(r.owner) ?? r.seq);
-    return [...this.pending.values()].sort((a, b) => compareKeys(key(a), key(b)));
+    const keyed = [...this.pending.values()].map((r) => ({
+      r,
+      k: orderKey(strategy, r, this.birth.get(r.owner) ?? r.seq),
+    }));
+    return keyed.sort((a, b) => compareKeys(a.k, b.k)).map((x) => x.r);
   }
 
   private view(): LockView {
@@ -396,7 +399,8 @@ export class LockTable {
 
   private record(entry: Omit<ConflictRecord, 'strategy'>): void {
     this.history.push({ ...entry, strategy: this.effectiveStrategy });
-    if (this.history.length > this.historyLimit)
+    // trim in chunks: amortised O(1) per record
+    if (this.history.length > this.historyLimit * 1.25)
       this.history.splice(0, this.history.length - this.historyLimit);
   }
 }

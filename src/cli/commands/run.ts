@@ -11,12 +11,13 @@ import { mergeRunInput, parseInputOption } from '../input.js';
 import { planTree } from '../output/planTree.js';
 import { renderPlan } from '../output/plan.js';
 import { createProgress } from '../output/progress.js';
-import type { ProgressMode } from '../output/progress.js';
+import type { ProgressMode, ProgressReporter } from '../output/progress.js';
 import { renderSummary } from '../output/summary.js';
 import { createTraceWriter } from '../output/trace.js';
 import type { TraceWriter } from '../output/trace.js';
 import type { createWorkflowExecutor } from '../workflow/build.js';
 import { loadWorkflow } from '../workflow/load.js';
+import type { LoadedWorkflow } from '../workflow/load.js';
 import { reportLoadError } from './validate.js';
 
 /** Options of `ndf run`. */
@@ -64,25 +65,34 @@ Examples:
     });
 }
 
-/** Loads, runs and reports one workflow file; resolves with the exit code. */
-export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
-  let loaded;
-  let input: unknown;
-  let timeoutMs: number | undefined;
+/** What a run needs once the file and options are checked. */
+interface PreparedRun {
+  loaded: LoadedWorkflow;
+  input: unknown;
+  timeoutMs: number | undefined;
+}
+
+/** Loads the workflow and checks the options; an exit code when they are bad input. */
+async function prepare(file: string, options: RunOptions): Promise<PreparedRun | ExitCode> {
   try {
-    loaded = await loadWorkflow(file);
-    input = mergeRunInput(
-      loaded.workflow.run.input,
-      options.input === undefined ? undefined : parseInputOption(options.input),
-    );
-    timeoutMs = options.timeout === undefined ? loaded.workflow.run.timeoutMs : parseTimeout(options.timeout);
+    const loaded = await loadWorkflow(file);
+    const option = options.input === undefined ? undefined : parseInputOption(options.input);
+    const timeoutMs =
+      options.timeout === undefined ? loaded.workflow.run.timeoutMs : parseTimeout(options.timeout);
+    return { loaded, input: mergeRunInput(loaded.workflow.run.input, option), timeoutMs };
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     return reportLoadError(error);
   }
+}
+
+/** Loads, runs and reports one workflow file; resolves with the exit code. */
+export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+  const prepared = await prepare(file, options);
+  if (typeof prepared === 'number') return prepared;
+  const { loaded, input, timeoutMs } = prepared;
   const { workflow, agents } = loaded;
-  const root = workflow.run.pattern ?? '(best pattern)';
-  const plan = planTree(workflow, root);
+  const plan = planTree(workflow, workflow.run.pattern ?? '(best pattern)');
   if (options.dryRun) {
     process.stdout.write(`${renderPlan(loaded, plan, input)}\n`);
     return ExitCode.OK;
@@ -94,32 +104,29 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
       : process.stdout.isTTY
         ? 'tree'
         : 'lines';
-  let trace: TraceWriter | undefined;
-  try {
-    trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
-  } catch (error) {
-    if (error instanceof UsageError) return usage(error.message);
-    throw error;
-  }
-  const progress = createProgress(mode, plan, process.stdout);
+  // Filled in once the executor exists; events only flow during the run.
+  const sinks: { trace?: TraceWriter | undefined; progress?: ProgressReporter } = {};
   const onEvent = (event: RunEvent): void => {
-    trace?.write(event);
-    progress.onEvent(event);
+    sinks.trace?.write(event);
+    sinks.progress?.onEvent(event);
   };
-  const abort = new AbortController();
-  const onSigint = (): void => abort.abort(new Error('interrupted (SIGINT)'));
-  process.once('SIGINT', onSigint);
-  let executor;
+  let executor: WorkflowExecutor;
   try {
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('../workflow/build.js');
     executor = createWorkflowExecutor(workflow, agents, onEvent);
+    sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
   } catch (error) {
-    progress.finish();
-    await closeTrace(trace);
+    if (error instanceof UsageError) return usage(error.message);
     if (isPatternError(error)) return usage(`${file}: ${error.message}`);
     throw error;
   }
+  const progress = createProgress(mode, plan, process.stdout);
+  sinks.progress = progress;
+  const { trace } = sinks;
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort(new Error('interrupted (SIGINT)'));
+  process.once('SIGINT', onSigint);
   try {
     const result = await execute(executor, workflow.run, {
       input,
@@ -129,9 +136,9 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
       view: progress.view,
     });
     progress.finish();
-    if (mode === 'json')
+    if (mode === 'json') {
       process.stdout.write(`${JSON.stringify({ type: 'run.result', result: withoutOutputs(result) })}\n`);
-    else process.stdout.write(`\n${renderSummary(result)}\n`);
+    } else process.stdout.write(`\n${renderSummary(result)}\n`);
     return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
     progress.finish();

@@ -62,7 +62,8 @@ function run(ops: readonly Op[], strategy: ConflictStrategy): void {
   let seq = 0;
   const ids: string[] = [];
   const holder = new Map<string, string>();
-  const pending = new Map<string, { names: string[]; priority: number; seq: number }>();
+  const pending = new Map<string, { names: string[]; priority: number; seq: number; owner: string }>();
+  const ownerOf = new Map<string, string>();
   const heldNames = new Map<string, string[]>();
   const check = (effects: LockEffect[]) => {
     for (const e of effects) {
@@ -94,13 +95,35 @@ function run(ops: readonly Op[], strategy: ConflictStrategy): void {
     }
     for (const [n, h] of table.holders()) expect(holder.get(n)).toBe(h.requestId);
     expect(hasCycle(table.waitFor()), 'a wait-for cycle survived').toBe(false);
+    if (strategy === 'priority' || strategy === 'queue') {
+      // the full relation, from the model: holder edges and every earlier waiter of another owner
+      const rank = (q: { priority: number; seq: number }) =>
+        strategy === 'queue' ? [q.seq] : [q.priority, q.seq];
+      const before = (a: { priority: number; seq: number }, b: { priority: number; seq: number }) => {
+        const [x, y] = [rank(a), rank(b)];
+        return x[0]! < y[0]! || (x[0] === y[0] && (x[1] ?? 0) < (y[1] ?? 0));
+      };
+      const full: WaitEdge[] = [];
+      for (const [id, r] of pending) {
+        for (const n of r.names) {
+          const h = holder.get(n);
+          if (h !== undefined) full.push({ from: r.owner, to: ownerOf.get(h)!, requestId: id, resource: n });
+          for (const [qid, q] of pending) {
+            if (qid !== id && q.owner !== r.owner && q.names.includes(n) && before(q, r))
+              full.push({ from: r.owner, to: q.owner, requestId: id, resource: n });
+          }
+        }
+      }
+      expect(hasCycle(full), 'a cycle of the full wait-for relation survived').toBe(false);
+    }
   };
   for (const op of ops) {
     if (op.kind === 'request') {
       const id = `r${ids.length}`;
       ids.push(id);
       seq += 1;
-      pending.set(id, { names: [...op.names].sort(), priority: op.priority, seq });
+      pending.set(id, { names: [...op.names].sort(), priority: op.priority, seq, owner: OWNERS[op.owner]! });
+      ownerOf.set(id, OWNERS[op.owner]!);
       check(
         table.request(
           {

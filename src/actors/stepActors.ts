@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
 import type { StepAttemptInput, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
-import { AgentError, PatternError, toSerializedError } from '../runtime/errors.js';
+import { AgentError, PatternError, PatternExecutionError, toSerializedError } from '../runtime/errors.js';
 import type { RunEnv } from '../runtime/RunEnv.js';
 import type { AgentLease } from '../runtime/AgentPool.js';
 import type { AgentTask } from './agent.js';
@@ -47,6 +47,13 @@ function attemptWith(
   const { run, path } = env;
   const { spec, attempt } = input;
   const agentId = lease.agent.id;
+  if (signal.aborted) {
+    // Cancelled while waiting for the agent: never call it.
+    lease.release();
+    return Promise.reject(
+      new PatternExecutionError(`Step "${spec.name}" was cancelled before it started`, { step: spec.name }),
+    );
+  }
   run.recorder.status(path, spec.name, 'running', { attempt, agent: agentId });
   const onAbort = () => {
     const ranFullTimeout = spec.timeoutMs !== undefined && run.clock.now() - startedAt >= spec.timeoutMs;

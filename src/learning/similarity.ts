@@ -14,8 +14,9 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
 /** Features of a domain: itself and each dotted/underscored prefix (`web_development.frontend` → `web`, `web_development`, …). */
 export function domainFeatures(domain: string): string[] {
   const out = [`domain:${domain}`];
-  const parts = domain.split(/[._]/);
-  for (let i = 1; i < parts.length; i++) out.push(`domain-prefix:${parts.slice(0, i).join('.')}`);
+  for (let i = 0; i < domain.length; i++) {
+    if (domain[i] === '.' || domain[i] === '_') out.push(`domain-prefix:${domain.slice(0, i)}`);
+  }
   return out;
 }
 

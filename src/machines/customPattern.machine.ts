@@ -1,15 +1,25 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { SerializedError } from '../runtime/errors.js';
-import type { PatternControlEvent, PatternFinalOutput, PatternSucceededEvent } from './pattern.types.js';
+import {
+  timeoutError,
+  type PatternControlEvent,
+  type PatternFinalOutput,
+  type PatternSucceededEvent,
+} from './pattern.types.js';
+import { NO_TIMEOUT_MS } from './step.machine.js';
 
 export interface CustomPatternInput {
   readonly name: string;
   readonly env: unknown;
+  /** Overall timeout, ms; undefined = none (inside a meta-orchestration, the meta's governs). */
+  readonly timeoutMs?: number | undefined;
 }
 
 export interface CustomContext {
   readonly name: string;
   readonly env: unknown;
+  readonly timeoutMs: number | undefined;
+  timedOut: boolean;
   durationMs: number;
   error: SerializedError | undefined;
   finalStatus: PatternFinalOutput['status'] | undefined;
@@ -43,6 +53,8 @@ export const customPatternMachine = setup({
     })),
     compensateCustom: fromPromise<void, CustomPatternInput>(async () => undefined),
   },
+  delays: { patternTimeout: ({ context }) => context.timeoutMs ?? NO_TIMEOUT_MS },
+  guards: { hasTimeout: ({ context }) => context.timeoutMs !== undefined },
   actions: {
     notifySucceeded: enqueueActions(({ context, enqueue, self }) => {
       const event: PatternSucceededEvent = {
@@ -59,6 +71,8 @@ export const customPatternMachine = setup({
   context: ({ input }) => ({
     name: input.name,
     env: input.env,
+    timeoutMs: input.timeoutMs,
+    timedOut: false,
     durationMs: 0,
     error: undefined,
     finalStatus: undefined,
@@ -67,7 +81,7 @@ export const customPatternMachine = setup({
   output: ({ context }) => ({
     name: context.name,
     status: context.finalStatus ?? 'failed',
-    timedOut: false,
+    timedOut: context.timedOut,
     failedSteps: context.error ? 1 : 0,
     durationMs: context.durationMs,
     error: context.error,
@@ -75,9 +89,19 @@ export const customPatternMachine = setup({
   states: {
     running: {
       on: { CANCEL: 'failed' },
+      after: {
+        patternTimeout: {
+          guard: 'hasTimeout',
+          target: 'failed',
+          actions: assign({
+            timedOut: true,
+            error: ({ context }) => timeoutError(`Pattern "${context.name}"`, context.timeoutMs ?? 0),
+          }),
+        },
+      },
       invoke: {
         src: 'runCustom',
-        input: ({ context }) => ({ name: context.name, env: context.env }),
+        input: ({ context }) => ({ name: context.name, env: context.env, timeoutMs: context.timeoutMs }),
         onDone: [
           {
             guard: ({ event }) => event.output.success,

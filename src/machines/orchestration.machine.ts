@@ -138,7 +138,10 @@ export const orchestrationMachine = setup({
     reportPhaseStatus: (_: unknown, _params: { phase: string; status: PhaseStatus }) => undefined,
     startPatterns: enqueueActions(({ context, enqueue }) => {
       const spec = currentPhase(context);
-      if (!spec) return;
+      const state = phaseState(context);
+      if (!spec || !state) return;
+      // A phase that can no longer pass starts nothing more; it is about to fail.
+      if (criteriaUnreachable(spec.successCriteria, state.outcomes, state.total)) return;
       const names =
         spec.coordination === 'parallel'
           ? spec.patterns.slice(context.nextInPhase)
@@ -331,7 +334,7 @@ export const orchestrationMachine = setup({
           always: [
             {
               guard: 'phasePassed',
-              target: '#orchestration.phasePassed',
+              target: 'phasePassed',
               actions: 'markPhaseSucceeded',
             },
             {
@@ -346,16 +349,17 @@ export const orchestrationMachine = setup({
             'xstate.error.actor.*': { guard: 'isRunningChild', actions: ['recordFailure', 'startPatterns'] },
           },
         },
-      },
-    },
-    phasePassed: {
-      always: [
-        { guard: 'isLastPhase', target: 'succeeded' },
-        {
-          target: 'running',
-          actions: assign({ phaseIndex: ({ context }) => context.phaseIndex + 1, nextInPhase: 0 }),
+        /** Between phases: the overall timeout keeps running (the parent state is not left). */
+        phasePassed: {
+          always: [
+            { guard: 'isLastPhase', target: '#orchestration.succeeded' },
+            {
+              target: 'phase',
+              actions: assign({ phaseIndex: ({ context }) => context.phaseIndex + 1, nextInPhase: 0 }),
+            },
+          ],
         },
-      ],
+      },
     },
     /** A phase failed, timed out or was cancelled: let running patterns settle before rolling back. */
     draining: {

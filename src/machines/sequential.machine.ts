@@ -164,8 +164,6 @@ export const sequentialMachine = setup({
   }),
   states: {
     running: {
-      always: { guard: 'hasNoSteps', target: 'succeeded' },
-      entry: 'startCurrentStep',
       after: {
         patternTimeout: {
           guard: 'hasTimeout',
@@ -181,16 +179,6 @@ export const sequentialMachine = setup({
         },
       },
       on: {
-        'STEP.COMPLETED': [
-          { guard: 'isLastStep', target: 'succeeded', actions: 'recordCompleted' },
-          {
-            target: 'running',
-            reenter: true,
-            actions: ['recordCompleted', assign({ index: ({ context }) => context.index + 1 })],
-          },
-        ],
-        'xstate.done.actor.*': { target: 'stopped', actions: 'recordFailure' },
-        'xstate.error.actor.*': { target: 'stopped', actions: 'recordFailure' },
         CANCEL: {
           target: 'draining',
           actions: [
@@ -203,6 +191,26 @@ export const sequentialMachine = setup({
               }),
             }),
           ],
+        },
+      },
+      initial: 'step',
+      states: {
+        /** One step at a time; re-entered per step while the overall timeout keeps running. */
+        step: {
+          always: { guard: 'hasNoSteps', target: '#sequential.succeeded' },
+          entry: 'startCurrentStep',
+          on: {
+            'STEP.COMPLETED': [
+              { guard: 'isLastStep', target: '#sequential.succeeded', actions: 'recordCompleted' },
+              {
+                target: 'step',
+                reenter: true,
+                actions: ['recordCompleted', assign({ index: ({ context }) => context.index + 1 })],
+              },
+            ],
+            'xstate.done.actor.*': { target: '#sequential.stopped', actions: 'recordFailure' },
+            'xstate.error.actor.*': { target: '#sequential.stopped', actions: 'recordFailure' },
+          },
         },
       },
     },

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import {
   ConfidenceThresholdError,
   PatternError,
+  PatternExecutionError,
   PatternNotFoundError,
   PatternTimeoutError,
   toSerializedError,
@@ -156,6 +157,7 @@ export class PatternExecutor {
         await pattern.compensate?.(PatternContext.from(env.run.context));
       },
     });
+    if (o.clock) registry.adoptClock(o.clock);
     for (const p of registry.listPatterns()) this.bind(p);
     registry.onRegister((p) => this.bind(p));
   }
@@ -234,7 +236,7 @@ export class PatternExecutor {
     try {
       started = this.startRun(patternName, context, options);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     // A promise chain rather than an async frame: a parked run keeps only `started` alive.
     return waitForEnd(started.actor, started.signal).then((crash) => this.finishRun(started, crash));
@@ -268,7 +270,13 @@ export class PatternExecutor {
       resolver: this.resolver,
     };
     const env = new RunEnv(shared, [patternName]);
-    const child = planRun(pattern, env, o.timeoutMs ?? this.timeoutDefaultMs, this.registry, this.pool);
+    const child = planRun(
+      pattern,
+      env,
+      { explicit: o.timeoutMs, fallback: this.timeoutDefaultMs },
+      this.registry,
+      this.pool,
+    );
     const startedAt = this.clock.now();
     if (listening) {
       this.emit(
@@ -302,6 +310,7 @@ export class PatternExecutor {
         runId,
         statuses: () => recorder.statuses([patternName]),
         done,
+        clock: this.clock,
         ...(child.kind === 'orchestration'
           ? {
               phaseProgress: () => phaseProgressOf(actor),
@@ -414,6 +423,18 @@ export class PatternExecutor {
     level: 'pattern' | 'phase' | 'complete',
     targetPhase?: string,
   ): Promise<boolean> {
+    const current = actor.getSnapshot() as { status: string; value: unknown; context: OrchestrationContext };
+    if (current.status !== 'active' || current.value !== 'succeeded') {
+      const name = current.context.name;
+      return Promise.reject(
+        new PatternExecutionError(
+          `${name}: no succeeded run to roll back (the latest run failed or was rolled back)`,
+          {
+            patternName: name,
+          },
+        ),
+      );
+    }
     const before = (actor.getSnapshot() as { context: OrchestrationContext }).context.compensationFailures;
     return new Promise((resolve) => {
       const check = (): boolean => {
@@ -590,6 +611,7 @@ function waitForEnd(actor: AnyActor, signal: AbortSignal | undefined): Promise<u
     });
     signal?.addEventListener('abort', onAbort, { once: true });
     actor.start();
+    if (signal?.aborted) onAbort();
     const s = actor.getSnapshot() as { status: string; value?: unknown; error?: unknown };
     if (s.status === 'done' || s.value === 'succeeded') finish();
     else if (s.status === 'error') finish(s.error);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PatternAnalytics } from '../learning/analytics.js';
 import { contextSimilarity, domainFeatures } from '../learning/similarity.js';
+import { systemClock, type Clock } from './clock.js';
 import { PatternConfig } from './PatternConfig.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import { PatternAlreadyExistsError, PatternNotFoundError, PatternValidationError } from './errors.js';
@@ -16,6 +17,12 @@ const optionsSchema = z
     /** Most patterns kept; registering one more evicts the least recently used. */
     cacheSize: z.number().int().min(1).default(1000),
     enableLearning: z.boolean().default(true),
+    /** Time for analytics and cleanup (default: the wall clock, or the first executor's clock). */
+    clock: z
+      .custom<Clock>((c) => typeof c === 'object' && c !== null && 'now' in c, {
+        message: 'clock needs now()',
+      })
+      .optional(),
   })
   .strict();
 export type PatternRegistryOptions = z.input<typeof optionsSchema>;
@@ -74,6 +81,8 @@ export class PatternRegistry {
   private readonly listeners = new Set<(p: DelegationPattern) => void>();
   readonly cacheSize: number;
   readonly learningEnabled: boolean;
+  private clock: Clock = systemClock;
+  private clockChosen = false;
 
   /** @throws PatternValidationError naming a bad option */
   constructor(options: PatternRegistryOptions | number = {}, enableLearning?: boolean) {
@@ -84,6 +93,10 @@ export class PatternRegistry {
     const o = parseWith(optionsSchema, raw, 'PatternRegistry');
     this.cacheSize = o.cacheSize;
     this.learningEnabled = o.enableLearning;
+    if (o.clock) {
+      this.clock = o.clock;
+      this.clockChosen = true;
+    }
   }
 
   /**
@@ -146,6 +159,14 @@ export class PatternRegistry {
     return [...this.patterns.values()];
   }
 
+  /**
+   * Uses an executor's clock for analytics and cleanup unless a clock was given to the
+   * constructor (PatternExecutor calls this, so outcomes and analytics share one time line).
+   */
+  adoptClock(clock: Clock): void {
+    if (!this.clockChosen) this.clock = clock;
+  }
+
   /** Subscribes to registrations (the executor binds itself this way); returns a disposer. */
   onRegister(listener: (pattern: DelegationPattern) => void): () => void {
     this.listeners.add(listener);
@@ -190,14 +211,14 @@ export class PatternRegistry {
   getPatternAnalytics(name: string): PatternAnalytics {
     const p = this.getPattern(name);
     const cfg = PatternConfig.getCurrentConfig();
-    return new PatternAnalytics(p.outcomeStats, PatternConfig.scorer(), cfg.minSamples);
+    return new PatternAnalytics(p.outcomeStats, PatternConfig.scorer(), cfg.minSamples, this.clock.now());
   }
 
   /**
    * Removes patterns not used (executed or registered) for `maxAgeHours`.
    * @returns how many were removed
    */
-  cleanupUnusedPatterns(maxAgeHours = 24, now = Date.now()): number {
+  cleanupUnusedPatterns(maxAgeHours = 24, now = this.clock.now()): number {
     const cutoff = now - maxAgeHours * 3_600_000;
     let removed = 0;
     for (const p of this.listPatterns()) {

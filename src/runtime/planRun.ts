@@ -14,7 +14,8 @@ const MACHINE_OF = { sequential: 'sequential', parallel: 'parallel', meta: 'orch
  * the machine input of a run, checking up front that every step has a capable agent and that
  * every named pattern exists, so nothing runs when the plan cannot complete.
  *
- * @param timeoutMs - overall timeout of the root pattern when it declares none, ms
+ * @param timeouts - overall timeout of the root pattern, ms: `explicit` (the caller's) wins over
+ *   the pattern's own, which wins over `fallback` (the executor's default); nested patterns use their own
  * @throws PatternNotFoundError for a phase naming an unregistered pattern
  * @throws InvalidPatternError naming the cycle when meta-orchestrations include each other
  * @throws NoCapableAgentError naming the step and the capabilities that exist
@@ -22,13 +23,16 @@ const MACHINE_OF = { sequential: 'sequential', parallel: 'parallel', meta: 'orch
 export function planRun(
   pattern: DelegationPattern,
   env: RunEnv,
-  timeoutMs: number | undefined,
+  timeouts: { explicit?: number | undefined; fallback?: number | undefined },
   registry: PatternRegistry,
   pool: AgentPool,
   chain: readonly string[] = [],
 ): ChildPattern {
   if (!(pattern instanceof BuiltInPattern))
-    return { kind: 'customPattern', input: { name: pattern.name, env } };
+    return {
+      kind: 'customPattern',
+      input: { name: pattern.name, env, timeoutMs: timeouts.explicit ?? timeouts.fallback },
+    };
   if (chain.includes(pattern.name)) {
     const cycle = [...chain.slice(chain.indexOf(pattern.name)), pattern.name];
     throw new InvalidPatternError(`Meta-orchestration cycle: ${cycle.join(' -> ')}`, {
@@ -36,7 +40,8 @@ export function planRun(
       cycle,
     });
   }
-  const spec = pattern.toSpec(timeoutMs);
+  const own = pattern.toSpec(timeouts.fallback);
+  const spec = timeouts.explicit === undefined ? own : { ...own, timeoutMs: timeouts.explicit };
   if (spec.kind === 'meta') {
     const children: Record<string, ChildPattern> = {};
     for (const phase of spec.phases) {
@@ -47,7 +52,7 @@ export function planRun(
             { patternName: name },
           );
         }
-        children[name] = planRun(registry.getPattern(name), env.child(name), undefined, registry, pool, [
+        children[name] = planRun(registry.getPattern(name), env.child(name), {}, registry, pool, [
           ...chain,
           pattern.name,
         ]);

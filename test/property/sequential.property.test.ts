@@ -10,7 +10,8 @@ const TIMEOUT = 'xstate.after.patternTimeout.sequential.running';
 
 /** Every answer a child could give in the parent's current state. */
 function eventsFor(snapshot: { value: unknown; context: SequentialContext }): EventObject[] {
-  const { value, context } = snapshot;
+  const { context } = snapshot;
+  const value = JSON.stringify(snapshot.value) === '{"running":"step"}' ? 'running' : snapshot.value;
   const current = context.spec.steps[context.index]?.name;
   const head = context.toCompensate[0];
   const step = (status: string, name: string) =>
@@ -120,7 +121,9 @@ describe('sequential machine: graph-enumerated paths', () => {
         events: eventsFor as never,
         serializeState: serialize,
       });
-      const finals = new Set(paths.map((p) => String(p.state.value)));
+      const finals = new Set(
+        paths.map((p) => (typeof p.state.value === 'string' ? p.state.value : 'running')),
+      );
       expect(paths.length).toBeGreaterThan(20);
       expect([...finals].sort()).toEqual(
         rollbackEnabled

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { PatternContext } from '../PatternContext.js';
 import { PatternExecutionError, PatternValidationError } from '../errors.js';
 import type { RunResult } from '../result.js';
@@ -17,6 +18,8 @@ export interface RunView {
   statuses(): Record<string, StepStatus>;
   /** Settles with the run's result. */
   readonly done: Promise<RunResult>;
+  /** The executor's clock (waits are measured on it). */
+  readonly clock: Clock;
   /** Meta-orchestration only: phase progress of the run. */
   phaseProgress?(): Record<string, PhaseProgress>;
   /** Meta-orchestration only: compensates part or all of a succeeded run. */

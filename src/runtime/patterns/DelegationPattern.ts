@@ -22,7 +22,7 @@ export abstract class DelegationPattern implements Snapshottable {
   protected stats: OutcomeStats = emptyStats;
   private threshold: number;
   private learning = true;
-  readonly createdAt: number;
+  private created: number;
   lastUsedAt: number;
 
   constructor(name: string, description = '') {
@@ -34,8 +34,13 @@ export abstract class DelegationPattern implements Snapshottable {
     this.name = name;
     this.description = description;
     this.threshold = PatternConfig.getCurrentConfig().globalConfidenceThreshold;
-    this.createdAt = Date.now();
-    this.lastUsedAt = this.createdAt;
+    this.created = Date.now();
+    this.lastUsedAt = this.created;
+  }
+
+  /** Epoch ms it was first created (kept across save and load). */
+  get createdAt(): number {
+    return this.created;
   }
 
   /** The class name, stored in snapshots. */
@@ -142,6 +147,7 @@ export abstract class DelegationPattern implements Snapshottable {
     this.threshold = snapshot.confidenceThreshold;
     this.learning = snapshot.learningEnabled;
     this.lastUsedAt = snapshot.lastUsedAt;
+    this.created = snapshot.createdAt;
     return this;
   }
 }

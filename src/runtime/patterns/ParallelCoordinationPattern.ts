@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sleep } from '../clock.js';
 import type { PatternContext } from '../PatternContext.js';
 import { findCycle } from '../dag.js';
 import { InvalidPatternError, PatternValidationError } from '../errors.js';
@@ -51,6 +52,7 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
   readonly rollbackEnabled: boolean;
   /** Named resources it manages (matching by `required_resources`). */
   readonly resources: readonly string[];
+  private readonly agentMapping: Record<string, string>;
 
   constructor(options: ParallelPatternOptions);
   constructor(
@@ -89,6 +91,7 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
     this.failureTolerance = o.failureTolerance;
     this.rollbackEnabled = o.rollbackEnabled;
     this.resources = o.resources;
+    this.agentMapping = o.agentMapping;
     this.tasks = toStepSpecs(o.tasks, `${o.name}.tasks`, o.agentMapping);
     this.validate(this.tasks);
   }
@@ -140,7 +143,7 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
 
   /** Adds a task (its dependencies must exist). */
   addTask(task: StepLike): void {
-    const next = [...this.tasks, ...toStepSpecs([task], `${this.name}.addTask`)];
+    const next = [...this.tasks, ...toStepSpecs([task], `${this.name}.addTask`, this.agentMapping)];
     this.validate(next);
     this.tasks = next;
   }
@@ -187,21 +190,20 @@ export class ParallelCoordinationPattern extends BuiltInPattern {
 
   /**
    * Waits for the latest run to end.
-   * @param timeoutSeconds - give up after this many seconds (resolves false)
+   * @param timeoutSeconds - give up after this many seconds of the executor's clock (resolves false)
    * @returns true if it succeeded; false if it failed, timed out, or never ran
    */
   async waitForCompletion(timeoutSeconds?: number): Promise<boolean> {
     if (!this.lastRun) return false;
-    const done = this.lastRun.done.then((r) => r.success);
-    if (timeoutSeconds === undefined) return done;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutSeconds * 1000);
-    });
+    const { done, clock } = this.lastRun;
+    const success = done.then((r) => r.success);
+    if (timeoutSeconds === undefined) return success;
+    const stop = new AbortController();
+    const timeout = sleep(clock, timeoutSeconds * 1000, stop.signal).then(() => false);
     try {
-      return await Promise.race([done, timeout]);
+      return await Promise.race([success, timeout]);
     } finally {
-      clearTimeout(timer);
+      stop.abort();
     }
   }
 

@@ -1,6 +1,6 @@
 /**
- * Failing tests for defects found while writing the unit tests. Each describes the expected
- * behaviour; the lead fixes the source and moves the test next to its peers.
+ * Regression tests for defects found while writing the unit tests (each comment says what was
+ * wrong and where); all fixed.
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulatedClock } from 'xstate';
@@ -72,7 +72,7 @@ function env(capabilities: string[], durations: Record<string, number> = {}) {
   return { clock, registry, executor, calls, compensated };
 }
 
-describe('BUG: sequential overall timeout restarts with every step', () => {
+describe('regression: sequential overall timeout restarts with every step', () => {
   // src/machines/sequential.machine.ts: `after: { patternTimeout }` sits on `running`, which is
   // re-entered (`reenter: true`) for each step, so the timer starts over at every step.
   it('times out timeoutSeconds after the pattern started, not after the last step started', async () => {
@@ -94,7 +94,7 @@ describe('BUG: sequential overall timeout restarts with every step', () => {
   });
 });
 
-describe('BUG: meta-orchestration overall timeout restarts with every phase', () => {
+describe('regression: meta-orchestration overall timeout restarts with every phase', () => {
   // src/machines/orchestration.machine.ts: `after: { patternTimeout }` sits on `running`, which is
   // left for `phasePassed` and re-entered for the next phase, so the timer starts over per phase.
   it('times out timeoutSeconds after the orchestration started', async () => {
@@ -129,7 +129,7 @@ describe('BUG: meta-orchestration overall timeout restarts with every phase', ()
   });
 });
 
-describe('BUG: a sequential meta phase starts the next pattern after the phase has failed', () => {
+describe('regression: a sequential meta phase starts the next pattern after the phase has failed', () => {
   // src/machines/orchestration.machine.ts, state running.phase: on `xstate.done.actor.*` the actions
   // are ['recordFailure', 'startPatterns'], so the next pattern is spawned (and its agent called)
   // before the `phaseFailed` guard sees that min_success_rate (default 1) can no longer be met.
@@ -149,7 +149,7 @@ describe('BUG: a sequential meta phase starts the next pattern after the phase h
   });
 });
 
-describe('BUG: an explicit run timeout is ignored when the pattern declares its own', () => {
+describe('regression: an explicit run timeout is ignored when the pattern declares its own', () => {
   // RunOptions.timeoutMs is documented "default: the pattern's own, else the executor's default",
   // i.e. the explicit one wins; but BuiltInPattern.toSpec(timeoutMs) (Sequential/Parallel/Meta
   // `toSpec`) prefers `this.timeoutSeconds` over the value planRun passes. So the reference's
@@ -170,7 +170,7 @@ describe('BUG: an explicit run timeout is ignored when the pattern declares its 
   });
 });
 
-describe('BUG: revivePattern does not restore createdAt', () => {
+describe('regression: revivePattern does not restore createdAt', () => {
   // src/runtime/patterns/DelegationPattern.ts restoreFrom() restores stats, threshold, learning and
   // lastUsedAt but not createdAt (readonly, set to Date.now() in the constructor), so every
   // save → load → save through PatternStorage resets the creation time (and exportLearningData's createdAt).
@@ -182,7 +182,7 @@ describe('BUG: revivePattern does not restore createdAt', () => {
   });
 });
 
-describe('BUG: waitForCompletion(timeout) sleeps on the wall clock', () => {
+describe('regression: waitForCompletion(timeout) sleeps on the wall clock', () => {
   // src/runtime/patterns/ParallelCoordinationPattern.ts waitForCompletion uses the global
   // setTimeout, not the executor's injected Clock ("Time is injected"), so on a simulated clock
   // the timeout never fires when simulated time passes.
@@ -204,7 +204,7 @@ describe('BUG: waitForCompletion(timeout) sleeps on the wall clock', () => {
   });
 });
 
-describe('BUG: a signal aborted before run() starts is ignored', () => {
+describe('regression: a signal aborted before run() starts is ignored', () => {
   // src/runtime/PatternExecutor.ts waitForEnd only listens for a future 'abort' event; it does not
   // check `signal.aborted`, so an already-cancelled run executes every step and succeeds.
   it('does not run any step when the signal is already aborted', async () => {
@@ -218,7 +218,7 @@ describe('BUG: a signal aborted before run() starts is ignored', () => {
   });
 });
 
-describe('BUG: triggerRollback when there is nothing left to roll back does not throw', () => {
+describe('regression: triggerRollback when there is nothing left to roll back does not throw', () => {
   // MetaOrchestrationPattern.triggerRollback documents "@throws PatternExecutionError when there
   // is no succeeded run to roll back", but PatternExecutor.run attaches `rollback` to every meta run;
   // after a failed run it sends ROLLBACK to a stopped actor and resolves true.
@@ -243,7 +243,7 @@ describe('BUG: triggerRollback when there is nothing left to roll back does not 
   });
 });
 
-describe('BUG: ParallelCoordinationPattern.addTask ignores the agentMapping', () => {
+describe('regression: ParallelCoordinationPattern.addTask ignores the agentMapping', () => {
   // The constructor maps tasks through `agentMapping`, but the mapping is not kept and addTask
   // calls toStepSpecs without it (SequentialDelegationPattern.addStep does apply it).
   it('maps an added task to its agent', () => {
@@ -257,7 +257,7 @@ describe('BUG: ParallelCoordinationPattern.addTask ignores the agentMapping', ()
   });
 });
 
-describe('BUG (minor): domain prefixes lose the underscore', () => {
+describe('regression: domain prefixes lose the underscore', () => {
   // src/learning/similarity.ts domainFeatures documents `web_development.frontend` → `web`,
   // `web_development`, … but joins every prefix with '.', giving `web.development`; domains
   // `web.development.x` and `web_development.x` then share a prefix feature.
@@ -270,7 +270,7 @@ describe('BUG (minor): domain prefixes lose the underscore', () => {
   });
 });
 
-describe('BUG: a lock the resolver refuses leaks the agent slot and breaker permit', () => {
+describe('regression: a lock the resolver refuses leaks the agent slot and breaker permit', () => {
   // src/actors/stepActors.ts runAttempt: `await run.resolver?.acquire(...)` runs after
   // pool.acquire() but outside the try/finally, so when it rejects (ResourceExhaustionError, abort)
   // the lease is never reported: the agent's slot stays taken (and a half-open probe stays in
@@ -310,7 +310,7 @@ describe('BUG: a lock the resolver refuses leaks the agent slot and breaker perm
   });
 });
 
-describe('BUG: a custom pattern run on its own has no timeout', () => {
+describe('regression: a custom pattern run on its own has no timeout', () => {
   // execute(name, ctx, timeoutSeconds) documents TimeoutError "when it timed out", but planRun
   // returns { kind: 'customPattern' } without the timeout and customPattern.machine.ts has no
   // `after` delay, so neither the explicit timeout nor the executor default applies.
@@ -338,7 +338,7 @@ describe('BUG: a custom pattern run on its own has no timeout', () => {
   });
 });
 
-describe('BUG (minor): registry analytics read the wall clock, outcomes carry the executor clock', () => {
+describe('regression: registry analytics read the wall clock, outcomes carry the executor clock', () => {
   // PatternExecutor stamps outcomes with its injected clock, but PatternRegistry.getPatternAnalytics
   // builds PatternAnalytics with `now = Date.now()` and offers no way to inject time (unlike
   // cleanupUnusedPatterns(maxAgeHours, now)), so on a simulated clock getTrendAnalysis(7) sees no

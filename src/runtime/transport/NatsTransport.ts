@@ -1,11 +1,4 @@
-import {
-  connect,
-  headers as natsHeaders,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-} from '@nats-io/transport-node';
-import { Svcm } from '@nats-io/services';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino, type Logger } from 'pino';
 import { toConnectionOptions, type NatsTransportOptionsInput } from './natsOptions.js';
 import {
@@ -24,35 +17,13 @@ import {
   type TransportSubscription,
 } from './Transport.js';
 import { mapNatsError } from './natsErrors.js';
+import { fromNatsHeaders, toMessage, toNatsHeaders } from './natsMessages.js';
+import { hostNatsService } from './natsService.js';
 
 /** Extra options of {@link NatsTransport} beyond the connection options. */
 export interface NatsTransportExtras {
   /** Status changes and rejections are logged here (default: pino to stderr, level `ND_LOG_LEVEL` or `info`). */
   logger?: Logger;
-}
-
-function toNatsHeaders(h: Headers | undefined): MsgHdrs | undefined {
-  if (!h || Object.keys(h).length === 0) return undefined;
-  const out = natsHeaders();
-  for (const [k, v] of Object.entries(h)) out.set(k, v);
-  return out;
-}
-
-function fromNatsHeaders(h: MsgHdrs | undefined): Headers {
-  if (!h) return {};
-  const out: Record<string, string> = {};
-  for (const k of h.keys()) out[k] = h.get(k);
-  return out;
-}
-
-function toMessage(msg: Msg): TransportMessage {
-  return {
-    subject: msg.subject,
-    data: msg.data,
-    headers: fromNatsHeaders(msg.headers),
-    reply: msg.reply || undefined,
-    respond: (data, h) => msg.respond(data, { headers: toNatsHeaders(h) }),
-  };
 }
 
 /**
@@ -184,27 +155,8 @@ export class NatsTransport implements Transport {
     return { subject, unsubscribe: () => sub.unsubscribe() };
   }
 
-  async addService(definition: ServiceDefinition): Promise<HostedService> {
-    const service = await new Svcm(this.connection).add({
-      name: definition.name,
-      version: definition.version,
-      description: definition.description ?? '',
-      metadata: { ...(definition.metadata ?? {}) },
-      queue: definition.queue ?? 'q',
-      ...(definition.statsData ? { statsHandler: async () => definition.statsData?.() ?? null } : {}),
-    });
-    for (const endpoint of definition.endpoints) {
-      service.addEndpoint(endpoint.name, {
-        subject: endpoint.subject,
-        metadata: { ...(endpoint.metadata ?? {}) },
-        handler: (error, msg) => {
-          if (error)
-            return void this.logger.error({ err: error, service: definition.name }, 'service endpoint error');
-          endpoint.handler(toMessage(msg));
-        },
-      });
-    }
-    return { id: service.info().id, stop: async () => void (await service.stop()) };
+  addService(definition: ServiceDefinition): Promise<HostedService> {
+    return hostNatsService(this.connection, definition, this.logger);
   }
 
   onStatus(listener: TransportStatusListener): () => void {

@@ -92,3 +92,16 @@ export {
   isAgentError,
 } from './runtime/errors.js';
 export type { ErrorDetails, SerializedError } from './runtime/errors.js';
+export {
+  fromMachine,
+  fromPattern,
+  fromPatterns,
+  fromTrace,
+  parseTrace,
+  TraceParseError,
+  toMermaid,
+  toDot,
+  renderSvg,
+  statusStyle,
+} from './runtime/diagram/index.js';
+export type { Diagram, DiagramNode, DiagramEdge, DiagramStatus } from './runtime/diagram/index.js';

@@ -282,7 +282,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     ],
   });
   logger.info(
-    { name: o.name, id: service.id, capabilities: o.capabilities, transport: transport.kind },
+    { agent: o.name, id: service.id, capabilities: o.capabilities, transport: transport.kind },
     'agent serving',
   );
   return {

@@ -64,7 +64,7 @@ export class NatsTransport implements Transport {
     const { options: parsed, connection } = toConnectionOptions(options);
     const logger = extras.logger ?? defaultLogger();
     const nc = await connect(connection);
-    logger.info({ server: nc.getServer(), name: parsed.name }, 'nats connected');
+    logger.info({ server: nc.getServer(), connection: parsed.name }, 'nats connected');
     return new NatsTransport(nc, logger, parsed.maxPendingWhileDisconnected, true);
   }
 

@@ -40,9 +40,9 @@ const cases = [
     says: 'failed to load: database URL is not configured',
   },
   {
-    file: 'nats-agent.yaml',
-    where: 'nats-agent.yaml:5:11 agents.remote.kind:',
-    says: 'not available in this build',
+    file: 'http-agent.yaml',
+    where: 'http-agent.yaml:5:11 agents.remote.kind:',
+    says: 'agent kind "http" is not available in this build',
   },
 ] as const;
 

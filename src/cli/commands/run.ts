@@ -95,6 +95,7 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
   const plan = planTree(workflow, workflow.run.pattern ?? '(best pattern)');
   if (options.dryRun) {
     process.stdout.write(`${renderPlan(loaded, plan, input)}\n`);
+    await Promise.all(agents.map(async (agent) => agent.close?.()));
     return ExitCode.OK;
   }
   const mode: ProgressMode = options.json

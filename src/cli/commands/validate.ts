@@ -32,7 +32,8 @@ Examples:
     )
     .action(async (file: string, options: { json?: boolean }) => {
       try {
-        const { workflow } = await loadWorkflow(file);
+        const { workflow, agents } = await loadWorkflow(file);
+        await Promise.all(agents.map(async (agent) => agent.close?.()));
         if (options.json) process.stdout.write(`${JSON.stringify({ valid: true, file, issues: [] })}\n`);
         else {
           const target =

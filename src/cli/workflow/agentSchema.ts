@@ -74,7 +74,7 @@ export const moduleAgentSpecSchema = z
   })
   .strict();
 
-/** A remote agent reached over NATS (see docs/protocol.md). */
+/** A remote agent reached over NATS with the protocol of docs/protocol.md (`ndf agent` serves one). */
 export const natsAgentSpecSchema = z
   .object({
     kind: z.literal('nats'),
@@ -86,8 +86,14 @@ export const natsAgentSpecSchema = z
       .union([z.string(), z.array(z.string()).min(1)])
       .optional()
       .describe('Default nats://127.0.0.1:4222.'),
-    agentId: z.string().min(1).optional().describe('Id of the remote agent (default: this key).'),
-    timeoutMs,
+    agentId: z
+      .string()
+      .regex(/^[-\w]+$/, 'letters, digits, - and _ only')
+      .optional()
+      .describe('Name of the remote agent service (`ndf agent --name`; default: this key).'),
+    prefix: z.string().min(1).optional().describe('Subject prefix of the protocol (default nd).'),
+    credsFile: z.string().min(1).optional().describe('NATS .creds file, relative to the workflow file.'),
+    timeoutMs: timeoutMs.describe('Per-request timeout, ms (default 30000).'),
   })
   .strict();
 

@@ -5,13 +5,14 @@ import { loadModuleAgent } from '../../actors/moduleAgent.js';
 import { isPatternError } from '../../runtime/errors.js';
 import type { FieldPath, WorkflowIssue } from './issues.js';
 import type { AgentSpec, Workflow } from './schema.js';
+import { createNatsAgent } from './natsAgent.js';
 
 /** Builds one agent from its spec; `dir` is the workflow file's directory. */
 export type AgentFactory = (id: string, spec: AgentSpec, dir: string) => Promise<Agent>;
 
 /**
- * How each agent kind is built. `nats` and `http` are declared by the schema but have no
- * factory in this build: register one here (e.g. from the NATS remote agents module) to enable them.
+ * How each agent kind is built. `http` is declared by the schema but has no factory in this
+ * build (the loader reports "not available in this build"): add one here to enable it.
  */
 export const agentFactories: Partial<Record<AgentSpec['kind'], AgentFactory>> = {
   command: async (id, spec, dir) => {
@@ -41,7 +42,24 @@ export const agentFactories: Partial<Record<AgentSpec['kind'], AgentFactory>> = 
       source: `agents.${id}`,
     });
   },
+  nats: async (id, spec, dir) => {
+    if (spec.kind !== 'nats') throw new Error('not a nats agent');
+    return createNatsAgent(id, spec, dir);
+  },
 };
+
+/**
+ * An agent that could not be built, as an issue at the field its error names
+ * (`agents.<id>.module`, `agents.<id>.servers`…), else at the agent.
+ */
+function factoryIssue(id: string, error: unknown): WorkflowIssue {
+  const field = isPatternError(error) ? error.details.field : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  const prefix = `agents.${id}.`;
+  if (field === undefined || !field.startsWith(prefix)) return { path: ['agents', id], message };
+  const short = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  return { path: ['agents', id, ...field.slice(prefix.length).split('.')], message: short };
+}
 
 /** Reports an argv whose executable cannot be found, at `path` (its `[0]` element). */
 export function checkExecutable(
@@ -95,12 +113,9 @@ export async function buildAgents(
     try {
       agents.set(id, await factory(id, spec, dir));
     } catch (error) {
-      const field = isPatternError(error) ? error.details.field : undefined;
-      const message = error instanceof Error ? error.message : String(error);
-      const short =
-        field !== undefined && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
-      issues.push({ path: spec.kind === 'module' ? [...at, 'module'] : at, message: short });
+      issues.push(factoryIssue(id, error));
     }
   }
+  if (issues.length > 0) await Promise.all([...agents.values()].map(async (agent) => agent.close?.()));
   return { agents, issues };
 }

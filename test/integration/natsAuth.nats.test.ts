@@ -8,8 +8,16 @@ const logger = pino({ level: 'silent' });
 
 describe('NatsTransport connection options', () => {
   it('authenticates with a token and with user/password, and refuses a wrong token', async () => {
-    const tokenServer = await startNatsServer({ jetstream: false, args: ['--auth', 's3cret'] });
-    const userServer = await startNatsServer({ jetstream: false, args: ['--user', 'ndf', '--pass', 'pw'] });
+    const tokenServer = await startNatsServer({
+      jetstream: false,
+      control: true,
+      args: ['--auth', 's3cret'],
+    });
+    const userServer = await startNatsServer({
+      jetstream: false,
+      control: true,
+      args: ['--user', 'ndf', '--pass', 'pw'],
+    });
     try {
       const byToken = await NatsTransport.connect(
         { servers: tokenServer.url, token: 's3cret', name: 'tok' },

@@ -2,9 +2,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
-const BINARY = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
+/** `$NATS_SERVER_BIN`, else `nats-server` on PATH, else /usr/sbin/nats-server; undefined when none exists. */
+function findBinary(): string | undefined {
+  const candidates = [
+    process.env['NATS_SERVER_BIN'],
+    ...(process.env['PATH'] ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'nats-server')),
+    '/usr/sbin/nats-server',
+  ];
+  return candidates.find((c): c is string => c !== undefined && existsSync(c));
+}
 
 /** A private nats-server process started by a test. */
 export interface NatsServer {
@@ -49,15 +60,37 @@ async function waitListening(port: number, timeoutMs: number): Promise<void> {
 }
 
 /**
- * Starts `nats-server -p <free port> -js -sd <tmpdir>` (binary: `$NATS_SERVER_BIN` or
- * /usr/sbin/nats-server). Throws a clear error when the binary is missing: these tests need it.
+ * Starts `nats-server -p <free port> -js -sd <tmpdir>` (binary: `$NATS_SERVER_BIN`, PATH, or
+ * /usr/sbin/nats-server). Without a binary, a test that does not control the server uses
+ * `$NATS_URL`; otherwise this throws a clear error (these tests never skip).
  */
 export async function startNatsServer(
-  options: { jetstream?: boolean; args?: readonly string[] } = {},
+  options: {
+    jetstream?: boolean;
+    args?: readonly string[];
+    /** The test kills/restarts the server or needs `args`: an external `$NATS_URL` will not do. */
+    control?: boolean;
+  } = {},
 ): Promise<NatsServer> {
-  if (!existsSync(BINARY)) {
+  const binary = findBinary();
+  const external = process.env['NATS_URL'];
+  if (!binary && external && !options.control) {
+    const refuse = () => Promise.reject(new Error(`cannot kill or restart the external server ${external}`));
+    return {
+      url: external,
+      port: Number(new URL(external).port || 4222),
+      kill: refuse,
+      restart: refuse,
+      stop: async () => undefined,
+    };
+  }
+  if (!binary) {
     throw new Error(
-      `nats-server not found at ${BINARY}: install it or set NATS_SERVER_BIN (integration tests start private servers)`,
+      'nats-server not found ($NATS_SERVER_BIN, PATH, /usr/sbin/nats-server)' +
+        (options.control
+          ? '; this test starts, kills and restarts its own server'
+          : ' and $NATS_URL is not set') +
+        ': install nats-server (https://docs.nats.io/running-a-nats-service/introduction/installation)',
     );
   }
   const port = await freePort();
@@ -68,7 +101,7 @@ export async function startNatsServer(
   let child: ChildProcess | undefined;
   let output = '';
   const start = async () => {
-    child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     try {

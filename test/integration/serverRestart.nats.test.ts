@@ -12,7 +12,7 @@ const fast = { reconnectTimeWaitMs: 50, reconnectJitterMs: 10, maxReconnectAttem
 let server: NatsServer;
 
 beforeAll(async () => {
-  server = await startNatsServer();
+  server = await startNatsServer({ control: true });
 });
 afterAll(async () => {
   await server?.stop();
@@ -81,7 +81,7 @@ describe('NATS server restarted mid-run', () => {
   });
 
   it('fails requests beyond the paused-dispatch bound at once instead of buffering them', async () => {
-    const solo = await startNatsServer({ jetstream: false });
+    const solo = await startNatsServer({ jetstream: false, control: true });
     const runner = await NatsTransport.connect(
       { servers: solo.url, name: 'bounded', maxPendingWhileDisconnected: 1, ...fast },
       { logger },

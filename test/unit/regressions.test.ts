@@ -38,6 +38,8 @@ async function settle<T>(
   const tracked = promise.finally(() => {
     done = true;
   });
+  // Handled now, so a rejection while time is still being advanced is not reported as unhandled.
+  tracked.catch(() => undefined);
   for (let i = 0; i < maxSteps && !done; i++) {
     await flush(4);
     if (!done) clock.increment(step);

@@ -6,7 +6,10 @@ import type { PatternContextInput } from '../../runtime/PatternContext.js';
 import type { RunResult } from '../../runtime/result.js';
 import type { RunView } from '../output/runView.js';
 import { resultFromView } from '../output/viewResult.js';
+import type { Agent } from '../../actors/agent.js';
 import { ExitCode, UsageError } from '../exit.js';
+import { discoverRemoteAgents } from '../remoteAgents.js';
+import type { DiscoveredRemoteAgents } from '../remoteAgents.js';
 import { mergeRunInput, parseInputOption } from '../input.js';
 import { planTree } from '../output/planTree.js';
 import { renderPlan } from '../output/plan.js';
@@ -28,6 +31,7 @@ export interface RunOptions {
   dryRun?: boolean;
   timeout?: string;
   progress?: boolean;
+  nats?: string;
 }
 
 /** `ndf run <file>`: runs a workflow with live progress, a summary, and optionally a trace. */
@@ -47,6 +51,10 @@ export function runCommand(): Command {
     .option('--dry-run', 'validate and print the plan (agents, patterns, steps) without running')
     .option('--timeout <ms>', 'timeout of the whole run, ms (overrides run.timeoutMs)')
     .option('--no-progress', 'no live progress, only the summary')
+    .option(
+      '--nats <url>',
+      'also use the remote agents serving on this NATS server (discovered, like `ndf agents`)',
+    )
     .addHelpText(
       'after',
       `
@@ -58,6 +66,7 @@ Examples:
   $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
   $ ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
   $ ndf run workflow.yaml --dry-run
+  $ ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
   $ ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,
     )
     .action(async (file: string, options: RunOptions) => {
@@ -73,9 +82,13 @@ interface PreparedRun {
 }
 
 /** Loads the workflow and checks the options; an exit code when they are bad input. */
-async function prepare(file: string, options: RunOptions): Promise<PreparedRun | ExitCode> {
+async function prepare(
+  file: string,
+  options: RunOptions,
+  extraAgents: readonly Agent[],
+): Promise<PreparedRun | ExitCode> {
   try {
-    const loaded = await loadWorkflow(file);
+    const loaded = await loadWorkflow(file, { extraAgents });
     const option = options.input === undefined ? undefined : parseInputOption(options.input);
     const timeoutMs =
       options.timeout === undefined ? loaded.workflow.run.timeoutMs : parseTimeout(options.timeout);
@@ -86,9 +99,27 @@ async function prepare(file: string, options: RunOptions): Promise<PreparedRun |
   }
 }
 
-/** Loads, runs and reports one workflow file; resolves with the exit code. */
+/**
+ * Loads, runs and reports one workflow file (with the agents discovered over NATS when
+ * `options.nats` is given); resolves with the exit code.
+ */
 export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
-  const prepared = await prepare(file, options);
+  let remote: DiscoveredRemoteAgents | undefined;
+  try {
+    remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    throw error;
+  }
+  try {
+    return await runWith(file, options, remote?.agents ?? []);
+  } finally {
+    await remote?.close();
+  }
+}
+
+async function runWith(file: string, options: RunOptions, extraAgents: readonly Agent[]): Promise<ExitCode> {
+  const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
   const { loaded, input, timeoutMs } = prepared;
   const { workflow, agents } = loaded;

@@ -1,14 +1,16 @@
 import type { WorkflowIssue } from './issues.js';
 import type { Workflow } from './schema.js';
 import { candidateAgents, fileSteps } from './steps.js';
+import type { AgentRef } from './steps.js';
 
 /**
  * Checks what the schema cannot: references to agents, patterns and tasks, steps no agent can
  * perform, and dependency cycles (between tasks, and between meta patterns).
  */
-export function checkReferences(workflow: Workflow): WorkflowIssue[] {
+export function checkReferences(workflow: Workflow, extra: readonly AgentRef[] = []): WorkflowIssue[] {
   const issues: WorkflowIssue[] = [];
-  const agentIds = Object.keys(workflow.agents);
+  const agentIds = [...Object.keys(workflow.agents), ...extra.map((a) => a.id)];
+  const known = (id: string): boolean => agentIds.includes(id);
   const knownAgents = agentIds.length > 0 ? agentIds.join(', ') : 'none';
   const runPattern = workflow.run.pattern;
   if (runPattern !== undefined && !(runPattern in workflow.patterns)) {
@@ -24,20 +26,20 @@ export function checkReferences(workflow: Workflow): WorkflowIssue[] {
       if (names.has(step.name))
         issues.push({ path: [...step.path, 'name'], message: `duplicate step name "${step.name}"` });
       names.add(step.name);
-      if (step.assigned !== undefined && !(step.assigned in workflow.agents)) {
+      if (step.assigned !== undefined && !known(step.assigned)) {
         const path =
           step.agent !== undefined
             ? [...step.path, 'agent']
             : ['patterns', patternName, 'agentMapping', step.name];
         issues.push({ path, message: `unknown agent "${step.assigned}" (declared: ${knownAgents})` });
-      } else if (candidateAgents(workflow, step).length === 0) {
+      } else if (candidateAgents(workflow, step, extra).length === 0) {
         issues.push({
           path: step.path,
           message: `no agent can perform step "${step.name}": none has capability "${step.needs}"`,
         });
       }
       const undoAgent = step.compensate && 'agent' in step.compensate ? step.compensate.agent : undefined;
-      if (undoAgent !== undefined && !(undoAgent in workflow.agents)) {
+      if (undoAgent !== undefined && !known(undoAgent)) {
         issues.push({
           path: [...step.path, 'compensate', 'agent'],
           message: `unknown agent "${undoAgent}" (declared: ${knownAgents})`,
@@ -49,10 +51,7 @@ export function checkReferences(workflow: Workflow): WorkflowIssue[] {
         const path = ['patterns', patternName, 'agentMapping', stepName];
         if (!names.has(stepName))
           issues.push({ path, message: `no step named "${stepName}" in this pattern` });
-        else if (
-          !(agent in workflow.agents) &&
-          steps.some((s) => s.name === stepName && s.agent !== undefined)
-        ) {
+        else if (!known(agent) && steps.some((s) => s.name === stepName && s.agent !== undefined)) {
           issues.push({ path, message: `unknown agent "${agent}" (declared: ${knownAgents})` });
         }
       }

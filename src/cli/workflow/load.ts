@@ -27,6 +27,8 @@ export interface LoadedWorkflow {
 export interface LoadOptions {
   /** Check commands and import modules (default true). */
   readonly buildAgents?: boolean;
+  /** Agents from elsewhere (NATS discovery): they count in the checks and join the result. */
+  readonly extraAgents?: readonly Agent[];
 }
 
 /**
@@ -52,12 +54,15 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   const parsed = workflowSchema.safeParse(source.value);
   if (!parsed.success) throw new WorkflowError(file, schemaIssues(parsed.error.issues, source));
   const workflow = parsed.data;
-  const refIssues = checkReferences(workflow);
+  const extra = options.extraAgents ?? [];
+  const refIssues = checkReferences(workflow, extra);
   if (refIssues.length > 0) throw new WorkflowError(file, locateAll(refIssues, source));
   if (options.buildAgents === false) return { file, dir, workflow, agents: [] };
   const built = await buildAgents(workflow, dir);
   const issues = [...built.issues, ...checkStepCompensations(workflow, dir)];
   if (issues.length > 0) throw new WorkflowError(file, locateAll(issues, source));
+  // A declared agent wins over a discovered one with the same id.
+  extra.forEach((agent) => built.agents.has(agent.id) || built.agents.set(agent.id, agent));
   return { file, dir, workflow, agents: applyStepCompensations(workflow, dir, built.agents) };
 }
 

@@ -28,10 +28,23 @@ export function fileSteps(patternName: string, pattern: PatternSpecFile): FileSt
   });
 }
 
-/** Ids of the agents that can perform a step: the assigned one, else every agent with the capability. */
-export function candidateAgents(workflow: Workflow, step: FileStep): string[] {
+/** Ids of the agents that can perform a step: the assigned one, else every agent (declared or `extra`) with the capability. */
+export function candidateAgents(
+  workflow: Workflow,
+  step: FileStep,
+  extra: readonly AgentRef[] = [],
+): string[] {
   if (step.assigned !== undefined) return [step.assigned];
-  return Object.entries(workflow.agents)
-    .filter(([, agent]) => agent.capabilities.includes(step.needs))
-    .map(([id]) => id);
+  return [
+    ...Object.entries(workflow.agents).map(([id, agent]) => ({ id, capabilities: agent.capabilities })),
+    ...extra,
+  ]
+    .filter((agent) => agent.capabilities.includes(step.needs))
+    .map((agent) => agent.id);
+}
+
+/** An agent that is not declared in the file (e.g. discovered over NATS with `ndf run --nats`). */
+export interface AgentRef {
+  readonly id: string;
+  readonly capabilities: readonly string[];
 }

@@ -123,7 +123,7 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
   if (typeof prepared === 'number') return prepared;
   const { loaded, input, timeoutMs } = prepared;
   const { workflow, agents } = loaded;
-  const plan = planTree(workflow, workflow.run.pattern ?? '(best pattern)');
+  const plan = planTree(workflow, workflow.run.pattern ?? '(best pattern)', [], extraAgents);
   if (options.dryRun) {
     process.stdout.write(`${renderPlan(loaded, plan, input)}\n`);
     await Promise.all(agents.map(async (agent) => agent.close?.()));

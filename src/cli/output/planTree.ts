@@ -1,5 +1,6 @@
 import type { SuccessCriteriaFile, Workflow } from '../workflow/schema.js';
 import { candidateAgents, fileSteps } from '../workflow/steps.js';
+import type { AgentRef } from '../workflow/steps.js';
 
 /** A node of the tree shown by `--dry-run` and the live progress: a pattern, a phase or a step. */
 export interface PlanNode {
@@ -27,8 +28,13 @@ export function patternKey(path: readonly string[]): string {
   return `pattern:${path.join('/')}`;
 }
 
-/** The tree of what `patternName` runs, as declared in the workflow. */
-export function planTree(workflow: Workflow, patternName: string, parents: readonly string[] = []): PlanNode {
+/** The tree of what `patternName` runs, as declared in the workflow (`extra`: agents not declared in it). */
+export function planTree(
+  workflow: Workflow,
+  patternName: string,
+  parents: readonly string[] = [],
+  extra: readonly AgentRef[] = [],
+): PlanNode {
   const pattern = workflow.patterns[patternName];
   const path = [...parents, patternName];
   if (!pattern)
@@ -39,7 +45,7 @@ export function planTree(workflow: Workflow, patternName: string, parents: reado
       name: phase.name,
       key: phaseKey(path, phase.name),
       facts: [phase.coordination, ...criteria(phase.successCriteria)],
-      children: phase.patterns.map((ref) => planTree(workflow, ref, path)),
+      children: phase.patterns.map((ref) => planTree(workflow, ref, path, extra)),
     }));
     const facts = ['meta', `rollback ${pattern.rollbackStrategy ?? 'default'}`];
     return { kind: 'pattern', name: patternName, key: patternKey(path), facts, children };
@@ -49,7 +55,7 @@ export function planTree(workflow: Workflow, patternName: string, parents: reado
     name: step.name,
     key: stepKey(path, step.name),
     facts: [
-      `agent ${candidateAgents(workflow, step).join('|')}`,
+      `agent ${candidateAgents(workflow, step, extra).join('|')}`,
       ...(step.needs !== step.name ? [`capability ${step.needs}`] : []),
       ...(step.dependsOn?.length ? [`after ${step.dependsOn.join(', ')}`] : []),
       ...(step.retry && step.retry.maxAttempts > 1 ? [`retry ×${step.retry.maxAttempts}`] : []),

@@ -50,11 +50,18 @@ export class IdempotencyStore<T> {
       return { value: await entry.promise, outcome: 'joined' };
     }
     const controller = new AbortController();
-    const promise = fn(controller).then((value) => {
-      if (this.keep(value)) this.remember(key, value);
-      else this.entries.delete(key);
-      return value;
-    });
+    const promise = fn(controller).then(
+      (value) => {
+        if (this.keep(value)) this.remember(key, value);
+        else this.entries.delete(key);
+        return value;
+      },
+      (error: unknown) => {
+        // a call that threw (e.g. refused as busy) is forgotten: the next attempt runs again
+        this.entries.delete(key);
+        throw error;
+      },
+    );
     this.entries.set(key, { state: 'running', promise, controller, attempt });
     return { value: await promise, outcome: 'executed' };
   }

@@ -31,6 +31,12 @@ describe('IdempotencyStore', () => {
     expect((await store.run('t', 3, async () => 'again')).outcome).toBe('executed');
   });
 
+  it('forgets a call that threw, so the next attempt runs again', async () => {
+    const store = new IdempotencyStore<string>(new SimulatedClock(), 1000, 10, () => true);
+    await expect(store.run('k', 1, () => Promise.reject(new Error('busy')))).rejects.toThrow('busy');
+    expect(await store.run('k', 2, async () => 'ran')).toEqual({ value: 'ran', outcome: 'executed' });
+  });
+
   it('cancel aborts the running call unless a newer attempt joined it', async () => {
     const store = new IdempotencyStore<string>(new SimulatedClock(), 1000, 10, () => false);
     let signal: AbortSignal | undefined;

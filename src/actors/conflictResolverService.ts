@@ -57,12 +57,10 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
     pino({ name: 'resolver', level: process.env['ND_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const subjects = protocolSubjects(prefix);
   const busSessions = new Set<string>();
-  const rejections = new Map<string, LockEffect>();
 
   const publish = (effect: LockEffect) => {
     const session = effect.request.session;
     if (!busSessions.has(session)) return;
-    if (effect.type === 'rejected') rejections.set(effect.request.id, effect);
     const event: ResolverEvent = {
       version: PROTOCOL_VERSION,
       type: effect.type,
@@ -110,20 +108,26 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
     endpoints: [
       endpoint('acquire', acquireMessageSchema, (msg) => {
         busSessions.add(msg.session);
-        resolver
-          .acquireLease(msg.names, {
-            id: msg.requestId,
-            owner: msg.owner,
-            priority: msg.priority,
-            deadline: msg.deadline ?? undefined,
-            session: msg.session,
-            leaseMs: msg.leaseMs,
-          })
-          .catch(() => undefined);
+        let rejection: LockEffect | undefined;
+        const watch = resolver.onEffect((e) => {
+          if (e.type === 'rejected' && e.request.id === msg.requestId) rejection = e;
+        });
+        try {
+          resolver
+            .acquireLease(msg.names, {
+              id: msg.requestId,
+              owner: msg.owner,
+              priority: msg.priority,
+              deadline: msg.deadline ?? undefined,
+              session: msg.session,
+              leaseMs: msg.leaseMs,
+            })
+            .catch(() => undefined);
+        } finally {
+          watch();
+        }
         if (resolver.table.isHeld(msg.requestId)) return ok({ granted: true });
         if (resolver.table.isWaiting(msg.requestId)) return ok({ granted: false });
-        const rejection = rejections.get(msg.requestId);
-        rejections.delete(msg.requestId);
         return errorReply(
           rejection
             ? effectError(rejection)

@@ -62,7 +62,7 @@ run:
   pattern: only
 `;
 
-describe('broken workflow files', () => {
+describe.concurrent('broken workflow files', () => {
   it('validate malformed YAML: exit 2 naming file and line', async () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'ndf-malformed-')), 'malformed.yaml');
     await writeFile(file, MALFORMED);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ndf } from './cli.js';
 
-describe('ndf --help', () => {
+describe.concurrent('ndf --help', () => {
   it('lists the commands with examples', async () => {
     const result = await ndf(['--help']);
     expect(result.code).toBe(0);

@@ -56,7 +56,9 @@ export async function createProgram(): Promise<Command> {
       `
 Examples:
   $ ndf run examples/data-pipeline/workflow.yaml              run the movie data pipeline
-  $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}'   watch a rollback
+  $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
+                                                              watch a rollback, keep its trace
+  $ ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
   $ ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
   $ ndf run my-workflow.yaml --dry-run                        print the plan
   $ ndf schema --out docs/workflow.schema.json                JSON Schema for editors

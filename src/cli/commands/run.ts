@@ -59,6 +59,7 @@ export function runCommand(): Command {
       'after',
       `
 Progress is a live tree on a terminal, plain lines when stdout is not a terminal.
+Ctrl-C cancels the run (completed steps are rolled back); a second Ctrl-C stops at once.
 Exit codes: 0 the run succeeded, 1 it failed (or was interrupted), 2 bad input.
 
 Examples:

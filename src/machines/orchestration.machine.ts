@@ -16,6 +16,8 @@ import {
   type PatternControlEvent,
   type PatternFinalOutput,
   type PatternSucceededEvent,
+  afterCompensation,
+  isCompensationHead,
 } from './pattern.types.js';
 import { sequentialMachine } from './sequential.machine.js';
 import { NO_TIMEOUT_MS } from './step.machine.js';
@@ -131,8 +133,7 @@ export const orchestrationMachine = setup({
     noneRunning: ({ context }) => context.running.length === 0,
     isRunningChild: ({ context, event }) => 'actorId' in event && context.running.includes(event.actorId),
     compensationDone: ({ context }) => context.toCompensate.length === 0,
-    isHeadOfCompensation: ({ context, event }) =>
-      'actorId' in event && event.actorId === context.toCompensate[0],
+    isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
   },
   actions: {
     reportPhaseStatus: (_: unknown, _params: { phase: string; status: PhaseStatus }) => undefined,
@@ -257,6 +258,10 @@ export const orchestrationMachine = setup({
         compensationReason: partial ? ('partial' as const) : ('requested' as const),
       };
     }),
+    advanceCompensation: assign(({ context, event }) => ({
+      ...afterCompensation(context, event),
+      completed: context.completed.filter((c) => c.name !== context.toCompensate[0]),
+    })),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
       if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
@@ -385,23 +390,13 @@ export const orchestrationMachine = setup({
           guard: 'isHeadOfCompensation',
           target: 'compensating',
           reenter: true,
-          actions: assign({
-            completed: ({ context }) => context.completed.filter((c) => c.name !== context.toCompensate[0]),
-            toCompensate: ({ context }) => context.toCompensate.slice(1),
-            compensationFailures: ({ context, event }) =>
-              context.compensationFailures +
-              ('output' in event && event.output.status === 'compensated' ? 0 : 1),
-          }),
+          actions: 'advanceCompensation',
         },
         'xstate.error.actor.*': {
           guard: 'isHeadOfCompensation',
           target: 'compensating',
           reenter: true,
-          actions: assign({
-            completed: ({ context }) => context.completed.filter((c) => c.name !== context.toCompensate[0]),
-            toCompensate: ({ context }) => context.toCompensate.slice(1),
-            compensationFailures: ({ context }) => context.compensationFailures + 1,
-          }),
+          actions: 'advanceCompensation',
         },
       },
     },

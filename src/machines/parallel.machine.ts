@@ -15,6 +15,8 @@ import {
   type PatternControlEvent,
   type PatternFinalOutput,
   type PatternSucceededEvent,
+  afterCompensation,
+  isCompensationHead,
 } from './pattern.types.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
 
@@ -141,8 +143,7 @@ export const parallelMachine = setup({
     compensationDone: ({ context }) => context.toCompensate.length === 0,
     wasRequested: ({ context }) => context.compensationReason === 'requested',
     hadCompensationFailures: ({ context }) => context.compensationFailures > 0,
-    isHeadOfCompensation: ({ context, event }) =>
-      'actorId' in event && event.actorId === context.toCompensate[0],
+    isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
     isRunningTask: ({ context, event }) => 'actorId' in event && context.status[event.actorId] === 'running',
   },
   actions: {
@@ -206,6 +207,7 @@ export const parallelMachine = setup({
     planCompensation: assign({
       toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse(),
     }),
+    advanceCompensation: assign(({ context, event }) => afterCompensation(context, event)),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
       if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
@@ -325,21 +327,13 @@ export const parallelMachine = setup({
           guard: 'isHeadOfCompensation',
           target: 'compensating',
           reenter: true,
-          actions: assign({
-            toCompensate: ({ context }) => context.toCompensate.slice(1),
-            compensationFailures: ({ context, event }) =>
-              context.compensationFailures +
-              ('output' in event && event.output.status === 'compensated' ? 0 : 1),
-          }),
+          actions: 'advanceCompensation',
         },
         'xstate.error.actor.*': {
           guard: 'isHeadOfCompensation',
           target: 'compensating',
           reenter: true,
-          actions: assign({
-            toCompensate: ({ context }) => context.toCompensate.slice(1),
-            compensationFailures: ({ context }) => context.compensationFailures + 1,
-          }),
+          actions: 'advanceCompensation',
         },
       },
     },

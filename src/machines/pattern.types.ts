@@ -52,3 +52,24 @@ export function timeoutError(what: string, timeoutMs: number): SerializedError {
     details: { timeoutMs, retryable: false },
   };
 }
+
+/** Compensation bookkeeping every pattern machine keeps (a saga's backward phase). */
+export interface CompensationState {
+  /** Children still to compensate, head first (reverse completion order). */
+  toCompensate: string[];
+  compensationFailures: number;
+}
+
+/** Whether `event` is the final answer of the child being compensated now. */
+export function isCompensationHead(context: CompensationState, event: { type: string }): boolean {
+  return 'actorId' in event && event.actorId === context.toCompensate[0];
+}
+
+/** After the head answered: drop it, and count a failure unless it reports `compensated`. */
+export function afterCompensation(context: CompensationState, event: { type: string }): CompensationState {
+  const output = 'output' in event ? (event.output as { status?: unknown } | undefined) : undefined;
+  return {
+    toCompensate: context.toCompensate.slice(1),
+    compensationFailures: context.compensationFailures + (output?.status === 'compensated' ? 0 : 1),
+  };
+}

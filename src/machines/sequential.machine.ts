@@ -14,6 +14,8 @@ import {
   type PatternControlEvent,
   type PatternFinalOutput,
   type PatternSucceededEvent,
+  afterCompensation,
+  isCompensationHead,
 } from './pattern.types.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
 
@@ -93,8 +95,7 @@ export const sequentialMachine = setup({
     shouldRollBack: ({ context }) => context.spec.rollbackEnabled && context.completed.length > 0,
     compensationDone: ({ context }) => context.toCompensate.length === 0,
     wasRequested: ({ context }) => context.compensationReason === 'requested',
-    isHeadOfCompensation: ({ context, event }) =>
-      'actorId' in event && event.actorId === context.toCompensate[0],
+    isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
   },
   actions: {
     startCurrentStep: enqueueActions(({ context, enqueue }) => {
@@ -123,6 +124,7 @@ export const sequentialMachine = setup({
     planCompensation: assign({
       toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse(),
     }),
+    advanceCompensation: assign(({ context, event }) => afterCompensation(context, event)),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
       if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
@@ -250,21 +252,13 @@ export const sequentialMachine = setup({
           guard: 'isHeadOfCompensation',
           target: 'compensating',
           reenter: true,
-          actions: assign({
-            toCompensate: ({ context }) => context.toCompensate.slice(1),
-            compensationFailures: ({ context, event }) =>
-              context.compensationFailures +
-              ('output' in event && event.output.status === 'compensated' ? 0 : 1),
-          }),
+          actions: 'advanceCompensation',
         },
         'xstate.error.actor.*': {
           guard: 'isHeadOfCompensation',
           target: 'compensating',
           reenter: true,
-          actions: assign({
-            toCompensate: ({ context }) => context.toCompensate.slice(1),
-            compensationFailures: ({ context }) => context.compensationFailures + 1,
-          }),
+          actions: 'advanceCompensation',
         },
       },
     },

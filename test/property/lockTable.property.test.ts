@@ -5,7 +5,7 @@ import type { ConflictStrategy, LockEffect } from '../../src/machines/lockTypes.
 import type { WaitEdge } from '../../src/machines/waitForGraph.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
-const OWNERS = ['w', 'x', 'y', 'z'];
+const OWNERS = ['w', 'x', 'y', 'z', 'o5', 'o6', 'o7', 'o8'];
 
 type Op =
   | {

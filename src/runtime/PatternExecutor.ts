@@ -3,7 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { createActor, type AnyActor, type InspectionEvent, type Snapshot } from 'xstate';
 import { z } from 'zod';
 import type { Agent, ResourceArbiter } from '../actors/agent.js';
-import type { ChildPattern, OrchestrationContext, RollbackEvent } from '../machines/orchestration.machine.js';
+import type { ChildPattern, OrchestrationContext } from '../machines/orchestration.machine.js';
 import type { PatternFinalOutput } from '../machines/pattern.types.js';
 import { AgentPool } from './AgentPool.js';
 import type { BreakerOptionsInput, BreakerMetrics } from './CircuitBreaker.js';
@@ -11,7 +11,6 @@ import { systemClock, type Clock } from './clock.js';
 import {
   ConfidenceThresholdError,
   PatternError,
-  PatternExecutionError,
   PatternNotFoundError,
   PatternTimeoutError,
   toSerializedError,
@@ -24,7 +23,7 @@ import { PatternConfig } from './PatternConfig.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import type { PatternRegistry } from './PatternRegistry.js';
 import { planRun } from './planRun.js';
-import { BuiltInPattern, type PhaseProgress } from './patterns/BuiltInPattern.js';
+import { BuiltInPattern } from './patterns/BuiltInPattern.js';
 import type { DelegationPattern } from './patterns/DelegationPattern.js';
 import type { RunResult } from './result.js';
 import { RunEnv } from './RunEnv.js';
@@ -32,54 +31,10 @@ import { RunRecorder } from './RunRecorder.js';
 import { Semaphore } from './semaphore.js';
 import type { RunStatus } from './status.js';
 import { parseWith } from './validate.js';
+import { optionsSchema, runOptionsSchema, type ExecutorOptions, type RunOptions } from './executorOptions.js';
+import { actorPath, phaseProgressOf, rollbackMeta, waitForEnd } from './runActor.js';
 
-const fn = <T>(what: string) =>
-  z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
-
-const optionsSchema = z
-  .object({
-    /** How many patterns batchExecute runs at once. */
-    threadPoolSize: z.number().int().min(1).default(4),
-    /** Default pattern timeout, seconds. */
-    timeoutDefault: z.number().positive().optional(),
-    agents: z
-      .array(
-        z.custom<Agent>((a) => typeof a === 'object' && a !== null && 'execute' in a, {
-          message: 'not an Agent',
-        }),
-      )
-      .default([]),
-    breaker: z.custom<BreakerOptionsInput>((v) => typeof v === 'object' && v !== null).optional(),
-    clock: z
-      .custom<Clock>((c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c, {
-        message: 'clock needs now/setTimeout/clearTimeout',
-      })
-      .optional(),
-    random: fn<() => number>('random').optional(),
-    resolver: z
-      .custom<ResourceArbiter>((r) => typeof r === 'object' && r !== null && 'acquire' in r)
-      .optional(),
-    onEvent: fn<RunEventListener>('onEvent').optional(),
-    logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'info' in l).optional(),
-  })
-  .strict();
-/** Options of {@link PatternExecutor}. */
-export type ExecutorOptions = z.input<typeof optionsSchema>;
-
-const runOptionsSchema = z
-  .object({
-    /** Overall timeout, ms (default: the pattern's own, else the executor's default). */
-    timeoutMs: z.number().int().positive().optional(),
-    input: z.unknown().optional(),
-    runId: z.string().min(1).optional(),
-    signal: z.custom<AbortSignal>((s) => s instanceof AbortSignal).optional(),
-    onEvent: fn<RunEventListener>('onEvent').optional(),
-    /** Also emit a `transition` event for every machine transition (for traces; costs time). */
-    traceTransitions: z.boolean().default(false),
-  })
-  .strict();
-/** Options of {@link PatternExecutor.run}. */
-export type RunOptions = z.input<typeof runOptionsSchema>;
+export type { ExecutorOptions, RunOptions };
 
 /**
  * Runs delegation patterns: spawns each pattern's machine as an XState actor, delegates its
@@ -314,7 +269,10 @@ export class PatternExecutor {
         ...(child.kind === 'orchestration'
           ? {
               phaseProgress: () => phaseProgressOf(actor),
-              rollback: (level, target) => this.rollback(actor, level, target),
+              rollback: (level, target) =>
+                rollbackMeta(actor, level, target, () => {
+                  if (this.liveMeta.get(patternName) === actor) this.liveMeta.delete(patternName);
+                }),
             }
           : {}),
       });
@@ -416,40 +374,6 @@ export class PatternExecutor {
         extra,
       );
     };
-  }
-
-  private rollback(
-    actor: AnyActor,
-    level: 'pattern' | 'phase' | 'complete',
-    targetPhase?: string,
-  ): Promise<boolean> {
-    const current = actor.getSnapshot() as { status: string; value: unknown; context: OrchestrationContext };
-    if (current.status !== 'active' || current.value !== 'succeeded') {
-      const name = current.context.name;
-      return Promise.reject(
-        new PatternExecutionError(
-          `${name}: no succeeded run to roll back (the latest run failed or was rolled back)`,
-          {
-            patternName: name,
-          },
-        ),
-      );
-    }
-    const before = (actor.getSnapshot() as { context: OrchestrationContext }).context.compensationFailures;
-    return new Promise((resolve) => {
-      const check = (): boolean => {
-        const snap = actor.getSnapshot() as { value: unknown; status: string; context: OrchestrationContext };
-        if (snap.value === 'compensating' || snap.value === 'compensationFinished') return false;
-        sub.unsubscribe();
-        if (snap.status === 'done') this.liveMeta.forEach((a, k) => a === actor && this.liveMeta.delete(k));
-        resolve(snap.context.compensationFailures === before);
-        return true;
-      };
-      const sub = actor.subscribe({ next: () => void check(), error: () => resolve(false) });
-      const event: RollbackEvent = { type: 'ROLLBACK', level, targetPhase };
-      actor.send(event);
-      check();
-    });
   }
 
   /**
@@ -589,60 +513,4 @@ interface StartedRun {
   /** undefined: nobody listens; null: executor listeners only; else also this run's listener. */
   readonly extra: RunEventListener | null | undefined;
   settle: ((result: RunResult) => void) | undefined;
-}
-
-/** Resolves when the root actor is done or parked in `succeeded`; with the crash error if it failed. */
-function waitForEnd(actor: AnyActor, signal: AbortSignal | undefined): Promise<unknown> {
-  return new Promise((resolve) => {
-    let finished = false;
-    const finish = (crash?: unknown) => {
-      if (finished) return;
-      finished = true;
-      signal?.removeEventListener('abort', onAbort);
-      queueMicrotask(() => sub.unsubscribe());
-      resolve(crash);
-    };
-    const onAbort = () => actor.send({ type: 'CANCEL' });
-    const sub = actor.subscribe({
-      next: (s: { status: string; value?: unknown }) => {
-        if (s.status === 'done' || s.value === 'succeeded') finish();
-      },
-      error: (err: unknown) => finish(err ?? new Error('actor failed')),
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    actor.start();
-    if (signal?.aborted) onAbort();
-    const s = actor.getSnapshot() as { status: string; value?: unknown; error?: unknown };
-    if (s.status === 'done' || s.value === 'succeeded') finish();
-    else if (s.status === 'error') finish(s.error);
-  });
-}
-
-function actorPath(ref: AnyActor): string {
-  const parts: string[] = [];
-  let cur: { id: string; _parent?: unknown } | undefined = ref;
-  while (cur) {
-    parts.unshift(cur.id);
-    cur = cur._parent as typeof cur;
-  }
-  return parts.join('/');
-}
-
-function phaseProgressOf(actor: AnyActor): Record<string, PhaseProgress> {
-  const { phases } = (actor.getSnapshot() as { context: OrchestrationContext }).context;
-  return Object.fromEntries(
-    phases.map((p) => {
-      const succeeded = p.outcomes.filter((o) => o.success).length;
-      return [
-        p.name,
-        {
-          status: p.status,
-          completionPercentage: p.total === 0 ? 1 : p.outcomes.length / p.total,
-          succeeded,
-          failed: p.outcomes.length - succeeded,
-          total: p.total,
-        },
-      ];
-    }),
-  );
 }

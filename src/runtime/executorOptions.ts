@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { Agent, ResourceArbiter } from '../actors/agent.js';
+import type { BreakerOptionsInput } from './CircuitBreaker.js';
+import type { Clock } from './clock.js';
+import type { RunEventListener } from './events.js';
+import type { Logger } from './logger.js';
+
+/** The zod schemas of PatternExecutor's constructor and run options. */
+
+const fn = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
+
+export const optionsSchema = z
+  .object({
+    /** How many patterns batchExecute runs at once. */
+    threadPoolSize: z.number().int().min(1).default(4),
+    /** Default pattern timeout, seconds. */
+    timeoutDefault: z.number().positive().optional(),
+    agents: z
+      .array(
+        z.custom<Agent>((a) => typeof a === 'object' && a !== null && 'execute' in a, {
+          message: 'not an Agent',
+        }),
+      )
+      .default([]),
+    breaker: z.custom<BreakerOptionsInput>((v) => typeof v === 'object' && v !== null).optional(),
+    clock: z
+      .custom<Clock>((c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c, {
+        message: 'clock needs now/setTimeout/clearTimeout',
+      })
+      .optional(),
+    random: fn<() => number>('random').optional(),
+    resolver: z
+      .custom<ResourceArbiter>((r) => typeof r === 'object' && r !== null && 'acquire' in r)
+      .optional(),
+    onEvent: fn<RunEventListener>('onEvent').optional(),
+    logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'info' in l).optional(),
+  })
+  .strict();
+/** Options of {@link PatternExecutor}. */
+export type ExecutorOptions = z.input<typeof optionsSchema>;
+
+export const runOptionsSchema = z
+  .object({
+    /** Overall timeout, ms (default: the pattern's own, else the executor's default). */
+    timeoutMs: z.number().int().positive().optional(),
+    input: z.unknown().optional(),
+    runId: z.string().min(1).optional(),
+    signal: z.custom<AbortSignal>((s) => s instanceof AbortSignal).optional(),
+    onEvent: fn<RunEventListener>('onEvent').optional(),
+    /** Also emit a `transition` event for every machine transition (for traces; costs time). */
+    traceTransitions: z.boolean().default(false),
+  })
+  .strict();
+/** Options of {@link PatternExecutor.run}. */
+export type RunOptions = z.input<typeof runOptionsSchema>;

@@ -40,6 +40,17 @@ const moduleShapeSchema = z.looseObject({
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
+type ScopedImport = (specifier: string, parentUrl: string) => Promise<unknown>;
+let tsImporter: Promise<ScopedImport> | undefined;
+
+/** One tsx loader (a namespaced hook, registered once) for every TypeScript module agent. */
+function typeScriptImporter(): Promise<ScopedImport> {
+  tsImporter ??= import('tsx/esm/api').then(
+    ({ register }) => register({ namespace: 'ndf-module-agents' }).import,
+  );
+  return tsImporter;
+}
+
 /**
  * Imports a module (TypeScript through tsx) and resolves with its namespace.
  * @throws PatternValidationError naming `field` when the file is missing or throws at import
@@ -51,9 +62,7 @@ export async function importModule(file: string, field: string): Promise<Record<
   const url = pathToFileURL(file).href;
   try {
     if (TS_EXTENSIONS.has(path.extname(file))) {
-      const { tsImport } = (await import('tsx/esm/api')) as {
-        tsImport: (s: string, p: string) => Promise<unknown>;
-      };
+      const tsImport = await typeScriptImporter();
       return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
     }
     return (await import(url)) as Record<string, unknown>;

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ndf, ROOT } from './cli.js';
 
@@ -18,6 +21,24 @@ describe('ndf run: timeouts, automatic selection, interruption', () => {
     expect(run.stdout).toContain('started: search_indexing');
     expect(run.stdout).toMatch(/│ index +│ ✔ completed +│ worker +│ 1 +│/);
     expect(run.stdout).not.toContain('unrelated');
+  });
+
+  it('--input @file reads YAML and merges over run.input; a bad --timeout is bad input', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ndf-input-'));
+    const out = path.join(dir, 'out');
+    await writeFile(path.join(dir, 'input.yaml'), `outDir: ${out}\nlimit: 200\n`);
+    const run = await ndf([
+      'run',
+      'examples/data-pipeline/workflow.yaml',
+      '--input',
+      `@${path.join(dir, 'input.yaml')}`,
+    ]);
+    expect(run.code).toBe(0);
+    const report = await readFile(path.join(out, 'report.md'), 'utf8');
+    expect(report).toContain('| loaded | 200 |');
+    const bad = await ndf(['run', 'examples/data-pipeline/workflow.yaml', '--timeout', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--timeout: expected a positive number of ms, got "soon"');
   });
 
   it('Ctrl-C cancels the run, reports it and exits 1', async () => {

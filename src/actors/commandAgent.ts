@@ -106,6 +106,10 @@ export function taskToJson(
   return mode === 'compensate' ? { ...json, output } : json;
 }
 
+function isCompensation(task: AgentTask): task is CompensationTask {
+  return 'output' in task;
+}
+
 /** stdout parsed as JSON when it is JSON, else the trimmed text (undefined when empty). */
 export function parseStdout(stdout: string): unknown {
   const text = stdout.trim();
@@ -135,7 +139,15 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
     capabilities: opts.capabilities,
     maxConcurrent: opts.maxConcurrent,
     kind: 'command',
-    execute: (task) => runCommand(opts, opts.command, 'command', taskToJson(task, 'execute'), task),
+    // A compensation task handed to execute (a step's `compensate: { agent }`) keeps its mode and output.
+    execute: (task) =>
+      runCommand(
+        opts,
+        opts.command,
+        'command',
+        isCompensation(task) ? taskToJson(task, 'compensate', task.output) : taskToJson(task, 'execute'),
+        task,
+      ),
   };
   const undo = opts.compensate;
   if (!undo) return agent;

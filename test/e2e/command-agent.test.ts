@@ -35,8 +35,16 @@ describe('command agents (a JSON workflow file)', () => {
     );
     expect(run.stdout).toMatch(/│ first +│ ↺ compensated +│ echo +│ 1 +│ [\d.]+ m?s +│ undone/);
 
-    // The agent's own `compensate` argv undid `first`; the step-level command undid `second`.
-    expect((await readdir(cwd)).sort()).toEqual(['first.undo.json', 'second.undo.json']);
+    // The agent's own `compensate` argv undid `first`; the step-level command undid `second`; an agent undid `third`.
+    expect((await readdir(cwd)).sort()).toEqual(['first.undo.json', 'second.undo.json', 'third.undo.json']);
+    // `compensate: { agent: recorder }`: the recorder's handler gets the compensation task and output.
+    const third = JSON.parse(await readFile(path.join(cwd, 'third.undo.json'), 'utf8')) as Recorded;
+    expect(third).toMatchObject({
+      mode: 'compensate',
+      step: 'third',
+      output: 'plain text, not JSON',
+      argv: ['by-agent'],
+    });
     const first = JSON.parse(await readFile(path.join(cwd, 'first.undo.json'), 'utf8')) as Recorded;
     const second = JSON.parse(await readFile(path.join(cwd, 'second.undo.json'), 'utf8')) as Recorded;
     expect(first.mode).toBe('compensate');

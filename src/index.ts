@@ -105,3 +105,45 @@ export {
   statusStyle,
 } from './runtime/diagram/index.js';
 export type { Diagram, DiagramNode, DiagramEdge, DiagramStatus } from './runtime/diagram/index.js';
+export { MemoryTransport } from './runtime/transport/MemoryTransport.js';
+export type { MemoryTransportOptions } from './runtime/transport/MemoryTransport.js';
+export { NatsTransport } from './runtime/transport/NatsTransport.js';
+export { natsTransportOptionsSchema } from './runtime/transport/natsOptions.js';
+export type { NatsTransportOptions, NatsTransportOptionsInput } from './runtime/transport/natsOptions.js';
+export { TransportError, isTransportError } from './runtime/transport/Transport.js';
+export type {
+  Transport,
+  TransportStatus,
+  TransportStatusListener,
+  TransportErrorKind,
+} from './runtime/transport/Transport.js';
+export { connectRemoteAgents } from './runtime/transport/connectRemoteAgents.js';
+export type { ConnectRemoteAgentsOptions, RemoteAgents } from './runtime/transport/connectRemoteAgents.js';
+export {
+  PROTOCOL_VERSION,
+  ProtocolHeader,
+  protocolSubjects,
+  taskRequestSchema,
+  taskReplySchema,
+  cancelSchema,
+  decodeMessage,
+  toTaskRequest,
+} from './runtime/protocol.js';
+export type { TaskRequest, TaskReply, CancelMessage, WireError } from './runtime/protocol.js';
+export { remoteAgent } from './actors/remoteAgent.js';
+export type { RemoteAgentOptions } from './actors/remoteAgent.js';
+export { serveAgent } from './actors/serveAgent.js';
+export type { ServeAgentOptions, ServedAgent, ServedAgentStats } from './actors/serveAgent.js';
+export { discoverAgents, agentsFromDiscovery } from './actors/discoverAgents.js';
+export type { DiscoveredAgent, AgentInstance } from './actors/discoverAgents.js';
+export { ConflictResolver } from './actors/conflictResolver.js';
+export type {
+  ConflictResolverOptions,
+  AcquireRequest,
+  Lease,
+  ConflictReport,
+} from './actors/conflictResolver.js';
+export { serveConflictResolver } from './actors/conflictResolverService.js';
+export type { ServeConflictResolverOptions, ServedResolver } from './actors/conflictResolverService.js';
+export { RemoteConflictResolver } from './actors/remoteConflictResolver.js';
+export type { RemoteConflictResolverOptions } from './actors/remoteConflictResolver.js';

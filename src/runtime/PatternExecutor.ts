@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Agent, ResourceArbiter } from '../actors/agent.js';
 import type { ChildPattern, OrchestrationContext } from '../machines/orchestration.machine.js';
 import type { PatternFinalOutput } from '../machines/pattern.types.js';
+import { ConflictResolver } from '../actors/conflictResolver.js';
 import { AgentPool } from './AgentPool.js';
 import type { BreakerOptionsInput, BreakerMetrics } from './CircuitBreaker.js';
 import { systemClock, type Clock } from './clock.js';
@@ -53,7 +54,9 @@ export class PatternExecutor {
   private readonly machines: RuntimeMachines;
   private readonly listeners = new Set<RunEventListener>();
   private readonly logger: Logger;
-  private readonly resolver: ResourceArbiter | undefined;
+  private readonly resolver: ResourceArbiter;
+  /** The in-process resolver created when none was given (closed with the executor). */
+  private readonly ownResolver: ConflictResolver | undefined;
   /** Live actors of succeeded meta-orchestration runs, kept for triggerRollback. */
   private readonly liveMeta = new Map<string, AnyActor>();
 
@@ -78,7 +81,9 @@ export class PatternExecutor {
       (o.timeoutDefault ?? PatternConfig.getCurrentConfig().patternTimeoutSeconds) * 1000;
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? defaultLogger();
-    this.resolver = o.resolver;
+    // Named locks go through the in-process conflict resolver unless one is given (e.g. RemoteConflictResolver).
+    this.ownResolver = o.resolver ? undefined : new ConflictResolver({ clock: this.clock });
+    this.resolver = o.resolver ?? (this.ownResolver as ConflictResolver);
     if (o.onEvent) this.listeners.add(o.onEvent);
     this.pool = new AgentPool({
       clock: this.clock,
@@ -491,10 +496,11 @@ export class PatternExecutor {
     }
   }
 
-  /** Stops kept actors, breakers, and closes every agent. */
+  /** Stops kept actors, breakers and the in-process conflict resolver, and closes every agent. */
   async close(): Promise<void> {
     for (const a of this.liveMeta.values()) a.stop();
     this.liveMeta.clear();
+    this.ownResolver?.close();
     await this.pool.close();
   }
 }

@@ -12,6 +12,7 @@ import { discoverRemoteAgents } from '../remoteAgents.js';
 import type { DiscoveredRemoteAgents } from '../remoteAgents.js';
 import { mergeRunInput, parseInputOption } from '../input.js';
 import { planTree } from '../output/planTree.js';
+import type { PlanNode } from '../output/planTree.js';
 import { renderPlan } from '../output/plan.js';
 import { createProgress } from '../output/progress.js';
 import type { ProgressMode, ProgressReporter } from '../output/progress.js';
@@ -154,7 +155,13 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
     if (isPatternError(error)) return usage(`${file}: ${error.message}`);
     throw error;
   }
-  const progress = createProgress(mode, plan, process.stdout);
+  const planFor = (pattern: string): PlanNode => planTree(workflow, pattern, [], extraAgents);
+  const progress = createProgress(
+    mode,
+    plan,
+    process.stdout,
+    workflow.run.pattern === undefined ? planFor : undefined,
+  );
   sinks.progress = progress;
   const { trace } = sinks;
   const abort = new AbortController();

@@ -17,13 +17,14 @@ export interface ProgressReporter {
 /** `tree`: redrawn in place (a TTY); `lines`: one line per change; `json`: one JSON event per line; `none`: silent. */
 export type ProgressMode = 'tree' | 'lines' | 'json' | 'none';
 
-/** Creates the reporter for `mode`, writing to `out` (stdout). */
+/** Creates the reporter for `mode`, writing to `out` (stdout); `planFor`: see {@link RunView}. */
 export function createProgress(
   mode: ProgressMode,
   plan: PlanNode,
   out: NodeJS.WriteStream,
+  planFor?: (pattern: string) => PlanNode,
 ): ProgressReporter {
-  const view = new RunView(plan);
+  const view = new RunView(plan, planFor);
   switch (mode) {
     case 'tree':
       return treeProgress(view, out);

@@ -36,7 +36,15 @@ export class RunView {
   endedAt: number | undefined;
   private readonly nodes = new Map<string, PlanNode>();
 
-  constructor(readonly root: PlanNode) {
+  /**
+   * @param root - the plan of the pattern to run
+   * @param planFor - the plan of a pattern picked at run time (the workflow names none): on
+   *   `run.started`, it replaces a root whose name differs from the pattern started
+   */
+  constructor(
+    public root: PlanNode,
+    private readonly planFor?: (pattern: string) => PlanNode,
+  ) {
     this.index(root);
   }
 
@@ -46,6 +54,11 @@ export class RunView {
       case 'run.started':
         this.runId = event.runId;
         this.pattern ??= event.pattern;
+        if (this.planFor && this.root.name !== event.pattern && this.states.size === 0) {
+          this.root = this.planFor(event.pattern);
+          this.nodes.clear();
+          this.index(this.root);
+        }
         this.startedAt ??= event.at;
         this.status = 'running';
         return true;

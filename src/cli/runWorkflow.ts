@@ -1,0 +1,212 @@
+import pc from 'picocolors';
+import type { RunEvent } from '../runtime/events.js';
+import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../runtime/errors.js';
+import type { PatternContextInput } from '../runtime/PatternContext.js';
+import type { RunResult } from '../runtime/result.js';
+import type { RunView } from './output/runView.js';
+import { resultFromView } from './output/viewResult.js';
+import type { Agent } from '../actors/agent.js';
+import { ExitCode, UsageError } from './exit.js';
+import { discoverRemoteAgents } from './remoteAgents.js';
+import type { DiscoveredRemoteAgents } from './remoteAgents.js';
+import { mergeRunInput, parseInputOption } from './input.js';
+import { planTree } from './output/planTree.js';
+import type { PlanNode } from './output/planTree.js';
+import { renderPlan } from './output/plan.js';
+import { createProgress } from './output/progress.js';
+import type { ProgressMode, ProgressReporter } from './output/progress.js';
+import { renderSummary } from './output/summary.js';
+import { createTraceWriter } from './output/trace.js';
+import type { TraceWriter } from './output/trace.js';
+import type { createWorkflowExecutor } from './workflow/build.js';
+import { loadWorkflow } from './workflow/load.js';
+import type { LoadedWorkflow } from './workflow/load.js';
+import { reportLoadError } from './commands/validate.js';
+
+/**
+ * `ndf run` without the command line: load, check, run with progress and trace, summarise.
+ */
+
+/** Options of `ndf run`. */
+export interface RunOptions {
+  input?: string;
+  trace?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  timeout?: string;
+  progress?: boolean;
+  nats?: string;
+}
+
+/** What a run needs once the file and options are checked. */
+interface PreparedRun {
+  loaded: LoadedWorkflow;
+  input: unknown;
+  timeoutMs: number | undefined;
+}
+
+/** Loads the workflow and checks the options; an exit code when they are bad input. */
+async function prepare(
+  file: string,
+  options: RunOptions,
+  extraAgents: readonly Agent[],
+): Promise<PreparedRun | ExitCode> {
+  try {
+    const loaded = await loadWorkflow(file, { extraAgents });
+    const option = options.input === undefined ? undefined : parseInputOption(options.input);
+    const timeoutMs =
+      options.timeout === undefined ? loaded.workflow.run.timeoutMs : parseTimeout(options.timeout);
+    return { loaded, input: mergeRunInput(loaded.workflow.run.input, option), timeoutMs };
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    return reportLoadError(error);
+  }
+}
+
+/**
+ * Loads, runs and reports one workflow file (with the agents discovered over NATS when
+ * `options.nats` is given); resolves with the exit code.
+ */
+export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+  let remote: DiscoveredRemoteAgents | undefined;
+  try {
+    remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    throw error;
+  }
+  try {
+    return await runWith(file, options, remote?.agents ?? []);
+  } finally {
+    await remote?.close();
+  }
+}
+
+async function runWith(file: string, options: RunOptions, extraAgents: readonly Agent[]): Promise<ExitCode> {
+  const prepared = await prepare(file, options, extraAgents);
+  if (typeof prepared === 'number') return prepared;
+  const { loaded, input, timeoutMs } = prepared;
+  const { workflow, agents } = loaded;
+  const plan = planTree(workflow, workflow.run.pattern ?? '(best pattern)', [], extraAgents);
+  if (options.dryRun) {
+    process.stdout.write(`${renderPlan(loaded, plan, input)}\n`);
+    await Promise.all(agents.map(async (agent) => agent.close?.()));
+    return ExitCode.OK;
+  }
+  const mode: ProgressMode = options.json
+    ? 'json'
+    : options.progress === false
+      ? 'none'
+      : process.stdout.isTTY
+        ? 'tree'
+        : 'lines';
+  // Filled in once the executor exists; events only flow during the run.
+  const sinks: { trace?: TraceWriter | undefined; progress?: ProgressReporter } = {};
+  const onEvent = (event: RunEvent): void => {
+    sinks.trace?.write(event);
+    sinks.progress?.onEvent(event);
+  };
+  let executor: WorkflowExecutor;
+  try {
+    // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
+    const { createWorkflowExecutor } = await import('./workflow/build.js');
+    executor = createWorkflowExecutor(workflow, agents, onEvent);
+    sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    if (isPatternError(error)) return usage(`${file}: ${error.message}`);
+    throw error;
+  }
+  const planFor = (pattern: string): PlanNode => planTree(workflow, pattern, [], extraAgents);
+  const progress = createProgress(
+    mode,
+    plan,
+    process.stdout,
+    workflow.run.pattern === undefined ? planFor : undefined,
+  );
+  sinks.progress = progress;
+  const { trace } = sinks;
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort(new Error('interrupted (SIGINT)'));
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await execute(executor, workflow.run, {
+      input,
+      timeoutMs,
+      signal: abort.signal,
+      trace: trace !== undefined,
+      view: progress.view,
+    });
+    progress.finish();
+    if (mode === 'json') {
+      process.stdout.write(`${JSON.stringify({ type: 'run.result', result: withoutOutputs(result) })}\n`);
+    } else process.stdout.write(`\n${renderSummary(result)}\n`);
+    return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
+  } catch (error) {
+    progress.finish();
+    if (isPatternValidationError(error) || isInvalidPatternError(error))
+      return usage(`${file}: ${error.message}`);
+    process.stderr.write(
+      `${pc.red('✖')} run failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return ExitCode.RUN_FAILED;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await closeTrace(trace);
+    await executor.close();
+  }
+}
+
+type WorkflowExecutor = ReturnType<typeof createWorkflowExecutor>;
+interface ExecuteOptions {
+  input: unknown;
+  timeoutMs: number | undefined;
+  signal: AbortSignal;
+  trace: boolean;
+  view: RunView;
+}
+
+/**
+ * Runs the named pattern; with no pattern, lets the executor pick the best one for the context
+ * (that path reports through events only, so the result is rebuilt from them).
+ */
+async function execute(
+  executor: WorkflowExecutor,
+  run: { pattern?: string | undefined; context?: PatternContextInput | undefined },
+  options: ExecuteOptions,
+): Promise<RunResult> {
+  const context = run.context ?? {};
+  if (run.pattern !== undefined) {
+    return executor.run(run.pattern, context, {
+      input: options.input,
+      signal: options.signal,
+      traceTransitions: options.trace,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+  }
+  const [success, message] = await executor.executeBestPattern(context);
+  return resultFromView(options.view, success, message);
+}
+
+/** The result for `--json`, without step outputs (they can be large). */
+function withoutOutputs(result: RunResult): RunResult {
+  return { ...result, steps: result.steps.map(({ output: _output, ...step }) => step) };
+}
+
+function parseTimeout(raw: string): number {
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new UsageError(`--timeout: expected a positive number of ms, got "${raw}"`);
+  return ms;
+}
+
+/** Closes the trace; a write error is reported, not fatal (the run's outcome stands). */
+async function closeTrace(trace: TraceWriter | undefined): Promise<void> {
+  const failure = await trace?.close();
+  if (failure) process.stderr.write(`${pc.yellow('!')} the trace is incomplete: ${failure.message}\n`);
+}
+
+function usage(message: string): ExitCode {
+  process.stderr.write(`${pc.red('✖')} ${message}\n`);
+  return ExitCode.BAD_INPUT;
+}

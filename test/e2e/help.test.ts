@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ndf } from './cli.js';
+import { readFile } from 'node:fs/promises';
+import { ndf, ROOT } from './cli.js';
 
 describe.concurrent('ndf --help', () => {
   it('lists the commands with examples', async () => {
@@ -38,5 +39,8 @@ describe.concurrent('ndf --help', () => {
     );
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(expect.arrayContaining(['version', 'name', 'agents', 'patterns', 'run']));
+    // docs/workflow.schema.json (what editors use) is this output: regenerate it with
+    // `node bin/ndf.js schema --out docs/workflow.schema.json` when the schema changes.
+    expect(await readFile(`${ROOT}/docs/workflow.schema.json`, 'utf8')).toBe(result.stdout);
   });
 });

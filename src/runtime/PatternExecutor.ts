@@ -300,6 +300,7 @@ export class PatternExecutor {
       status = out?.timedOut ? 'timedOut' : out?.status === 'rolledBack' ? 'rolledBack' : 'failed';
       error = crash !== undefined ? toSerializedError(crash) : out?.error;
     }
+    if (!succeeded) run.recorder.skipUnstarted();
     if (succeeded && run.kind === 'orchestration') this.liveMeta.set(patternName, actor);
     else actor.stop();
     const durationMs = this.clock.now() - run.startedAt;

@@ -116,6 +116,19 @@ export class RunRecorder {
     this.emit?.({ type: 'phase.status', at: this.now(), runId: this.runId, path, phase, status });
   }
 
+  /**
+   * At the end of a failed run: every declared step that never started is `skipped` (it did not
+   * run because the run stopped), so reports, traces and diagrams show no phantom `pending`.
+   */
+  skipUnstarted(): void {
+    for (const d of this.declared) {
+      for (const s of d.steps) {
+        const r = this.reports.get(this.key(d.path, s));
+        if (r === undefined || r.status === 'pending') this.status(d.path, s, 'skipped');
+      }
+    }
+  }
+
   /** Current status of a step, or undefined if this run never declared it. */
   statusOf(step: string, path?: readonly string[]): StepStatus | undefined {
     const found = path

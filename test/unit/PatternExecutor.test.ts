@@ -329,7 +329,7 @@ describe('run(): sequential', () => {
       ['b', 'compensated', 'compensated'],
       ['c', 'compensated', 'compensated'],
       ['d', 'failed', 'none'],
-      ['e', 'pending', 'none'],
+      ['e', 'skipped', 'none'],
     ]);
     expect(steps['d']!.error).toEqual({
       name: 'AgentError',
@@ -541,7 +541,7 @@ describe('run(): sequential', () => {
     expect(result.steps.map((s) => [s.name, s.status])).toEqual([
       ['a', 'compensated'],
       ['b', 'cancelled'],
-      ['c', 'pending'],
+      ['c', 'skipped'],
     ]);
     expect(agent.log.compensations.map((c) => c.step)).toEqual(['a']);
   });
@@ -1457,7 +1457,7 @@ describe('events, tracing, cancellation, learning', () => {
     expect(result.steps.map((s) => [s.name, s.status])).toEqual([
       ['a', 'compensated'],
       ['b', 'cancelled'],
-      ['c', 'pending'],
+      ['c', 'skipped'],
     ]);
     expect(agent.log.calls).toEqual(['a', 'b']);
   });

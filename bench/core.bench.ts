@@ -3,18 +3,20 @@
  * fan-out with maxConcurrent 8, on no-op local agents, each next to a hand-written XState
  * machine doing the same work in the same run; and heap per parked in-flight run.
  *
- * Run alone: `npx tsx --expose-gc bench/core.bench.ts`.
+ * Run through `npm run bench` (it compiles the library to bench/.lib first).
  */
 import { createActor, fromPromise } from 'xstate';
-import {
+import { lib } from './lib.js';
+import { handSequential, runHandFanOut, runHandSequential } from './baselines.js';
+import { against, measure, type Row } from './measure.js';
+
+const {
   defineAgent,
   ParallelCoordinationPattern,
   PatternExecutor,
   PatternRegistry,
   SequentialDelegationPattern,
-} from '../src/index.js';
-import { handSequential, runHandFanOut, runHandSequential } from './baselines.js';
-import { against, measure, type Row } from './measure.js';
+} = lib;
 
 const STEPS = Array.from({ length: 10 }, (_, i) => `step${i}`);
 const TASKS = Array.from({ length: 100 }, (_, i) => `task${i}`);

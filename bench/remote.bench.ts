@@ -3,19 +3,19 @@
  * loopback NATS at 1 and 100 in flight, next to raw request/reply with the same client in the
  * same run; and conflict-resolver acquire/release throughput with 100 contending clients.
  *
- * Run alone: `npx tsx bench/remote.bench.ts` (starts a private nats-server, or uses $NATS_URL).
+ * Run through `npm run bench` (it compiles the library to bench/.lib first); starts a private
+ * nats-server, or uses $NATS_URL.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { AgentTask } from '../src/actors/agent.js';
-import { ConflictResolver } from '../src/actors/conflictResolver.js';
-import { serveConflictResolver } from '../src/actors/conflictResolverService.js';
-import { RemoteConflictResolver } from '../src/actors/remoteConflictResolver.js';
-import { remoteAgent } from '../src/actors/remoteAgent.js';
-import { NatsTransport } from '../src/runtime/transport/NatsTransport.js';
+import type { NatsTransport as NatsTransportType } from '../src/runtime/transport/NatsTransport.js';
 import { startNatsServer } from '../test/integration/natsServer.js';
+import { lib } from './lib.js';
 import type { Row } from './measure.js';
+
+const { ConflictResolver, serveConflictResolver, RemoteConflictResolver, remoteAgent, NatsTransport } = lib;
 
 export type { Row };
 
@@ -129,7 +129,7 @@ export async function runRemoteBench(options: { durationMs?: number } = {}): Pro
 async function resolverBench(
   where: 'in-process' | 'nats',
   durationMs: number,
-  transport?: NatsTransport,
+  transport?: NatsTransportType,
 ): Promise<Row> {
   const resolver = new ConflictResolver();
   const served =

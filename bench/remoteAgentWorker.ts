@@ -3,8 +3,9 @@
  * its params) with serveAgent, and a raw echo on `bench.raw` for the baseline, on $NATS_URL.
  */
 import { pino } from 'pino';
-import { serveAgent } from '../src/actors/serveAgent.js';
-import { NatsTransport } from '../src/runtime/transport/NatsTransport.js';
+import { lib } from './lib.js';
+
+const { serveAgent, NatsTransport } = lib;
 
 const logger = pino({ level: 'warn' });
 const transport = await NatsTransport.connect(

@@ -3,8 +3,6 @@ import type { RunEvent } from '../runtime/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../runtime/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
 import type { RunResult } from '../runtime/result.js';
-import type { RunView } from './output/runView.js';
-import { resultFromView } from './output/viewResult.js';
 import type { Agent } from '../actors/agent.js';
 import { ExitCode, UsageError } from './exit.js';
 import { discoverRemoteAgents } from './remoteAgents.js';
@@ -135,7 +133,6 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
       timeoutMs,
       signal: abort.signal,
       trace: trace !== undefined,
-      view: progress.view,
     });
     progress.finish();
     if (mode === 'json') {
@@ -144,6 +141,7 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
     return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
     progress.finish();
+    if (error instanceof UsageError) return usage(`${file}: ${error.message}`);
     if (isPatternValidationError(error) || isInvalidPatternError(error))
       return usage(`${file}: ${error.message}`);
     process.stderr.write(
@@ -163,29 +161,27 @@ interface ExecuteOptions {
   timeoutMs: number | undefined;
   signal: AbortSignal;
   trace: boolean;
-  view: RunView;
 }
 
-/**
- * Runs the named pattern; with no pattern, lets the executor pick the best one for the context
- * (that path reports through events only, so the result is rebuilt from them).
- */
+/** Runs the named pattern; with no pattern, the one the executor selects for the context. */
 async function execute(
   executor: WorkflowExecutor,
   run: { pattern?: string | undefined; context?: PatternContextInput | undefined },
   options: ExecuteOptions,
 ): Promise<RunResult> {
   const context = run.context ?? {};
-  if (run.pattern !== undefined) {
-    return executor.run(run.pattern, context, {
-      input: options.input,
-      signal: options.signal,
-      traceTransitions: options.trace,
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    });
+  const pattern = run.pattern ?? executor.selectPattern(context)?.name;
+  if (pattern === undefined) {
+    throw new UsageError(
+      `run: no pattern named, and no registered pattern matches the context ${JSON.stringify(context)}; name one in run.pattern`,
+    );
   }
-  const [success, message] = await executor.executeBestPattern(context);
-  return resultFromView(options.view, success, message);
+  return executor.run(pattern, context, {
+    input: options.input,
+    signal: options.signal,
+    traceTransitions: options.trace,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
 }
 
 /** The result for `--json`, without step outputs (they can be large). */

@@ -33,7 +33,8 @@ import { Semaphore } from './semaphore.js';
 import type { RunStatus } from './status.js';
 import { parseWith } from './validate.js';
 import { optionsSchema, runOptionsSchema, type ExecutorOptions, type RunOptions } from './executorOptions.js';
-import { actorPath, phaseProgressOf, rollbackMeta, waitForEnd } from './runActor.js';
+import { actorPath, waitForEnd } from './runActor.js';
+import { LiveRunView, MetaRunView } from './RunView.js';
 
 export type { ExecutorOptions, RunOptions };
 
@@ -260,27 +261,18 @@ export class PatternExecutor {
       startedAt,
       signal: o.signal,
       extra: listening ? (extra ?? null) : undefined,
-      settle: undefined,
+      view: undefined,
     };
     if (pattern instanceof BuiltInPattern) {
       this.liveMeta.get(patternName)?.stop();
       this.liveMeta.delete(patternName);
-      const done = new Promise<RunResult>((resolve) => (started.settle = resolve));
-      pattern.attachRun({
-        runId,
-        statuses: () => recorder.statuses([patternName]),
-        done,
-        clock: this.clock,
-        ...(child.kind === 'orchestration'
-          ? {
-              phaseProgress: () => phaseProgressOf(actor),
-              rollback: (level, target) =>
-                rollbackMeta(actor, level, target, () => {
-                  if (this.liveMeta.get(patternName) === actor) this.liveMeta.delete(patternName);
-                }),
-            }
-          : {}),
-      });
+      started.view =
+        child.kind === 'orchestration'
+          ? new MetaRunView(runId, this.clock, recorder, patternName, actor, () => {
+              if (this.liveMeta.get(patternName) === actor) this.liveMeta.delete(patternName);
+            })
+          : new LiveRunView(runId, this.clock, recorder, patternName);
+      pattern.attachRun(started.view);
     }
     return started;
   }
@@ -322,7 +314,7 @@ export class PatternExecutor {
         run.extra ?? undefined,
       );
     }
-    run.settle?.(result);
+    run.view?.settle(result);
     return result;
   }
 
@@ -475,13 +467,7 @@ export class PatternExecutor {
    */
   async executeBestPattern(context: PatternContext | PatternContextInput): Promise<[boolean, string]> {
     const ctx = PatternContext.from(context);
-    const minSamples = PatternConfig.getCurrentConfig().minSamples;
-    const candidates = this.registry
-      .listPatterns()
-      .filter((p) => p.matches(ctx))
-      .filter((p) => p.executionCount < minSamples || p.confidenceScore >= p.confidenceThreshold)
-      .sort((a, b) => b.confidenceScore - a.confidenceScore);
-    const best = candidates[0];
+    const best = this.selectPattern(ctx);
     if (!best) {
       return [
         false,
@@ -495,6 +481,23 @@ export class PatternExecutor {
       if (error instanceof PatternNotFoundError || !(error instanceof PatternError)) throw error;
       return [false, `Executed "${best.name}" (${best.type}): ${error.message}`];
     }
+  }
+
+  /**
+   * The registered pattern that best fits a context: it `matches`, passes its confidence
+   * threshold (once it has `minSamples` executions), highest confidence score first, then
+   * registration order. Undefined when none fits. Run it with {@link run} to get a RunResult.
+   */
+  selectPattern(context: PatternContext | PatternContextInput): DelegationPattern | undefined {
+    const ctx = PatternContext.from(context);
+    const minSamples = PatternConfig.getCurrentConfig().minSamples;
+    let best: DelegationPattern | undefined;
+    for (const p of this.registry.listPatterns()) {
+      if (!p.matches(ctx)) continue;
+      if (p.executionCount >= minSamples && p.confidenceScore < p.confidenceThreshold) continue;
+      if (!best || p.confidenceScore > best.confidenceScore) best = p;
+    }
+    return best;
   }
 
   /** Stops kept actors, breakers and the in-process conflict resolver, and closes every agent. */
@@ -519,5 +522,6 @@ interface StartedRun {
   readonly signal: AbortSignal | undefined;
   /** undefined: nobody listens; null: executor listeners only; else also this run's listener. */
   readonly extra: RunEventListener | null | undefined;
-  settle: ((result: RunResult) => void) | undefined;
+  /** What the pattern sees of this run (built-in patterns only). */
+  view: LiveRunView | undefined;
 }

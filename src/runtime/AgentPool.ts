@@ -166,24 +166,42 @@ export class AgentPool {
   }
 
   private lease(entry: Entry): AgentLease {
-    let done = false;
-    const finish = (report: () => void) => {
-      if (done) return;
-      done = true;
-      entry.slots.release();
-      report();
-    };
-    return {
-      agent: entry.agent,
-      succeed: (durationMs) => finish(() => entry.breaker.recordSuccess(durationMs)),
-      fail: () => finish(() => entry.breaker.recordFailure()),
-      release: () => finish(() => entry.breaker.release()),
-    };
+    return new Lease(entry);
   }
 
   /** Stops breakers and closes every agent. */
   async close(): Promise<void> {
     for (const e of this.entries.values()) e.breaker.stop();
     await Promise.allSettled([...this.entries.values()].map((e) => Promise.resolve(e.agent.close?.())));
+  }
+}
+
+/** One attempt's hold on an agent (a class, not closures: thousands may be parked at once). */
+class Lease implements AgentLease {
+  private done = false;
+
+  constructor(private readonly entry: Entry) {}
+
+  get agent(): Agent {
+    return this.entry.agent;
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.entry.slots.release();
+    return true;
+  }
+
+  succeed(durationMs: number): void {
+    if (this.finish()) this.entry.breaker.recordSuccess(durationMs);
+  }
+
+  fail(): void {
+    if (this.finish()) this.entry.breaker.recordFailure();
+  }
+
+  release(): void {
+    if (this.finish()) this.entry.breaker.release();
   }
 }

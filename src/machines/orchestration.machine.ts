@@ -17,6 +17,7 @@ import {
   type PatternFinalOutput,
   type PatternSucceededEvent,
   afterCompensation,
+  compensatingState,
   isCompensationHead,
 } from './pattern.types.js';
 import { sequentialMachine } from './sequential.machine.js';
@@ -382,24 +383,7 @@ export const orchestrationMachine = setup({
         ROLLBACK: { target: 'compensating', actions: 'planRequestedRollback' },
       },
     },
-    compensating: {
-      entry: 'compensateHead',
-      always: { guard: 'compensationDone', target: 'compensationFinished' },
-      on: {
-        'xstate.done.actor.*': {
-          guard: 'isHeadOfCompensation',
-          target: 'compensating',
-          reenter: true,
-          actions: 'advanceCompensation',
-        },
-        'xstate.error.actor.*': {
-          guard: 'isHeadOfCompensation',
-          target: 'compensating',
-          reenter: true,
-          actions: 'advanceCompensation',
-        },
-      },
-    },
+    compensating: compensatingState,
     compensationFinished: {
       always: [
         { guard: ({ context }) => context.compensationReason === 'partial', target: 'succeeded' },

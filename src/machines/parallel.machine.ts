@@ -16,6 +16,7 @@ import {
   type PatternFinalOutput,
   type PatternSucceededEvent,
   afterCompensation,
+  compensatingState,
   isCompensationHead,
 } from './pattern.types.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
@@ -319,24 +320,7 @@ export const parallelMachine = setup({
         },
       },
     },
-    compensating: {
-      entry: 'compensateHead',
-      always: { guard: 'compensationDone', target: 'compensationFinished' },
-      on: {
-        'xstate.done.actor.*': {
-          guard: 'isHeadOfCompensation',
-          target: 'compensating',
-          reenter: true,
-          actions: 'advanceCompensation',
-        },
-        'xstate.error.actor.*': {
-          guard: 'isHeadOfCompensation',
-          target: 'compensating',
-          reenter: true,
-          actions: 'advanceCompensation',
-        },
-      },
-    },
+    compensating: compensatingState,
     compensationFinished: {
       always: [
         { guard: 'wasRequested', target: 'compensated' },

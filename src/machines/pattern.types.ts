@@ -73,3 +73,27 @@ export function afterCompensation(context: CompensationState, event: { type: str
     compensationFailures: context.compensationFailures + (output?.status === 'compensated' ? 0 : 1),
   };
 }
+
+/**
+ * The `compensating` state every pattern machine has: compensate the head child, wait for its
+ * final answer, move on; done when nothing is left. The machine defines the named guards and
+ * actions (`compensateHead`, `compensationDone`, `isHeadOfCompensation`, `advanceCompensation`).
+ */
+export const compensatingState = {
+  entry: 'compensateHead',
+  always: { guard: 'compensationDone', target: 'compensationFinished' },
+  on: {
+    'xstate.done.actor.*': {
+      guard: 'isHeadOfCompensation',
+      target: 'compensating',
+      reenter: true,
+      actions: 'advanceCompensation',
+    },
+    'xstate.error.actor.*': {
+      guard: 'isHeadOfCompensation',
+      target: 'compensating',
+      reenter: true,
+      actions: 'advanceCompensation',
+    },
+  },
+} as const;

@@ -15,6 +15,7 @@ import {
   type PatternFinalOutput,
   type PatternSucceededEvent,
   afterCompensation,
+  compensatingState,
   isCompensationHead,
 } from './pattern.types.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
@@ -244,24 +245,7 @@ export const sequentialMachine = setup({
         },
       },
     },
-    compensating: {
-      always: [{ guard: 'compensationDone', target: 'compensationFinished' }],
-      entry: 'compensateHead',
-      on: {
-        'xstate.done.actor.*': {
-          guard: 'isHeadOfCompensation',
-          target: 'compensating',
-          reenter: true,
-          actions: 'advanceCompensation',
-        },
-        'xstate.error.actor.*': {
-          guard: 'isHeadOfCompensation',
-          target: 'compensating',
-          reenter: true,
-          actions: 'advanceCompensation',
-        },
-      },
-    },
+    compensating: compensatingState,
     compensationFinished: {
       always: [
         { guard: 'wasRequested', target: 'compensated' },

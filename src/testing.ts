@@ -46,3 +46,40 @@ export function scriptedAgent(
   });
   return Object.assign(agent, { calls, compensated });
 }
+
+/** Lets pending promises and XState's microtasks run (`setImmediate` is not simulated). */
+export async function flush(rounds = 8): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Advances a simulated clock by `ms` (in steps of `step` ms), flushing promises in between. */
+export async function advance(clock: SimulatedClock, ms: number, step = ms): Promise<void> {
+  await flush();
+  for (let done = 0; done < ms; done += step) {
+    clock.increment(Math.min(step, ms - done));
+    await flush();
+  }
+}
+
+/**
+ * Drives a simulated clock in `step`-ms increments until `promise` settles (at most
+ * `maxSteps` increments), and returns it: for runs whose exact timing is not under test.
+ */
+export async function settle<T>(
+  clock: SimulatedClock,
+  promise: Promise<T>,
+  step = 10,
+  maxSteps = 2_000,
+): Promise<T> {
+  let done = false;
+  const tracked = promise.finally(() => {
+    done = true;
+  });
+  // Handled now, so a rejection while time is still being advanced is not reported as unhandled.
+  tracked.catch(() => undefined);
+  for (let i = 0; i < maxSteps && !done; i++) {
+    await flush(4);
+    if (!done) clock.increment(step);
+  }
+  return tracked;
+}

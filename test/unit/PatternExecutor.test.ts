@@ -33,45 +33,11 @@ import {
   type MetaStrategy,
 } from '../../src/runtime/patterns/index.js';
 import type { RunResult, StepReport } from '../../src/runtime/result.js';
-import { scriptedAgent, simulatedClock } from '../../src/testing.js';
+import { advance, flush, scriptedAgent, settle, simulatedClock } from '../../src/testing.js';
 
 const T0 = 1_000_000;
 
 afterEach(() => PatternConfig.reset());
-
-/** Lets pending promises and XState's microtasks run (setImmediate is not simulated). */
-async function flush(rounds = 8): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-/** Advances the clock by `ms` in steps of `step`, flushing in between. */
-async function advance(clock: SimulatedClock, ms: number, step = ms): Promise<void> {
-  await flush();
-  for (let done = 0; done < ms; done += step) {
-    clock.increment(Math.min(step, ms - done));
-    await flush();
-  }
-}
-
-/** Drives the clock until `promise` settles (for runs whose exact timing is not under test). */
-async function settle<T>(
-  clock: SimulatedClock,
-  promise: Promise<T>,
-  step = 10,
-  maxSteps = 2_000,
-): Promise<T> {
-  let done = false;
-  const tracked = promise.finally(() => {
-    done = true;
-  });
-  // Handled now, so a rejection while time is still being advanced is not reported as unhandled.
-  tracked.catch(() => undefined);
-  for (let i = 0; i < maxSteps && !done; i++) {
-    await flush(4);
-    if (!done) clock.increment(step);
-  }
-  return tracked;
-}
 
 /** Resolves after `ms` of simulated time, or rejects when the task is aborted. */
 function wait(clock: SimulatedClock, ms: number, signal?: AbortSignal): Promise<void> {

@@ -3,7 +3,6 @@
  * wrong and where); all fixed.
  */
 import { describe, expect, it } from 'vitest';
-import type { SimulatedClock } from 'xstate';
 import { defineAgent, type AgentTask, type ResourceArbiter } from '../../src/actors/agent.js';
 import { domainFeatures } from '../../src/learning/similarity.js';
 import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
@@ -20,32 +19,9 @@ import {
   SequentialDelegationPattern,
   revivePattern,
 } from '../../src/runtime/patterns/index.js';
-import { simulatedClock } from '../../src/testing.js';
+import { flush, settle, simulatedClock } from '../../src/testing.js';
 
 const T0 = 1_000_000;
-
-async function flush(rounds = 8): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-async function settle<T>(
-  clock: SimulatedClock,
-  promise: Promise<T>,
-  step = 10,
-  maxSteps = 2_000,
-): Promise<T> {
-  let done = false;
-  const tracked = promise.finally(() => {
-    done = true;
-  });
-  // Handled now, so a rejection while time is still being advanced is not reported as unhandled.
-  tracked.catch(() => undefined);
-  for (let i = 0; i < maxSteps && !done; i++) {
-    await flush(4);
-    if (!done) clock.increment(step);
-  }
-  return tracked;
-}
 
 /**
  * An executor whose agent performs any of `capabilities`: a step named in `durations` takes

@@ -16,8 +16,9 @@ import {
   type PatternFinalOutput,
   type PatternSucceededEvent,
   afterCompensation,
-  compensatingState,
   isCompensationHead,
+  rollbackPlan,
+  sagaEndStates,
 } from './pattern.types.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
 
@@ -205,9 +206,8 @@ export const parallelMachine = setup({
         if (status === 'running') enqueue.sendTo(name, { type: 'CANCEL' });
       }
     }),
-    planCompensation: assign({
-      toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse(),
-    }),
+    planRollback: assign(({ context }) => rollbackPlan(context.completed, 'failure')),
+    planRequestedCompensation: assign(({ context }) => rollbackPlan(context.completed, 'requested')),
     advanceCompensation: assign(({ context, event }) => afterCompensation(context, event)),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
@@ -301,33 +301,7 @@ export const parallelMachine = setup({
         'xstate.error.actor.*': { guard: 'isRunningTask', actions: 'recordFailed' },
       },
     },
-    stopped: {
-      always: [
-        {
-          guard: 'shouldRollBack',
-          target: 'compensating',
-          actions: [assign({ compensationReason: 'failure' }), 'planCompensation'],
-        },
-        { target: 'failed' },
-      ],
-    },
-    succeeded: {
-      entry: 'notifySucceeded',
-      on: {
-        COMPENSATE: {
-          target: 'compensating',
-          actions: [assign({ compensationReason: 'requested' }), 'planCompensation'],
-        },
-      },
-    },
-    compensating: compensatingState,
-    compensationFinished: {
-      always: [
-        { guard: 'wasRequested', target: 'compensated' },
-        { guard: 'hadCompensationFailures', target: 'failed' },
-        { target: 'rolledBack' },
-      ],
-    },
+    ...sagaEndStates,
     failed: { type: 'final', entry: assign({ finalStatus: 'failed' as const }) },
     rolledBack: { type: 'final', entry: assign({ finalStatus: 'rolledBack' as const }) },
     compensated: { type: 'final', entry: assign({ finalStatus: 'compensated' as const }) },

@@ -97,3 +97,39 @@ export const compensatingState = {
     },
   },
 } as const;
+
+/** What a saga compensates, and why: its completed steps, latest first. */
+export function rollbackPlan(
+  completed: readonly { name: string }[],
+  reason: 'failure' | 'requested',
+): { toCompensate: string[]; compensationReason: 'failure' | 'requested' } {
+  return { toCompensate: completed.map((c) => c.name).reverse(), compensationReason: reason };
+}
+
+/**
+ * The end of a step-level saga (sequential and parallel patterns): `stopped` rolls back when
+ * enabled and anything completed; `succeeded` waits, compensatable; `compensating`; and the
+ * verdict. The machine defines the named guards and actions (`shouldRollBack`, `wasRequested`,
+ * `hadCompensationFailures`, `planRollback`, `planRequestedCompensation`, `notifySucceeded`).
+ */
+export const sagaEndStates = {
+  /** The pattern failed: roll back if enabled and anything completed. */
+  stopped: {
+    always: [
+      { guard: 'shouldRollBack', target: 'compensating', actions: 'planRollback' },
+      { target: 'failed' },
+    ],
+  },
+  succeeded: {
+    entry: 'notifySucceeded',
+    on: { COMPENSATE: { target: 'compensating', actions: 'planRequestedCompensation' } },
+  },
+  compensating: compensatingState,
+  compensationFinished: {
+    always: [
+      { guard: 'wasRequested', target: 'compensated' },
+      { guard: 'hadCompensationFailures', target: 'failed' },
+      { target: 'rolledBack' },
+    ],
+  },
+} as const;

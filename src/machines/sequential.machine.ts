@@ -15,8 +15,9 @@ import {
   type PatternFinalOutput,
   type PatternSucceededEvent,
   afterCompensation,
-  compensatingState,
   isCompensationHead,
+  rollbackPlan,
+  sagaEndStates,
 } from './pattern.types.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
 
@@ -96,6 +97,7 @@ export const sequentialMachine = setup({
     shouldRollBack: ({ context }) => context.spec.rollbackEnabled && context.completed.length > 0,
     compensationDone: ({ context }) => context.toCompensate.length === 0,
     wasRequested: ({ context }) => context.compensationReason === 'requested',
+    hadCompensationFailures: ({ context }) => context.compensationFailures > 0,
     isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
   },
   actions: {
@@ -122,9 +124,8 @@ export const sequentialMachine = setup({
       const spec = context.spec.steps[context.index];
       if (spec && context.steps[spec.name]) enqueue.sendTo(spec.name, { type: 'CANCEL' });
     }),
-    planCompensation: assign({
-      toCompensate: ({ context }) => context.completed.map((c) => c.name).reverse(),
-    }),
+    planRollback: assign(({ context }) => rollbackPlan(context.completed, 'failure')),
+    planRequestedCompensation: assign(({ context }) => rollbackPlan(context.completed, 'requested')),
     advanceCompensation: assign(({ context, event }) => afterCompensation(context, event)),
     compensateHead: enqueueActions(({ context, enqueue }) => {
       const head = context.toCompensate[0];
@@ -225,34 +226,7 @@ export const sequentialMachine = setup({
         'xstate.error.actor.*': { target: 'stopped' },
       },
     },
-    /** The pattern failed: roll back if enabled and anything completed. */
-    stopped: {
-      always: [
-        {
-          guard: 'shouldRollBack',
-          target: 'compensating',
-          actions: [assign({ compensationReason: 'failure' }), 'planCompensation'],
-        },
-        { target: 'failed' },
-      ],
-    },
-    succeeded: {
-      entry: 'notifySucceeded',
-      on: {
-        COMPENSATE: {
-          target: 'compensating',
-          actions: [assign({ compensationReason: 'requested' }), 'planCompensation'],
-        },
-      },
-    },
-    compensating: compensatingState,
-    compensationFinished: {
-      always: [
-        { guard: 'wasRequested', target: 'compensated' },
-        { guard: ({ context }) => context.compensationFailures > 0, target: 'failed' },
-        { target: 'rolledBack' },
-      ],
-    },
+    ...sagaEndStates,
     failed: { type: 'final', entry: assign({ finalStatus: 'failed' as const }) },
     rolledBack: { type: 'final', entry: assign({ finalStatus: 'rolledBack' as const }) },
     compensated: { type: 'final', entry: assign({ finalStatus: 'compensated' as const }) },

@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { resourceRequirementSchema, retrySchema, stepSpec } from '../../runtime/spec.js';
-import type { PatternSpec, StepSpec } from '../../runtime/spec.js';
+import type { PatternSpec } from '../../runtime/spec.js';
 import { UsageError } from '../exit.js';
 import { loadWorkflow } from '../workflow/load.js';
-import type { PatternSpecFile, Workflow } from '../workflow/schema.js';
-import { fileSteps } from '../workflow/steps.js';
+import { toPattern } from '../workflow/build.js';
+import type { Workflow } from '../workflow/schema.js';
 
 /**
  * Pattern specs for `ndf diagram --workflow`: from a workflow file (YAML or JSON, checked by the
@@ -14,53 +14,13 @@ import { fileSteps } from '../workflow/steps.js';
  * `kind`) or an object of PatternSpecs by name. Defaults are those of the pattern classes.
  */
 
-function fileStepSpecs(name: string, pattern: PatternSpecFile): StepSpec[] {
-  return fileSteps(name, pattern).map((step) =>
-    stepSpec(step.name, {
-      capability: step.needs,
-      agent: step.assigned,
-      ...(step.retry === undefined ? {} : { retry: step.retry }),
-      timeoutMs: step.timeoutMs,
-      dependsOn: step.dependsOn ?? [],
-      resources: step.resources,
-      locks: step.locks,
-    }),
-  );
-}
-
-/** The patterns of a loaded workflow as the specs their machines run. */
+/**
+ * The patterns of a loaded workflow as the specs their machines run, built by the same pattern
+ * classes `ndf run` uses (so defaults cannot drift).
+ * @throws the pattern classes' validation errors
+ */
 export function workflowPatternSpecs(workflow: Workflow): Map<string, PatternSpec> {
-  const specs = new Map<string, PatternSpec>();
-  for (const [name, p] of Object.entries(workflow.patterns)) {
-    const timeoutMs =
-      p.type === 'meta' || p.timeoutSeconds === undefined ? undefined : p.timeoutSeconds * 1000;
-    if (p.type === 'sequential') {
-      specs.set(name, {
-        kind: 'sequential',
-        steps: fileStepSpecs(name, p),
-        timeoutMs,
-        rollbackEnabled: p.rollbackEnabled ?? true,
-      });
-    } else if (p.type === 'parallel') {
-      specs.set(name, {
-        kind: 'parallel',
-        tasks: fileStepSpecs(name, p),
-        maxConcurrent: p.maxConcurrent ?? 5,
-        resourceThreshold: p.resourceThreshold ?? 0.8,
-        failureTolerance: p.failureTolerance ?? 0.2,
-        rollbackEnabled: p.rollbackEnabled ?? true,
-        timeoutMs,
-      });
-    } else {
-      specs.set(name, {
-        kind: 'meta',
-        phases: p.phases.map((ph) => ({ ...ph, successCriteria: ph.successCriteria ?? {} })),
-        rollbackStrategy: p.rollbackStrategy ?? 'phase_level',
-        complexityThreshold: p.complexityThreshold ?? 0.5,
-      });
-    }
-  }
-  return specs;
+  return new Map(Object.entries(workflow.patterns).map(([name, p]) => [name, toPattern(name, p).toSpec()]));
 }
 
 const stepJson = z
@@ -113,7 +73,7 @@ const patternSpecJson = z.discriminatedUnion('kind', [
       }),
     ),
     rollbackStrategy: z.enum(['pattern_level', 'phase_level', 'complete']).default('phase_level'),
-    complexityThreshold: fraction.default(0.5),
+    complexityThreshold: z.number().min(0).default(5),
     timeoutMs: z.number().positive().optional(),
   }),
 ]);

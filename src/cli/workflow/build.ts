@@ -29,7 +29,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
 }
 
 /** One pattern of the file as an instance of the matching pattern class. */
-function toPattern(name: string, spec: PatternSpecFile) {
+export function toPattern(name: string, spec: PatternSpecFile) {
   const description = spec.description ?? name;
   switch (spec.type) {
     case 'sequential':

@@ -120,6 +120,7 @@ export class ConflictResolver implements ResourceArbiter {
   >();
   private readonly leases = new Map<string, AbortController>();
   private readonly listeners = new Set<(effect: LockEffect) => void>();
+  private readonly batchListeners = new Set<(effects: readonly LockEffect[]) => void>();
   private timer: unknown;
   private seq = 0;
 
@@ -233,6 +234,16 @@ export class ConflictResolver implements ResourceArbiter {
     return () => void this.listeners.delete(listener);
   }
 
+  /**
+   * Once per operation on the table (acquire, release, expiry and deadline timer,
+   * `resolveConflicts`, `setConflictStrategy`), after the {@link onEffect} listeners: every effect
+   * it caused, in order (possibly none). Returns the disposer.
+   */
+  onEffects(listener: (effects: readonly LockEffect[]) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => void this.batchListeners.delete(listener);
+  }
+
   /** Stops the timer and rejects every waiter. */
   close(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
@@ -268,6 +279,7 @@ export class ConflictResolver implements ResourceArbiter {
       for (const listener of this.listeners) listener(effect);
     }
     for (const id of [...this.leases.keys()]) if (!this.table.isHeld(id)) this.leases.delete(id);
+    for (const listener of this.batchListeners) listener(effects);
     this.arm();
   }
 

@@ -37,6 +37,11 @@ export interface ServeConflictResolverOptions {
 export interface ServedResolver {
   readonly resolver: ConflictResolver;
   readonly id: string;
+  /**
+   * Bus sessions the service tracks now (it publishes their events): those with a held or
+   * waiting request. Returns to 0 once every client released its requests or its lease expired.
+   */
+  sessionCount(): number;
   stop(): Promise<void>;
 }
 
@@ -46,6 +51,13 @@ export interface ServedResolver {
  * src/runtime/resolverProtocol.ts). Grants, rejections and revocations of requests made over the
  * bus are published to `<prefix>.resolver.events.<session>`. Run one instance per prefix.
  * Malformed messages get an error reply and a log line.
+ *
+ * Sessions cost nothing once idle: the service remembers a bus session only while the lock table
+ * lists a held or waiting request of it, and forgets it after the operation that removed the
+ * last one (release, cancel, rejection, revocation, lease expiry), once that operation's events
+ * are published. A forgotten session that comes back is a new one: `acquire` works as for any
+ * session; `renew` answers `known: false` with no `held`/`waiting`, so its client drops what it
+ * still believed it held; `release` of an unknown request is a no-op.
  */
 export async function serveConflictResolver(options: ServeConflictResolverOptions): Promise<ServedResolver> {
   const { transport } = options;
@@ -76,7 +88,13 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
       );
     }
   };
+  /** Forgets the bus sessions the table no longer lists: O(sessions), within a table operation's own O(requests). */
+  const forgetIdle = () => {
+    for (const session of busSessions) if (!resolver.table.hasSession(session)) busSessions.delete(session);
+  };
   const disposeEffects = resolver.onEffect(publish);
+  // after the whole batch: one operation may report several effects to a session it removes
+  const disposeForget = resolver.onEffects(forgetIdle);
 
   const endpoint = <S extends z.ZodType>(
     op: string,
@@ -125,6 +143,8 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
             .catch(() => undefined);
         } finally {
           watch();
+          // a request refused before it reached the table leaves its session unknown there
+          if (!resolver.table.hasSession(msg.session)) busSessions.delete(msg.session);
         }
         if (resolver.table.isHeld(msg.requestId)) return ok({ granted: true });
         if (resolver.table.isWaiting(msg.requestId)) return ok({ granted: false });
@@ -153,8 +173,10 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
   return {
     resolver,
     id: service.id,
+    sessionCount: () => busSessions.size,
     stop: async () => {
       disposeEffects();
+      disposeForget();
       await service.stop();
     },
   };

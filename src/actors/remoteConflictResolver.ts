@@ -256,12 +256,16 @@ export class RemoteConflictResolver implements ResourceArbiter {
         else if (!this.held.has(id))
           void this.call('release', { session: this.session, requestId: id }).catch(() => undefined);
       }
+      // an unknown session has no request left: its lease expired (or they were all released)
+      const why =
+        reply.known === false
+          ? `the resolver no longer knows session ${this.session}: its lease expired (no renewal within ${this.leaseMs} ms) or its requests were released`
+          : 'the resolver no longer lists it';
       for (const id of [...this.held.keys()])
-        if (!held.has(id))
-          this.revoke(id, new ResourceExhaustionError(`lease ${id} lost (the resolver no longer lists it)`));
+        if (!held.has(id)) this.revoke(id, new ResourceExhaustionError(`lease ${id} lost (${why})`));
       for (const [id, w] of [...this.waiters])
         if (w.acked && !held.has(id) && !waiting.has(id))
-          this.fail(id, new ResourceExhaustionError(`request ${id} lost (the resolver no longer lists it)`));
+          this.fail(id, new ResourceExhaustionError(`request ${id} lost (${why})`));
     } catch {
       if (this.clock.now() - this.lastRenewed >= this.leaseMs) {
         for (const id of [...this.held.keys()])

@@ -27,6 +27,12 @@ export class LeaseBook {
     return expired;
   }
 
+  /** Whether the session has a lease (started and neither expired nor forgotten). */
+  has(session: string): boolean {
+    return this.leases.has(session);
+  }
+
+  /** Ends a session's lease without expiring it (the session went idle). */
   forget(session: string): void {
     this.leases.delete(session);
   }

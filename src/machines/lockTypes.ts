@@ -1,6 +1,6 @@
 /**
  * Types of the lock table ({@link LockTable}): requests for named exclusive resources, the
- * effects the table reports, conflict records and the ordering of each strategy.
+ * policy that governs them, the effects the table reports and its conflict records.
  */
 
 /**
@@ -8,7 +8,7 @@
  * - `priority`: priority 1 first, FIFO within a priority (optionally preempting lower-priority holders);
  * - `queue`: resource-based queuing, strictly FIFO by arrival whatever the priority;
  * - `deadline`: time-based, earliest wait deadline first (EDF; Liu & Layland 1973), then priority, then FIFO;
- * - `adaptive`: picks one of the above from recent conflict history (see `chooseAdaptive`).
+ * - `adaptive`: picks one of the above from recent conflict history (see `chooseAdaptive` in lockOrdering.ts).
  */
 export type ConflictStrategy = 'priority' | 'queue' | 'deadline' | 'adaptive';
 
@@ -20,6 +20,17 @@ export type ConflictStrategy = 'priority' | 'queue' | 'deadline' | 'adaptive';
  *   (Rosenkrantz, Stearns & Lewis, "System level concurrency control for distributed database systems", 1978).
  */
 export type DeadlockPrevention = 'none' | 'ordered' | 'woundWait';
+
+/** What decides who waits, who is served first and who may take names from a holder. */
+export interface LockPolicy {
+  /** As configured (may be `adaptive`). */
+  readonly strategy: ConflictStrategy;
+  /** The strategy used now (the adaptive choice when `adaptive`). */
+  readonly effectiveStrategy: Exclude<ConflictStrategy, 'adaptive'>;
+  readonly prevention: DeadlockPrevention;
+  /** Waiters take names from strictly lower-priority holders (`priority` strategy only). */
+  readonly preemption: boolean;
+}
 
 /** A request for exclusive use of every name in `names` (granted all at once). */
 export interface LockRequest {
@@ -89,52 +100,4 @@ export interface Conflict {
     readonly requestId: string;
     readonly waitingMs: number;
   }[];
-}
-
-/** Sort key of a waiting request under a strategy, or by owner `age` for wound-wait (smaller = served first). */
-export function orderKey(
-  strategy: Exclude<ConflictStrategy, 'adaptive'> | 'age',
-  r: LockRequest,
-  age: number,
-): readonly number[] {
-  switch (strategy) {
-    case 'queue':
-      return [r.seq];
-    case 'deadline':
-      return [r.deadline ?? Number.POSITIVE_INFINITY, r.priority, r.seq];
-    case 'priority':
-      return [r.priority, r.seq];
-    case 'age':
-      return [age, r.seq];
-  }
-}
-
-/** Lexicographic comparison of sort keys. */
-export function compareKeys(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/**
- * The adaptive choice, from the last 50 conflict records: `deadline` when at least 20% were
- * wait timeouts; else `queue` when low-priority winners (4–5) waited on average more than
- * 4× longer than high-priority ones (1–2) and over 1 s (starvation); else `priority`.
- */
-export function chooseAdaptive(history: readonly ConflictRecord[]): Exclude<ConflictStrategy, 'adaptive'> {
-  const recent = history.slice(-50);
-  if (recent.length === 0) return 'priority';
-  if (recent.filter((r) => r.kind === 'timeout').length / recent.length >= 0.2) return 'deadline';
-  const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
-  const waits = (lo: number, hi: number) =>
-    recent
-      .filter(
-        (r) => r.waitedMs !== undefined && r.priority !== undefined && r.priority >= lo && r.priority <= hi,
-      )
-      .map((r) => r.waitedMs ?? 0);
-  const low = mean(waits(4, 5));
-  const high = mean(waits(1, 2));
-  return low > 1000 && low > 4 * high ? 'queue' : 'priority';
 }

@@ -37,7 +37,10 @@ export const resolverReplySchema = z.discriminatedUnion('status', [
     status: z.literal('ok'),
     /** `acquire`: whether the request was granted at once. */
     granted: z.boolean().optional(),
-    /** `renew`: false when the session had expired. */
+    /**
+     * `renew`: false when the resolver does not know the session: its lease expired, or it has no
+     * held or waiting request (an idle session is forgotten; its next `acquire` starts it again).
+     */
     known: z.boolean().optional(),
     held: z.array(z.string()).optional(),
     waiting: z.array(z.string()).optional(),

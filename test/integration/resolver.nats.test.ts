@@ -49,6 +49,8 @@ describe('conflict resolver over NATS', () => {
           .some((r) => r.kind === 'leaseExpired' && r.resources.includes('db')),
       ).toBe(true);
       await lease.release();
+      // the dead holder's session went with its lease, the waiter's with its release
+      expect(service.sessionCount()).toBe(0);
     } finally {
       await holder.kill();
       await waiter.close();
@@ -73,6 +75,7 @@ describe('conflict resolver over NATS', () => {
       const release = await alphaWaits;
       await release();
       await r1();
+      expect(service.sessionCount()).toBe(0);
       const report = await c1.detectConflicts();
       expect(report.deadlocks).toEqual([]);
       expect((await c1.getConflictHistory()).some((r) => r.kind === 'deadlock')).toBe(true);

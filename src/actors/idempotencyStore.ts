@@ -1,9 +1,43 @@
 import type { Clock } from '../runtime/clock.js';
 
+/**
+ * Cancellation of one deduplicated call. Its `AbortSignal` is made on first read: most calls are
+ * never cancelled and most handlers never look at the signal, while constructing an
+ * `AbortController` per task was a measurable share of an agent's per-task CPU
+ * (bench/remote.bench.ts).
+ */
+export class CallCancellation {
+  private controller: AbortController | undefined;
+  private isAborted = false;
+  private abortReason: unknown;
+
+  /** Whether {@link abort} was called. */
+  get aborted(): boolean {
+    return this.isAborted;
+  }
+
+  /** The call's signal; aborted already, with the reason, when the call was aborted before. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.isAborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the call with `reason` (the signal's `reason`); later calls do nothing. */
+  abort(reason: unknown): void {
+    if (this.isAborted) return;
+    this.isAborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
 interface Running<T> {
   readonly state: 'running';
   readonly promise: Promise<T>;
-  readonly controller: AbortController;
+  readonly cancellation: CallCancellation;
   /** Highest attempt number that joined this call. */
   attempt: number;
 }
@@ -33,13 +67,13 @@ export class IdempotencyStore<T> {
   ) {}
 
   /**
-   * Runs `fn` once per key; `fn` gets the call's AbortController (aborted by {@link cancel}).
+   * Runs `fn` once per key; `fn` gets the call's {@link CallCancellation} (aborted by {@link cancel}).
    * @param attempt - the caller's attempt number (a cancel for an older attempt is ignored)
    */
   async run(
     key: string,
     attempt: number,
-    fn: (controller: AbortController) => Promise<T>,
+    fn: (cancellation: CallCancellation) => Promise<T>,
   ): Promise<{ value: T; outcome: IdempotentOutcome }> {
     const entry = this.entries.get(key);
     if (entry?.state === 'done') {
@@ -49,8 +83,8 @@ export class IdempotencyStore<T> {
       entry.attempt = Math.max(entry.attempt, attempt);
       return { value: await entry.promise, outcome: 'joined' };
     }
-    const controller = new AbortController();
-    const promise = fn(controller).then(
+    const cancellation = new CallCancellation();
+    const promise = fn(cancellation).then(
       (value) => {
         if (this.keep(value)) this.remember(key, value);
         else this.entries.delete(key);
@@ -62,7 +96,7 @@ export class IdempotencyStore<T> {
         throw error;
       },
     );
-    this.entries.set(key, { state: 'running', promise, controller, attempt });
+    this.entries.set(key, { state: 'running', promise, cancellation, attempt });
     return { value: await promise, outcome: 'executed' };
   }
 
@@ -71,14 +105,14 @@ export class IdempotencyStore<T> {
     const entry = this.entries.get(key);
     if (entry?.state !== 'running') return false;
     if (attempt !== undefined && entry.attempt > attempt) return false;
-    entry.controller.abort(new Error(reason));
+    entry.cancellation.abort(new Error(reason));
     return true;
   }
 
   /** Aborts every running call (on stop). */
   abortAll(reason: string): void {
     for (const entry of this.entries.values())
-      if (entry.state === 'running') entry.controller.abort(new Error(reason));
+      if (entry.state === 'running') entry.cancellation.abort(new Error(reason));
   }
 
   get running(): number {

@@ -29,6 +29,8 @@ import {
 import { parseWith } from '../runtime/validate.js';
 import type { Agent, AgentTask, CompensationTask } from './agent.js';
 
+const NO_TRACE: Readonly<Record<string, string>> = Object.freeze({});
+
 const optionsSchema = z.object({
   id: z.string().min(1).optional(),
   name: z
@@ -89,55 +91,63 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
   const { transport, clock = systemClock } = options;
   const subjects = protocolSubjects(o.prefix);
 
-  const call = async (task: AgentTask | CompensationTask, kind: 'task' | 'compensate'): Promise<unknown> => {
-    const details: ErrorDetails = { agentId: id, step: task.step };
-    const remaining = task.deadline === undefined ? o.timeoutMs : task.deadline - clock.now();
-    if (remaining <= 0)
-      throw new AgentError(
-        `deadline of step ${task.step} passed before it was sent to remote agent ${name}`,
-        { ...details, retryable: false },
-      );
-    const timeoutMs = Math.min(o.timeoutMs, remaining);
-    const trace = options.traceHeaders?.(task) ?? {};
-    const data = encodeJson(toTaskRequest(task, kind, trace));
-    if (data.byteLength > o.maxMessageBytes) {
-      throw new PatternValidationError(
-        `task ${task.step} for remote agent ${name} is ${data.byteLength} bytes, over the ${o.maxMessageBytes}-byte limit`,
-        { ...details, field: 'input', retryable: false },
-      );
-    }
-    const subject = kind === 'task' ? subjects.task(name) : subjects.compensate(name);
-    // the envelope carries the version and key; NATS headers only for trace context (cheaper)
-    const headers = Object.keys(trace).length > 0 ? trace : undefined;
-    let reply: TransportReply;
-    try {
-      reply = await transport.request(subject, data, { timeoutMs, headers, signal: task.signal });
-    } catch (error) {
-      if (task.signal.aborted && transport.connected) {
-        const cancel = {
-          version: PROTOCOL_VERSION,
-          idempotencyKey: task.idempotencyKey,
-          attempt: task.attempt,
-          reason: String((task.signal.reason as Error | undefined)?.message ?? 'aborted'),
-        };
-        try {
-          transport.publish(subjects.cancel(name), encodeJson(cancel));
-        } catch {
-          // best effort: the agent's deadline still stops it
-        }
+  const subjectOf = { task: subjects.task(name), compensate: subjects.compensate(name) } as const;
+  const cancelSubject = subjects.cancel(name);
+
+  // one closure per kind, so `execute` itself sends (the NATS client captures a stack trace per
+  // request, whose cost grows with the depth of the caller's stack)
+  const caller =
+    (kind: 'task' | 'compensate') =>
+    async (task: AgentTask | CompensationTask): Promise<unknown> => {
+      const remaining = task.deadline === undefined ? o.timeoutMs : task.deadline - clock.now();
+      if (remaining <= 0)
+        throw new AgentError(
+          `deadline of step ${task.step} passed before it was sent to remote agent ${name}`,
+          { agentId: id, step: task.step, retryable: false },
+        );
+      const timeoutMs = Math.min(o.timeoutMs, remaining);
+      const trace = options.traceHeaders?.(task) ?? NO_TRACE;
+      const data = encodeJson(toTaskRequest(task, kind, trace));
+      if (data.byteLength > o.maxMessageBytes) {
+        throw new PatternValidationError(
+          `task ${task.step} for remote agent ${name} is ${data.byteLength} bytes, over the ${o.maxMessageBytes}-byte limit`,
+          { agentId: id, step: task.step, field: 'input', retryable: false },
+        );
       }
-      throw transportFailure(error, name, subject, timeoutMs, details);
-    }
-    return interpret(decodeReply(reply, name, details, o.maxMessageBytes), details);
-  };
+      const subject = subjectOf[kind];
+      // the envelope carries the version and key; NATS headers only for trace context (cheaper)
+      const headers = trace === NO_TRACE || Object.keys(trace).length === 0 ? undefined : trace;
+      const { signal } = task;
+      let reply: TransportReply;
+      try {
+        reply = await transport.request(subject, data, { timeoutMs, headers, signal });
+      } catch (error) {
+        if (signal.aborted && transport.connected) {
+          const cancel = {
+            version: PROTOCOL_VERSION,
+            idempotencyKey: task.idempotencyKey,
+            attempt: task.attempt,
+            reason: String((signal.reason as Error | undefined)?.message ?? 'aborted'),
+          };
+          try {
+            transport.publish(cancelSubject, encodeJson(cancel));
+          } catch {
+            // best effort: the agent's deadline still stops it
+          }
+        }
+        throw transportFailure(error, name, subject, timeoutMs, { agentId: id, step: task.step });
+      }
+      return interpret(decodeReply(reply, name, id, task.step, o.maxMessageBytes), id, task.step);
+    };
+  const compensateCall = caller('compensate');
 
   return {
     id,
     capabilities: o.capabilities,
     maxConcurrent: o.maxConcurrent,
     kind: transport.kind,
-    execute: (task) => call(task, 'task'),
-    compensate: async (task) => void (await call(task, 'compensate')),
+    execute: caller('task'),
+    compensate: async (task) => void (await compensateCall(task)),
   };
 }
 
@@ -185,12 +195,14 @@ function transportFailure(
 function decodeReply(
   reply: TransportReply,
   name: string,
-  details: ErrorDetails,
+  agentId: string,
+  step: string,
   maxBytes: number,
 ): TaskReply {
   try {
     return decodeMessage(taskReplySchema, reply.data, `reply of ${name}`, maxBytes);
   } catch (error) {
+    const details: ErrorDetails = { agentId, step };
     const code = reply.headers[ProtocolHeader.ERROR_CODE];
     if (code !== undefined) {
       const status = Number(code);
@@ -210,8 +222,9 @@ function decodeReply(
   }
 }
 
-function interpret(reply: TaskReply, details: ErrorDetails): unknown {
+function interpret(reply: TaskReply, agentId: string, step: string): unknown {
   if (reply.status === 'ok') return reply.output;
+  const details: ErrorDetails = { agentId, step };
   const { code, message, name, retryable } = reply.error;
   const wireDetails = (reply.error.details ?? {}) as ErrorDetails;
   if (!(Object.values(ErrorCode) as string[]).includes(code)) {

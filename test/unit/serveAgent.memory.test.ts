@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AgentTask } from '../../src/actors/agent.js';
 import { discoverAgents } from '../../src/actors/discoverAgents.js';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
@@ -155,5 +155,64 @@ describe('serveAgent over MemoryTransport', () => {
       'no instance of remote agent ghost is listening on nd.agent.ghost.task (is `ndf agent --name ghost` running?)',
     );
     expect(error.details).toMatchObject({ agentId: 'ghost', retryable: true });
+  });
+
+  it("a cancelled task aborts the handler's signal with the caller's reason; a spread copy of the task keeps the signal", async () => {
+    const transport = new MemoryTransport();
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((r) => (started = r));
+    let seen: { aborted: boolean; reason: unknown; sameAfterSpread: boolean } | undefined;
+    const served = await serveAgent({
+      transport,
+      logger,
+      name: 'slow',
+      capabilities: ['echo'],
+      handler: async (t) => {
+        const copy = { ...t };
+        started();
+        await new Promise<void>((resolve) => t.signal.addEventListener('abort', () => resolve()));
+        seen = {
+          aborted: t.signal.aborted,
+          reason: t.signal.reason,
+          sameAfterSpread: copy.signal === t.signal,
+        };
+        throw new Error('stopped');
+      },
+    });
+    const agent = remoteAgent({ transport, name: 'slow', capabilities: ['echo'], timeoutMs: 5000 });
+    const controller = new AbortController();
+    const pending = rejection(agent.execute({ ...task('c'), signal: controller.signal }));
+    await running;
+    controller.abort(new Error('run cancelled'));
+    expect((await pending).message).toMatch(/aborted/);
+    await vi.waitFor(() => expect(seen).toBeDefined());
+    expect(seen).toEqual({ aborted: true, reason: new Error('run cancelled'), sameAfterSpread: true });
+    expect(served.stats()).toMatchObject({ cancelled: 1, failed: 1 });
+  });
+
+  it("aborts the handler's signal at the task's deadline, and hands a compensation the output to undo", async () => {
+    const transport = new MemoryTransport();
+    let reason: unknown;
+    const undone: unknown[] = [];
+    await serveAgent({
+      transport,
+      logger,
+      name: 'timed',
+      capabilities: ['echo'],
+      handler: (t) =>
+        new Promise((_, reject) =>
+          t.signal.addEventListener('abort', () => {
+            reason = t.signal.reason;
+            reject(t.signal.reason as Error);
+          }),
+        ),
+      compensate: (t) => void undone.push(t.output),
+    });
+    const agent = remoteAgent({ transport, name: 'timed', capabilities: ['echo'], timeoutMs: 5000 });
+    const error = await rejection(agent.execute({ ...task('d'), deadline: Date.now() + 30 }));
+    expect(error.message).toMatch(/deadline of d passed|did not answer/);
+    await vi.waitFor(() => expect((reason as Error | undefined)?.message).toBe('deadline of d passed'));
+    await agent.compensate?.({ ...task('d'), idempotencyKey: 'r1/d/compensate', output: { made: 1 } });
+    expect(undone).toEqual([{ made: 1 }]);
   });
 });

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { pino, type Logger } from 'pino';
 import { toConnectionOptions, type NatsTransportOptionsInput } from './natsOptions.js';
 import {
@@ -89,23 +89,34 @@ export class NatsTransport implements Transport {
     return this.connection.info?.max_payload ?? 1024 * 1024;
   }
 
-  async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<TransportReply> {
-    if (data.byteLength > this.maxPayload) throw tooLarge(subject, data, this.maxPayload);
+  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<TransportReply> {
+    if (data.byteLength > this.maxPayload) return Promise.reject(tooLarge(subject, data, this.maxPayload));
     if (this.isClosed)
-      throw new TransportError('closed', subject, `transport closed (request to ${subject})`);
+      return Promise.reject(
+        new TransportError('closed', subject, `transport closed (request to ${subject})`),
+      );
+    if (!this.connected) return this.requestAfterReconnect(subject, data, options);
+    // no async/await on this path: each layer costs promises and ticks per request
+    const request = this.connection.request(subject, data, {
+      timeout: options.timeoutMs,
+      headers: toNatsHeaders(options.headers),
+    });
+    return settleReply(request, subject, options.timeoutMs, options.signal);
+  }
+
+  private async requestAfterReconnect(
+    subject: string,
+    data: Uint8Array,
+    options: RequestOptions,
+  ): Promise<TransportReply> {
     const started = Date.now();
-    if (!this.connected) await this.waitForReconnect(subject, options.timeoutMs, options.signal);
+    await this.waitForReconnect(subject, options.timeoutMs, options.signal);
     const remaining = Math.max(1, options.timeoutMs - (Date.now() - started));
     const request = this.connection.request(subject, data, {
       timeout: remaining,
       headers: toNatsHeaders(options.headers),
     });
-    try {
-      const msg = await abortable(request, subject, options.signal);
-      return { data: msg.data, headers: fromNatsHeaders(msg.headers) };
-    } catch (error) {
-      throw mapNatsError(error, subject, remaining);
-    }
+    return settleReply(request, subject, remaining, options.signal);
   }
 
   async requestMany(
@@ -262,13 +273,30 @@ function tooLarge(subject: string, data: Uint8Array, max: number): TransportErro
   );
 }
 
-function abortable<T>(promise: Promise<T>, subject: string, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted)
-    return Promise.reject(new TransportError('aborted', subject, `request to ${subject} aborted`));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new TransportError('aborted', subject, `request to ${subject} aborted`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+/**
+ * The reply of a NATS request as a {@link TransportReply}, its failure as a {@link TransportError};
+ * rejects at once (kind `aborted`) when `signal` aborts. One promise and one listener per request.
+ */
+function settleReply(
+  request: Promise<Msg>,
+  subject: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<TransportReply> {
+  return new Promise<TransportReply>((resolve, reject) => {
+    const aborted = () => new TransportError('aborted', subject, `request to ${subject} aborted`);
+    const onAbort = () => reject(aborted());
+    if (signal?.aborted) reject(aborted());
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    request.then(
+      (msg) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ data: msg.data, headers: fromNatsHeaders(msg.headers) });
+      },
+      (error: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(mapNatsError(error, subject, timeoutMs));
+      },
+    );
   });
 }

@@ -9,9 +9,11 @@ export function toNatsHeaders(h: Headers | undefined): MsgHdrs | undefined {
   return out;
 }
 
-/** NATS headers as a plain record. */
+const NO_HEADERS: Headers = Object.freeze({});
+
+/** NATS headers as a plain record (a shared frozen empty one when there are none). */
 export function fromNatsHeaders(h: MsgHdrs | undefined): Headers {
-  if (!h) return {};
+  if (!h) return NO_HEADERS;
   const out: Record<string, string> = {};
   for (const k of h.keys()) out[k] = h.get(k);
   return out;

@@ -69,8 +69,13 @@ describe('NATS server restarted mid-run', () => {
       expect(outputs).toEqual(steps.map((step) => ({ step })));
       expect([...executions.values()].every((n) => n === 1)).toBe(true);
       expect([...executions.keys()].sort()).toEqual(steps.map((s) => `run-restart/${s}`).sort());
-      // every extra attempt (a reply lost with the server) was answered from the agent's store
-      expect(served.stats().deduplicated).toBe(attempts - steps.length);
+      // An extra attempt follows a request lost on its way to the agent (never received) or a
+      // reply lost on its way back (received again and answered from the agent's store).
+      const stats = served.stats();
+      expect(stats.executed).toBe(steps.length);
+      expect(stats.received).toBe(stats.executed + stats.deduplicated);
+      expect(stats.received).toBeLessThanOrEqual(attempts);
+      expect(attempts).toBeGreaterThanOrEqual(steps.length);
       expect(statuses).toContain('disconnected');
       expect(statuses).toContain('reconnected');
     } finally {

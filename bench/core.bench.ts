@@ -8,7 +8,7 @@
 import { createActor, fromPromise } from 'xstate';
 import { lib } from './lib.js';
 import { handSequential, runHandFanOut, runHandSequential } from './baselines.js';
-import { against, measure, type Row } from './measure.js';
+import { measurePair, type Row } from './measure.js';
 
 const {
   defineAgent,
@@ -59,20 +59,26 @@ async function heapPerParkedRun(
 export async function runCoreBench(durationMs = 3000): Promise<Row[]> {
   const { executor } = runtime();
   const rows: Row[] = [];
-  const handSeq = await measure('hand-written XState: sequential 10 steps', 1, durationMs, () =>
-    runHandSequential(10),
+  rows.push(
+    ...(await measurePair(
+      {
+        baseline: 'hand-written XState: sequential 10 steps',
+        ours: 'natural-delegation: sequential 10 steps',
+      },
+      durationMs,
+      () => runHandSequential(10),
+      () => executor.run('seq10'),
+    )),
+    ...(await measurePair(
+      {
+        baseline: 'hand-written XState: fan-out 100 (max 8)',
+        ours: 'natural-delegation: fan-out 100 (max 8)',
+      },
+      durationMs,
+      () => runHandFanOut(100, 8),
+      () => executor.run('fan100'),
+    )),
   );
-  const seq = await measure('natural-delegation: sequential 10 steps', 1, durationMs, () =>
-    executor.run('seq10'),
-  );
-  rows.push(handSeq, against(seq, handSeq));
-  const handFan = await measure('hand-written XState: fan-out 100 (max 8)', 1, durationMs, () =>
-    runHandFanOut(100, 8),
-  );
-  const fan = await measure('natural-delegation: fan-out 100 (max 8)', 1, durationMs, () =>
-    executor.run('fan100'),
-  );
-  rows.push(handFan, against(fan, handFan));
 
   const N = 10_000;
   const parked = runtime();

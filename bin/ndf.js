@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// Launcher of the `ndf` command: the built CLI (dist/) when present, else the TypeScript
-// sources through tsx, so `npx ndf …` works right after `npm ci` without a build.
+// Launcher of the `ndf` command. In a checkout (src/ present) it runs the TypeScript sources
+// through tsx, so `npx ndf …` works right after `npm ci` and never runs a stale dist/; the
+// published package ships only dist/, which it runs.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const built = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(fileURLToPath(built))) {
-  await import(built.href);
-} else {
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(fileURLToPath(source))) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(new URL('../dist/cli/main.js', import.meta.url).href);
 }

@@ -1,8 +1,10 @@
-import { fromPromise } from 'xstate';
-import type { StepAttemptInput, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
+import { fromPromise, type AnyActorRef, type Snapshot } from 'xstate';
+import type { AttemptEvent, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
 import { AgentError, PatternError, PatternExecutionError, toSerializedError } from '../runtime/errors.js';
 import type { RunEnv } from '../runtime/RunEnv.js';
 import type { AgentLease } from '../runtime/AgentPool.js';
+import type { StepSpec } from '../runtime/spec.js';
+import { AttemptCancellation } from './cancellation.js';
 import type { AgentTask } from './agent.js';
 
 function toPatternError(error: unknown, agentId: string, step: string): PatternError {
@@ -21,97 +23,137 @@ function toPatternError(error: unknown, agentId: string, step: string): PatternE
 
 /**
  * One attempt of a step: pick an agent (breaker, slots), hold the step's named locks, call the
- * agent, report the outcome to its breaker. A timeout or cancellation aborts `signal`: the
+ * agent, report the outcome to its breaker. A timeout or cancellation aborts `cancel`: the
  * agent sees it in `task.signal`; an attempt that ran for its whole timeout counts as a
- * breaker failure, an earlier abort as no outcome. Written as a promise chain, not an async
- * function, so a parked attempt keeps little alive.
+ * breaker failure, an earlier abort as no outcome.
  */
 export function runAttempt(
   env: RunEnv,
-  input: StepAttemptInput,
-  signal: AbortSignal,
+  spec: StepSpec,
+  attempt: number,
+  cancel: AttemptCancellation,
 ): Promise<StepAttemptOutput> {
-  const startedAt = env.run.clock.now();
-  return env.run.pool
-    .acquire(input.spec, env.path, signal)
-    .then((lease) => attemptWith(env, input, signal, lease, startedAt));
+  const run = new Attempt(env, spec, attempt, cancel, env.run.clock.now());
+  return env.run.pool.acquire(spec, env.path, cancel).then((lease) => run.begin(lease));
 }
 
-function attemptWith(
-  env: RunEnv,
-  input: StepAttemptInput,
-  signal: AbortSignal,
-  lease: AgentLease,
-  startedAt: number,
-): Promise<StepAttemptOutput> {
-  const { run, path } = env;
-  const { spec, attempt } = input;
-  const agentId = lease.agent.id;
-  if (signal.aborted) {
-    // Cancelled while waiting for the agent: never call it.
-    lease.release();
-    return Promise.reject(
-      new PatternExecutionError(`Step "${spec.name}" was cancelled before it started`, { step: spec.name }),
+/**
+ * The state of one attempt once an agent is chosen. A class with a short promise chain (no
+ * locks: acquire → call → settle), not an async function: a parked attempt keeps little alive
+ * and a no-op step allocates few promises.
+ */
+class Attempt {
+  private lease!: AgentLease;
+  private release: (() => Promise<void>) | undefined;
+  private readonly deadline: number | undefined;
+
+  constructor(
+    private readonly env: RunEnv,
+    private readonly spec: StepSpec,
+    private readonly attempt: number,
+    private readonly cancel: AttemptCancellation,
+    private readonly startedAt: number,
+  ) {
+    this.deadline = spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs;
+  }
+
+  begin(lease: AgentLease): Promise<StepAttemptOutput> {
+    const { env, spec, cancel } = this;
+    const { run } = env;
+    this.lease = lease;
+    if (cancel.aborted) {
+      // Cancelled while waiting for the agent: never call it.
+      lease.release();
+      return Promise.reject(
+        new PatternExecutionError(`Step "${spec.name}" was cancelled before it started`, { step: spec.name }),
+      );
+    }
+    run.recorder.status(env.path, spec.name, 'running', { attempt: this.attempt, agent: lease.agent.id });
+    cancel.onAbort(() => {
+      const ranFullTimeout =
+        spec.timeoutMs !== undefined && run.clock.now() - this.startedAt >= spec.timeoutMs;
+      if (ranFullTimeout) lease.fail();
+      else lease.release();
+    });
+    if (!spec.locks?.length || !run.resolver) return this.call();
+    return run.resolver
+      .acquire(spec.locks, {
+        owner: env.idempotencyKey(spec.name),
+        priority: run.context.priority,
+        deadline: this.deadline,
+        signal: cancel.signal,
+      })
+      .then(
+        (release) => {
+          this.release = release;
+          return this.call();
+        },
+        (error: unknown) => {
+          cancel.onAbort(undefined);
+          lease.release();
+          throw error;
+        },
+      );
+  }
+
+  private call(): Promise<StepAttemptOutput> {
+    const { env, spec, cancel } = this;
+    const { run, path } = env;
+    const task: AgentTask = {
+      runId: run.runId,
+      pattern: path[path.length - 1] ?? '',
+      step: spec.name,
+      capability: spec.capability,
+      attempt: this.attempt,
+      idempotencyKey: env.idempotencyKey(spec.name),
+      deadline: this.deadline,
+      input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
+      context: run.context,
+      get signal() {
+        return cancel.signal;
+      },
+    };
+    let answer: Promise<unknown>;
+    try {
+      answer = this.lease.agent.execute(task);
+    } catch (error) {
+      answer = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return answer.then(
+      (output) => this.succeeded(output),
+      (error: unknown) => this.failed(error),
     );
   }
-  run.recorder.status(path, spec.name, 'running', { attempt, agent: agentId });
-  const onAbort = () => {
-    const ranFullTimeout = spec.timeoutMs !== undefined && run.clock.now() - startedAt >= spec.timeoutMs;
-    if (ranFullTimeout) lease.fail();
-    else lease.release();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  const deadline = spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs;
-  const locks: Promise<(() => Promise<void>) | undefined> =
-    spec.locks?.length && run.resolver
-      ? run.resolver.acquire(spec.locks, {
-          owner: env.idempotencyKey(spec.name),
-          priority: run.context.priority,
-          deadline,
-          signal,
-        })
-      : Promise.resolve(undefined);
-  return locks.then(
-    (release) => {
-      const task: AgentTask = {
-        runId: run.runId,
-        pattern: path[path.length - 1] ?? '',
-        step: spec.name,
-        capability: spec.capability,
-        attempt,
-        idempotencyKey: env.idempotencyKey(spec.name),
-        deadline,
-        input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
-        context: run.context,
-        signal,
-      };
-      const settle = () => {
-        signal.removeEventListener('abort', onAbort);
-        return release?.();
-      };
-      return Promise.resolve()
-        .then(() => lease.agent.execute(task))
-        .then(
-          (output) => {
-            const finishedAt = run.clock.now();
-            lease.succeed(finishedAt - startedAt);
-            if (!signal.aborted) run.recorder.results[spec.name] = output;
-            return Promise.resolve(settle()).then(() => ({ output, agent: agentId, startedAt, finishedAt }));
-          },
-          (error: unknown) => {
-            lease.fail();
-            return Promise.resolve(settle()).then(() => {
-              throw toPatternError(error, agentId, spec.name);
-            });
-          },
-        );
-    },
-    (error: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      lease.release();
-      throw error;
-    },
-  );
+
+  private succeeded(output: unknown): StepAttemptOutput | Promise<StepAttemptOutput> {
+    const { run } = this.env;
+    const finishedAt = run.clock.now();
+    this.lease.succeed(finishedAt - this.startedAt);
+    if (!this.cancel.aborted) run.recorder.results[this.spec.name] = output;
+    const result: StepAttemptOutput = {
+      output,
+      agent: this.lease.agent.id,
+      startedAt: this.startedAt,
+      finishedAt,
+    };
+    const released = this.settle();
+    return released ? released.then(() => result) : result;
+  }
+
+  private failed(error: unknown): Promise<never> {
+    this.lease.fail();
+    const failure = toPatternError(error, this.lease.agent.id, this.spec.name);
+    const released = this.settle();
+    return (released ?? Promise.resolve()).then(() => {
+      throw failure;
+    });
+  }
+
+  /** Ends the attempt's hold on its locks (if any); the abort hook no longer applies. */
+  private settle(): Promise<void> | undefined {
+    this.cancel.onAbort(undefined);
+    return this.release?.();
+  }
 }
 
 /** Undoes a completed step with the agent that performed it (no-op when it has no `compensate`). */
@@ -142,10 +184,62 @@ export async function compensate(env: RunEnv, input: StepCompensationInput): Pro
   }
 }
 
-/** The `runStep` actor the runtime provides to the step machine. */
-export const runStepActor = fromPromise<StepAttemptOutput, StepAttemptInput>(({ input, signal }) =>
-  runAttempt(input.env as RunEnv, input, signal),
-);
+/** The attempt in flight of each step actor: its cancellation and deadline timer. */
+interface InFlightAttempt {
+  readonly cancel: AttemptCancellation;
+  readonly timer: unknown;
+}
+
+const inFlight = new WeakMap<AnyActorRef, InFlightAttempt>();
+
+/** Sends an attempt's end to its step, unless the step has ended or was stopped meanwhile. */
+function tell(step: AnyActorRef, event: AttemptEvent): void {
+  if ((step.getSnapshot() as Snapshot<unknown>).status === 'active') step.send(event);
+}
+
+function settleAttempt(step: AnyActorRef, entry: InFlightAttempt, clock: RunEnv['run']['clock']): void {
+  if (inFlight.get(step) === entry) inFlight.delete(step);
+  if (entry.timer !== undefined) clock.clearTimeout(entry.timer);
+}
+
+/**
+ * The step machine's `startAttempt`: runs attempt `attempt` of `spec` ({@link runAttempt}) and
+ * sends its end to `step` as `ATTEMPT.DONE` or `ATTEMPT.FAILED`. With `spec.timeoutMs`, a
+ * deadline timer on the run's clock aborts the attempt at `start + timeoutMs` and sends
+ * `ATTEMPT.TIMEOUT`.
+ */
+export function startAttempt(env: RunEnv, spec: StepSpec, attempt: number, step: AnyActorRef): void {
+  const { clock } = env.run;
+  const cancel = new AttemptCancellation();
+  const timer =
+    spec.timeoutMs === undefined
+      ? undefined
+      : clock.setTimeout(() => {
+          settleAttempt(step, entry, clock);
+          cancel.abort();
+          tell(step, { type: 'ATTEMPT.TIMEOUT', attempt });
+        }, spec.timeoutMs);
+  const entry: InFlightAttempt = { cancel, timer };
+  inFlight.set(step, entry);
+  runAttempt(env, spec, attempt, cancel).then(
+    (result) => {
+      settleAttempt(step, entry, clock);
+      tell(step, { type: 'ATTEMPT.DONE', attempt, result });
+    },
+    (error: unknown) => {
+      settleAttempt(step, entry, clock);
+      tell(step, { type: 'ATTEMPT.FAILED', attempt, error });
+    },
+  );
+}
+
+/** The step machine's `abortAttempt`: aborts the step's attempt in flight, if any (it was cancelled). */
+export function abortAttempt(env: RunEnv, step: AnyActorRef): void {
+  const entry = inFlight.get(step);
+  if (!entry) return;
+  settleAttempt(step, entry, env.run.clock);
+  entry.cancel.abort();
+}
 
 /** The `compensateStep` actor the runtime provides to the step machine. */
 export const compensateStepActor = fromPromise<void, StepCompensationInput>(({ input }) =>

@@ -1,10 +1,11 @@
 /**
  * The pure XState v5 machines of natural-delegation (`natural-delegation/machines`). None does
- * I/O: the runtime provides the actors (`runStep`, `compensateStep`, …) and spawns them.
+ * I/O: the runtime provides the actions and actors they name (`startAttempt`, `compensateStep`,
+ * …) and spawns them.
  */
 export { stepMachine, NO_TIMEOUT_MS } from './step.machine.js';
 export type {
-  StepAttemptInput,
+  AttemptEvent,
   StepAttemptOutput,
   StepCompensationInput,
   StepCompletedEvent,
@@ -15,7 +16,7 @@ export type {
 } from './step.machine.js';
 export { sequentialMachine } from './sequential.machine.js';
 export type { SequentialContext, SequentialInput } from './sequential.machine.js';
-export { parallelMachine, runnableTasks, dependentsOf } from './parallel.machine.js';
+export { parallelMachine, runnableTasks, dependentsOf, taskIndex, taskStatus } from './parallel.machine.js';
 export type { ParallelContext, ParallelInput } from './parallel.machine.js';
 export { orchestrationMachine } from './orchestration.machine.js';
 export type {

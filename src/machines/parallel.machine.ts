@@ -1,11 +1,4 @@
-import {
-  assign,
-  enqueueActions,
-  setup,
-  type ActorRefFrom,
-  type DoneActorEvent,
-  type ErrorActorEvent,
-} from 'xstate';
+import { assign, enqueueActions, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type { SerializedError } from '../runtime/errors.js';
 import type { ParallelSpec, StepSpec } from '../runtime/spec.js';
 import type { StepStatus } from '../runtime/status.js';
@@ -20,7 +13,13 @@ import {
   rollbackPlan,
   sagaEndStates,
 } from './pattern.types.js';
-import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
+import {
+  NO_TIMEOUT_MS,
+  stepMachine,
+  type StepCompletedEvent,
+  type StepFinalOutput,
+  type StepMachineInput,
+} from './step.machine.js';
 
 export interface ParallelInput {
   readonly name: string;
@@ -38,8 +37,10 @@ export interface ParallelContext {
   readonly name: string;
   readonly spec: ParallelSpec;
   readonly env: unknown;
-  status: Record<string, StepStatus>;
-  tasks: Record<string, ActorRefFrom<typeof stepMachine>>;
+  /** Status of each task, in `spec.tasks` order (a task's actor is the child named after it). */
+  status: readonly StepStatus[];
+  /** No task before this index is pending: where the scheduler starts looking. */
+  firstPending: number;
   running: number;
   /** Summed cpu / memory requirements of running tasks (0..1 each). */
   cpu: number;
@@ -60,17 +61,37 @@ type ParallelEvent =
 
 const EPSILON = 1e-9;
 
+const taskIndexes = new WeakMap<ParallelSpec, ReadonlyMap<string, number>>();
+
+/** Index of task `name` in `spec.tasks` (memoised per spec). */
+export function taskIndex(spec: ParallelSpec, name: string): number {
+  let index = taskIndexes.get(spec);
+  if (!index) {
+    index = new Map(spec.tasks.map((t, i) => [t.name, i]));
+    taskIndexes.set(spec, index);
+  }
+  return index.get(name) ?? -1;
+}
+
+/** Status of task `name`; undefined if the pattern has no such task. */
+export function taskStatus(
+  context: Pick<ParallelContext, 'spec' | 'status'>,
+  name: string,
+): StepStatus | undefined {
+  return context.status[taskIndex(context.spec, name)];
+}
+
 /** Tasks that may start now, in declaration order, within the concurrency and resource limits. */
 export function runnableTasks(context: ParallelContext): StepSpec[] {
-  const { spec } = context;
+  const { spec, status } = context;
   const picked: StepSpec[] = [];
   let running = context.running;
   let cpu = context.cpu;
   let memory = context.memory;
-  for (const task of spec.tasks) {
-    if (running >= spec.maxConcurrent) break;
-    if (context.status[task.name] !== 'pending') continue;
-    if (!task.dependsOn.every((d) => context.status[d] === 'completed')) continue;
+  for (let i = context.firstPending; i < spec.tasks.length && running < spec.maxConcurrent; i++) {
+    const task = spec.tasks[i] as StepSpec;
+    if (status[i] !== 'pending') continue;
+    if (!task.dependsOn.every((d) => taskStatus(context, d) === 'completed')) continue;
     const needCpu = task.resources?.cpu ?? 0;
     const needMem = task.resources?.memory ?? 0;
     const fits =
@@ -86,27 +107,96 @@ export function runnableTasks(context: ParallelContext): StepSpec[] {
 }
 
 /** Every task that (transitively) depends on `failed` and has not started. */
-export function dependentsOf(
-  spec: ParallelSpec,
-  failed: string,
-  status: Record<string, StepStatus>,
-): string[] {
+export function dependentsOf(spec: ParallelSpec, failed: string, status: readonly StepStatus[]): string[] {
   const out = new Set<string>();
   const queue = [failed];
   while (queue.length > 0) {
     const current = queue.shift() as string;
-    for (const task of spec.tasks) {
-      if (task.dependsOn.includes(current) && !out.has(task.name) && status[task.name] === 'pending') {
+    spec.tasks.forEach((task, i) => {
+      if (task.dependsOn.includes(current) && !out.has(task.name) && status[i] === 'pending') {
         out.add(task.name);
         queue.push(task.name);
       }
-    }
+    });
   }
   return [...out];
 }
 
-function taskOf(context: ParallelContext, name: string): StepSpec | undefined {
-  return context.spec.tasks.find((t) => t.name === name);
+/** The first index at or after `from` whose task is still pending. */
+function firstPendingFrom(status: readonly StepStatus[], from: number): number {
+  let i = from;
+  while (i < status.length && status[i] !== 'pending') i += 1;
+  return i;
+}
+
+type Bookkeeping = Pick<ParallelContext, 'status' | 'firstPending' | 'running' | 'cpu' | 'memory'>;
+/**
+ * Starts every runnable task of `context` (`spawn` creates its step actor) and returns the
+ * bookkeeping after; `owned` is a copy of `context.status` the caller gives up (one copy per
+ * event).
+ */
+function startRunnable(
+  context: ParallelContext,
+  owned: StepStatus[],
+  spawn: (id: string, input: StepMachineInput) => void,
+): Bookkeeping {
+  let { cpu, memory, running } = context;
+  for (const task of runnableTasks(context)) {
+    spawn(task.name, { spec: task, env: context.env });
+    owned[taskIndex(context.spec, task.name)] = 'running';
+    cpu += task.resources?.cpu ?? 0;
+    memory += task.resources?.memory ?? 0;
+    running += 1;
+  }
+  return { status: owned, firstPending: firstPendingFrom(owned, context.firstPending), running, cpu, memory };
+}
+
+/** Bookkeeping after task `name` stopped running with `final`; `skipped` dependents marked too. */
+function taskEnded(
+  context: ParallelContext,
+  name: string,
+  final: StepStatus,
+  skipped: readonly string[] = [],
+): Bookkeeping {
+  const i = taskIndex(context.spec, name);
+  const resources = context.spec.tasks[i]?.resources;
+  const status = context.status.slice();
+  status[i] = final;
+  for (const s of skipped) status[taskIndex(context.spec, s)] = 'skipped';
+  return {
+    status,
+    firstPending: firstPendingFrom(status, context.firstPending),
+    running: context.running - 1,
+    cpu: context.cpu - (resources?.cpu ?? 0),
+    memory: context.memory - (resources?.memory ?? 0),
+  };
+}
+
+/** The context update for a completed task. */
+function completedUpdate(context: ParallelContext, e: StepCompletedEvent): Partial<ParallelContext> {
+  return {
+    ...taskEnded(context, e.name, 'completed'),
+    completed: [...context.completed, { name: e.name, startedAt: e.startedAt, finishedAt: e.finishedAt }],
+  };
+}
+
+/** The context update for a task that failed (or was cancelled, or crashed), and its skipped dependents. */
+function failedUpdate(
+  context: ParallelContext,
+  e: DoneActorEvent<StepFinalOutput> | ErrorActorEvent,
+): { update: Partial<ParallelContext>; skipped: string[] } {
+  const name = e.actorId;
+  const final: StepStatus = 'output' in e && e.output.status === 'cancelled' ? 'cancelled' : 'failed';
+  const skipped = dependentsOf(context.spec, name, context.status);
+  const error = 'output' in e ? e.output.error : crashError(name, e.error);
+  return {
+    update: {
+      ...taskEnded(context, name, final, skipped),
+      failures: context.failures + 1 + skipped.length,
+      error: context.error ?? error,
+    },
+    skipped,
+  };
 }
 
 const crashError = (actorId: string, error: unknown): SerializedError => ({
@@ -146,65 +236,49 @@ export const parallelMachine = setup({
     wasRequested: ({ context }) => context.compensationReason === 'requested',
     hadCompensationFailures: ({ context }) => context.compensationFailures > 0,
     isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
-    isRunningTask: ({ context, event }) => 'actorId' in event && context.status[event.actorId] === 'running',
+    isRunningTask: ({ context, event }) =>
+      'actorId' in event && taskStatus(context, event.actorId) === 'running',
   },
   actions: {
     /** Progress hook for statuses decided here (skipped); the runtime provides it. */
     reportTaskStatus: (_: unknown, _params: { task: string; status: StepStatus }) => undefined,
-    schedule: enqueueActions(({ context, enqueue }) => {
-      const ready = runnableTasks(context);
-      if (ready.length === 0) return;
-      enqueue.assign(({ context: ctx, spawn }) => {
-        const status = { ...ctx.status };
-        const tasks = { ...ctx.tasks };
-        let { cpu, memory } = ctx;
-        for (const task of ready) {
-          status[task.name] = 'running';
-          tasks[task.name] = spawn('step', {
-            id: task.name,
-            input: { spec: task, env: ctx.env, autoStart: true },
-          });
-          cpu += task.resources?.cpu ?? 0;
-          memory += task.resources?.memory ?? 0;
-        }
-        return { status, tasks, cpu, memory, running: ctx.running + ready.length };
-      });
-    }),
-    recordCompleted: assign(({ context, event }) => {
-      const e = event as StepCompletedEvent;
-      const task = taskOf(context, e.name);
+    schedule: assign(({ context, spawn }) =>
+      startRunnable(context, context.status.slice(), (id, input) => spawn('step', { id, input })),
+    ),
+    recordCompleted: assign(({ context, event }) => completedUpdate(context, event as StepCompletedEvent)),
+    recordCompletedAndSchedule: assign(({ context, event, spawn }) => {
+      const after = { ...context, ...completedUpdate(context, event as StepCompletedEvent) };
       return {
-        status: { ...context.status, [e.name]: 'completed' as const },
-        running: context.running - 1,
-        cpu: context.cpu - (task?.resources?.cpu ?? 0),
-        memory: context.memory - (task?.resources?.memory ?? 0),
-        completed: [...context.completed, { name: e.name, startedAt: e.startedAt, finishedAt: e.finishedAt }],
+        ...after,
+        ...startRunnable(after, after.status as StepStatus[], (id, input) => spawn('step', { id, input })),
       };
     }),
     recordFailed: enqueueActions(({ context, event, enqueue }) => {
-      const e = event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent;
-      const name = e.actorId;
-      const task = taskOf(context, name);
-      const finalStatus: StepStatus =
-        'output' in e && e.output.status === 'cancelled' ? 'cancelled' : 'failed';
-      const skipped = dependentsOf(context.spec, name, context.status);
-      const status = { ...context.status, [name]: finalStatus };
-      for (const s of skipped) status[s] = 'skipped';
-      const error = 'output' in e ? e.output.error : crashError(name, e.error);
+      const { update, skipped } = failedUpdate(
+        context,
+        event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent,
+      );
+      enqueue.assign(update);
+      for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
+    }),
+    recordFailedAndSchedule: enqueueActions(({ context, event, enqueue }) => {
+      const { update, skipped } = failedUpdate(
+        context,
+        event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent,
+      );
+      const after = { ...context, ...update };
       enqueue.assign({
-        status,
-        running: context.running - 1,
-        cpu: context.cpu - (task?.resources?.cpu ?? 0),
-        memory: context.memory - (task?.resources?.memory ?? 0),
-        failures: context.failures + 1 + skipped.length,
-        error: context.error ?? error,
+        ...after,
+        ...startRunnable(after, after.status as StepStatus[], (id, input) =>
+          enqueue.spawnChild('step', { id, input }),
+        ),
       });
       for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
     }),
     cancelRunning: enqueueActions(({ context, enqueue }) => {
-      for (const [name, status] of Object.entries(context.status)) {
-        if (status === 'running') enqueue.sendTo(name, { type: 'CANCEL' });
-      }
+      context.status.forEach((status, i) => {
+        if (status === 'running') enqueue.sendTo(context.spec.tasks[i]?.name ?? '', { type: 'CANCEL' });
+      });
     }),
     planRollback: assign(({ context }) => rollbackPlan(context.completed, 'failure')),
     planRequestedCompensation: assign(({ context }) => rollbackPlan(context.completed, 'requested')),
@@ -229,8 +303,8 @@ export const parallelMachine = setup({
     name: input.name,
     spec: input.spec,
     env: input.env,
-    status: Object.fromEntries(input.spec.tasks.map((t) => [t.name, 'pending' as const])),
-    tasks: {},
+    status: input.spec.tasks.map(() => 'pending' as const),
+    firstPending: 0,
     running: 0,
     cpu: 0,
     memory: 0,
@@ -274,9 +348,9 @@ export const parallelMachine = setup({
         },
       },
       on: {
-        'STEP.COMPLETED': { actions: ['recordCompleted', 'schedule'] },
-        'xstate.done.actor.*': { guard: 'isRunningTask', actions: ['recordFailed', 'schedule'] },
-        'xstate.error.actor.*': { guard: 'isRunningTask', actions: ['recordFailed', 'schedule'] },
+        'STEP.COMPLETED': { actions: 'recordCompletedAndSchedule' },
+        'xstate.done.actor.*': { guard: 'isRunningTask', actions: 'recordFailedAndSchedule' },
+        'xstate.error.actor.*': { guard: 'isRunningTask', actions: 'recordFailedAndSchedule' },
         CANCEL: {
           target: 'draining',
           actions: [

@@ -1,11 +1,4 @@
-import {
-  assign,
-  enqueueActions,
-  setup,
-  type ActorRefFrom,
-  type DoneActorEvent,
-  type ErrorActorEvent,
-} from 'xstate';
+import { assign, enqueueActions, setup, sendTo, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type { SerializedError } from '../runtime/errors.js';
 import type { SequentialSpec } from '../runtime/spec.js';
 import {
@@ -38,9 +31,8 @@ export interface SequentialContext {
   readonly name: string;
   readonly spec: SequentialSpec;
   readonly env: unknown;
-  /** Index of the step running now. */
+  /** Index of the step running now (its actor is the child named after the step). */
   index: number;
-  steps: Record<string, ActorRefFrom<typeof stepMachine>>;
   /** Completed steps, in completion order. */
   completed: Completed[];
   /** Steps still to compensate, head first (reverse completion order). */
@@ -70,6 +62,16 @@ const stepError = (event: DoneActorEvent<StepFinalOutput> | ErrorActorEvent): Se
         message: `Step actor "${event.actorId}" crashed: ${String(event.error)}`,
         details: { step: event.actorId },
       };
+
+function currentStep(context: SequentialContext): SequentialSpec['steps'][number] {
+  const spec = context.spec.steps[context.index];
+  if (!spec) throw new Error(`Sequential pattern "${context.name}" has no step ${context.index}`);
+  return spec;
+}
+
+const recordCompleted = (context: SequentialContext, e: StepCompletedEvent): { completed: Completed[] } => ({
+  completed: [...context.completed, { name: e.name, startedAt: e.startedAt, finishedAt: e.finishedAt }],
+});
 
 /**
  * A sequential delegation pattern as a saga: steps run one at a time, in order; when one
@@ -101,29 +103,24 @@ export const sequentialMachine = setup({
     isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
   },
   actions: {
-    startCurrentStep: enqueueActions(({ context, enqueue }) => {
-      const spec = context.spec.steps[context.index];
-      if (!spec) return;
-      enqueue.assign({
-        steps: ({ spawn }) => ({
-          ...context.steps,
-          [spec.name]: spawn('step', { id: spec.name, input: { spec, env: context.env, autoStart: true } }),
-        }),
-      });
+    startFirstStep: enqueueActions(({ context, enqueue }) => {
+      const first = context.spec.steps[0];
+      if (first) enqueue.spawnChild('step', { id: first.name, input: { spec: first, env: context.env } });
     }),
-    recordCompleted: assign({
-      completed: ({ context, event }) => {
-        const e = event as StepCompletedEvent;
-        return [...context.completed, { name: e.name, startedAt: e.startedAt, finishedAt: e.finishedAt }];
-      },
+    recordCompleted: assign(({ context, event }) => recordCompleted(context, event as StepCompletedEvent)),
+    /** Records the completed step and spawns the next one (the guard saw it is not the last). */
+    advance: assign(({ context, event, spawn }) => {
+      const index = context.index + 1;
+      const next = { ...context, index };
+      const spec = currentStep(next);
+      spawn('step', { id: spec.name, input: { spec, env: context.env } });
+      return { ...recordCompleted(context, event as StepCompletedEvent), index };
     }),
     recordFailure: assign({
       error: ({ event }) => stepError(event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent),
     }),
-    cancelCurrentStep: enqueueActions(({ context, enqueue }) => {
-      const spec = context.spec.steps[context.index];
-      if (spec && context.steps[spec.name]) enqueue.sendTo(spec.name, { type: 'CANCEL' });
-    }),
+    /** The current step's actor was spawned when the step became current, so it exists. */
+    cancelCurrentStep: sendTo(({ context }) => currentStep(context).name, { type: 'CANCEL' }),
     planRollback: assign(({ context }) => rollbackPlan(context.completed, 'failure')),
     planRequestedCompensation: assign(({ context }) => rollbackPlan(context.completed, 'requested')),
     advanceCompensation: assign(({ context, event }) => afterCompensation(context, event)),
@@ -148,7 +145,6 @@ export const sequentialMachine = setup({
     spec: input.spec,
     env: input.env,
     index: 0,
-    steps: {},
     completed: [],
     toCompensate: [],
     compensationFailures: 0,
@@ -167,7 +163,13 @@ export const sequentialMachine = setup({
     error: context.error,
   }),
   states: {
+    /**
+     * One step at a time: each completion spawns the next step's actor (no re-entry, so the
+     * overall timeout keeps running). With no steps there is nothing to run.
+     */
     running: {
+      entry: 'startFirstStep',
+      always: { guard: 'hasNoSteps', target: 'succeeded' },
       after: {
         patternTimeout: {
           guard: 'hasTimeout',
@@ -196,26 +198,12 @@ export const sequentialMachine = setup({
             }),
           ],
         },
-      },
-      initial: 'step',
-      states: {
-        /** One step at a time; re-entered per step while the overall timeout keeps running. */
-        step: {
-          always: { guard: 'hasNoSteps', target: '#sequential.succeeded' },
-          entry: 'startCurrentStep',
-          on: {
-            'STEP.COMPLETED': [
-              { guard: 'isLastStep', target: '#sequential.succeeded', actions: 'recordCompleted' },
-              {
-                target: 'step',
-                reenter: true,
-                actions: ['recordCompleted', assign({ index: ({ context }) => context.index + 1 })],
-              },
-            ],
-            'xstate.done.actor.*': { target: '#sequential.stopped', actions: 'recordFailure' },
-            'xstate.error.actor.*': { target: '#sequential.stopped', actions: 'recordFailure' },
-          },
-        },
+        'STEP.COMPLETED': [
+          { guard: 'isLastStep', target: 'succeeded', actions: 'recordCompleted' },
+          { actions: 'advance' },
+        ],
+        'xstate.done.actor.*': { target: 'stopped', actions: 'recordFailure' },
+        'xstate.error.actor.*': { target: 'stopped', actions: 'recordFailure' },
       },
     },
     /** Timed out or cancelled: wait for the current step to settle (it may complete meanwhile). */

@@ -1,18 +1,9 @@
-import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, sendTo, setup } from 'xstate';
 import type { SerializedError } from '../runtime/errors.js';
 import type { StepSpec } from '../runtime/spec.js';
 import type { StepStatus } from '../runtime/status.js';
 
-/** What the `runStep` actor is given for one attempt. */
-export interface StepAttemptInput {
-  readonly spec: StepSpec;
-  /** 1-based. */
-  readonly attempt: number;
-  /** Opaque run environment the runtime passes through (agents, run input, results…). */
-  readonly env: unknown;
-}
-
-/** What a successful attempt resolves with. */
+/** What a successful attempt resolves with (the payload of `ATTEMPT.DONE`). */
 export interface StepAttemptOutput {
   readonly output: unknown;
   readonly agent?: string | undefined;
@@ -32,19 +23,14 @@ export interface StepCompensationInput {
 export interface StepMachineInput {
   readonly spec: StepSpec;
   readonly env: unknown;
-  /** Start at once instead of waiting in `pending` for `START` (parents spawn steps when they are due). */
-  readonly autoStart?: boolean;
 }
 
 export interface StepContext {
   readonly spec: StepSpec;
   readonly env: unknown;
-  readonly autoStart: boolean;
   attempt: number;
-  output: unknown;
-  agent: string | undefined;
-  startedAt: number | undefined;
-  finishedAt: number | undefined;
+  /** What the completing attempt answered (output, agent, times); undefined until then. */
+  result: StepAttemptOutput | undefined;
   error: SerializedError | undefined;
   compensationError: SerializedError | undefined;
   /** Set on entering a final state. */
@@ -73,9 +59,20 @@ export interface StepFinalOutput {
   readonly compensationError: SerializedError | undefined;
 }
 
-export type StepEvent = { type: 'START' } | { type: 'COMPENSATE' } | { type: 'CANCEL' };
+/**
+ * How an attempt ended, sent to the step by whatever runs the attempt (the runtime's
+ * `startAttempt`). `attempt` is the 1-based attempt the answer belongs to: an answer for an
+ * attempt the step has already given up on (timed out, cancelled, retried) is ignored.
+ */
+export type AttemptEvent =
+  | { type: 'ATTEMPT.DONE'; attempt: number; result: StepAttemptOutput }
+  | { type: 'ATTEMPT.FAILED'; attempt: number; error: unknown }
+  /** The attempt passed its deadline (`startedAt + spec.timeoutMs`); the runtime has aborted it. */
+  | { type: 'ATTEMPT.TIMEOUT'; attempt: number };
 
-/** Largest delay `setTimeout` accepts: used as "no timeout". */
+export type StepEvent = { type: 'COMPENSATE' } | { type: 'CANCEL' } | AttemptEvent;
+
+/** Largest delay `setTimeout` accepts: what the pattern machines use as "no timeout". */
 export const NO_TIMEOUT_MS = 2_147_483_647;
 
 function asSerialized(error: unknown): SerializedError {
@@ -95,13 +92,20 @@ function asSerialized(error: unknown): SerializedError {
 const isRetryable = (error: SerializedError): boolean => error.details?.retryable !== false;
 
 /**
- * One step (or task): `pending → running → completed | failed`, with `retrying` (exponential
- * backoff, attempt counter, per-attempt timeout) and, after completion,
+ * One step (or task): `running → completed | failed`, with `retrying` (exponential
+ * backoff, attempt counter, per-attempt deadline) and, after completion,
  * `compensating → compensated | compensationFailed` (the saga's compensating action).
  *
- * Pure: the runtime provides `runStep` and `compensateStep` (the agent calls) and may provide
- * the `backoff` delay with jitter. On completion it sends {@link StepCompletedEvent} to its
- * parent and waits for `COMPENSATE`; final states carry a {@link StepFinalOutput}.
+ * Pure: the runtime provides `startAttempt` (begin attempt `context.attempt`: pick an agent,
+ * call it, arm the deadline when `spec.timeoutMs` is set) and `abortAttempt`, and reports each
+ * attempt's end back as an {@link AttemptEvent}; it also provides `compensateStep` (the
+ * compensating call) and may provide the `backoff` delay with jitter. An attempt is not an
+ * invoked actor: one promise actor per attempt doubled the actors per step and halved
+ * throughput (bench/). A step actor is spawned when its step is due, so it starts in `running`;
+ * a step not started yet is `pending` in its pattern and in the run's reports, not an actor (a
+ * `pending` state cost a microstep per step, about 9% of a no-op step). On completion the step
+ * sends {@link StepCompletedEvent} to its parent and waits for `COMPENSATE`; final states carry
+ * a {@link StepFinalOutput}.
  */
 export const stepMachine = setup({
   types: {} as {
@@ -111,29 +115,33 @@ export const stepMachine = setup({
     output: StepFinalOutput;
   },
   actors: {
-    runStep: fromPromise<StepAttemptOutput, StepAttemptInput>(async () => ({ output: undefined })),
     compensateStep: fromPromise<void, StepCompensationInput>(async () => undefined),
   },
   actions: {
-    /** Progress hook: the runtime provides one that records the status and emits a RunEvent. */
+    /** Begins attempt `context.attempt`; its end comes back as an AttemptEvent. Provided by the runtime. */
+    startAttempt: () => undefined,
+    /** Aborts the attempt in flight (the step was cancelled). Provided by the runtime. */
+    abortAttempt: () => undefined,
+    /**
+     * Progress hook for every status but `running` (the runtime reports that one from the
+     * attempt, once it has chosen an agent): it records the status and emits a RunEvent.
+     */
     reportStatus: (_: unknown, _params: { status: StepStatus }) => undefined,
-    /** Tells the parent pattern the step completed; stand-alone tests provide their own. */
-    notifyCompleted: enqueueActions(({ context, enqueue, self }) => {
-      const completed: StepCompletedEvent = {
+    /** Tells the parent pattern the step completed (a step with no parent tells itself, which ignores it). */
+    notifyCompleted: sendTo(
+      ({ self }) => self._parent ?? self,
+      ({ context }): StepCompletedEvent => ({
         type: 'STEP.COMPLETED',
         name: context.spec.name,
-        output: context.output,
-        agent: context.agent,
+        output: context.result?.output,
+        agent: context.result?.agent,
         attempts: context.attempt,
-        startedAt: context.startedAt,
-        finishedAt: context.finishedAt,
-      };
-      if (self._parent) enqueue.sendTo(self._parent, completed);
-    }),
+        startedAt: context.result?.startedAt,
+        finishedAt: context.result?.finishedAt,
+      }),
+    ),
   },
   delays: {
-    /** Per-attempt timeout, ms. */
-    stepTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS,
     /** Backoff before the next attempt, ms (no jitter here; the runtime provides a jittered one). */
     backoff: ({ context }) => {
       const b = context.spec.retry.backoff;
@@ -143,63 +151,50 @@ export const stepMachine = setup({
   guards: {
     canRetry: ({ context }) =>
       context.attempt < context.spec.retry.maxAttempts && (!context.error || isRetryable(context.error)),
-    hasTimeout: ({ context }) => context.spec.timeoutMs !== undefined,
+    isCurrentAttempt: ({ context, event }) => (event as AttemptEvent).attempt === context.attempt,
   },
 }).createMachine({
   id: 'step',
   context: ({ input }) => ({
     spec: input.spec,
     env: input.env,
-    autoStart: input.autoStart ?? false,
-    attempt: 0,
-    output: undefined,
-    agent: undefined,
-    startedAt: undefined,
-    finishedAt: undefined,
+    attempt: 1,
+    result: undefined,
     error: undefined,
     compensationError: undefined,
     finalStatus: undefined,
   }),
-  initial: 'pending',
+  initial: 'running',
   output: ({ context }) => ({
     name: context.spec.name,
     status: context.finalStatus ?? 'failed',
     attempts: context.attempt,
-    agent: context.agent,
+    agent: context.result?.agent,
     error: context.error,
     compensationError: context.compensationError,
   }),
   states: {
-    pending: {
-      always: { guard: ({ context }) => context.autoStart, target: 'running' },
-      on: { START: 'running', CANCEL: 'cancelled' },
-    },
     running: {
-      entry: [
-        assign({ attempt: ({ context }) => context.attempt + 1, error: undefined }),
-        { type: 'reportStatus', params: { status: 'running' } },
-      ],
-      on: { CANCEL: 'cancelled' },
-      invoke: {
-        src: 'runStep',
-        input: ({ context }) => ({ spec: context.spec, attempt: context.attempt, env: context.env }),
-        onDone: {
+      entry: 'startAttempt',
+      on: {
+        CANCEL: { target: 'cancelled', actions: 'abortAttempt' },
+        'ATTEMPT.DONE': {
+          guard: 'isCurrentAttempt',
           target: 'completed',
           actions: assign({
-            output: ({ event }) => event.output.output,
-            agent: ({ event }) => event.output.agent,
-            startedAt: ({ event }) => event.output.startedAt,
-            finishedAt: ({ event }) => event.output.finishedAt,
+            result: ({ event }) => (event as Extract<AttemptEvent, { type: 'ATTEMPT.DONE' }>).result,
           }),
         },
-        onError: {
+        'ATTEMPT.FAILED': {
+          guard: 'isCurrentAttempt',
           target: 'attemptFailed',
-          actions: assign({ error: ({ event }) => asSerialized(event.error) }),
+          actions: assign({
+            error: ({ event }) =>
+              asSerialized((event as Extract<AttemptEvent, { type: 'ATTEMPT.FAILED' }>).error),
+          }),
         },
-      },
-      after: {
-        stepTimeout: {
-          guard: 'hasTimeout',
+        'ATTEMPT.TIMEOUT': {
+          guard: 'isCurrentAttempt',
           target: 'attemptFailed',
           actions: assign({
             error: ({ context }) => ({
@@ -218,7 +213,12 @@ export const stepMachine = setup({
     retrying: {
       entry: { type: 'reportStatus', params: { status: 'retrying' } },
       on: { CANCEL: 'cancelled' },
-      after: { backoff: 'running' },
+      after: {
+        backoff: {
+          target: 'running',
+          actions: assign(({ context }) => ({ attempt: context.attempt + 1, error: undefined })),
+        },
+      },
     },
     completed: {
       entry: [{ type: 'reportStatus', params: { status: 'completed' } }, 'notifyCompleted'],
@@ -230,8 +230,8 @@ export const stepMachine = setup({
         src: 'compensateStep',
         input: ({ context }) => ({
           spec: context.spec,
-          output: context.output,
-          agent: context.agent,
+          output: context.result?.output,
+          agent: context.result?.agent,
           env: context.env,
         }),
         onDone: 'compensated',

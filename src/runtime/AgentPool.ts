@@ -118,12 +118,22 @@ export class AgentPool {
   }
 
   /**
-   * Picks an agent for one attempt of `spec` and waits for one of its slots.
+   * Picks an agent for one attempt of `spec` and waits for one of its slots (`cancel.signal`
+   * aborts the wait; it is read only if the attempt has to wait).
    * @throws NoCapableAgentError when no registered agent can perform the step
    * @throws CircuitOpenError naming the agent(s) and `retryAt` (epoch ms) when every capable agent's breaker is open
    */
-  async acquire(spec: StepSpec, path: readonly string[], signal?: AbortSignal): Promise<AgentLease> {
-    const candidates = this.candidates(spec, path);
+  acquire(
+    spec: StepSpec,
+    path: readonly string[],
+    cancel?: { readonly signal: AbortSignal },
+  ): Promise<AgentLease> {
+    let candidates: Entry[];
+    try {
+      candidates = this.candidates(spec, path);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const ordered =
       candidates.length === 1
         ? candidates
@@ -139,18 +149,22 @@ export class AgentPool {
         retryAt = Math.min(retryAt, permit.retryAt);
         continue;
       }
-      try {
-        await entry.slots.acquire(signal);
-      } catch (error) {
-        entry.breaker.release();
-        throw error;
-      }
-      return this.lease(entry);
+      if (entry.slots.tryAcquire()) return Promise.resolve(new Lease(entry));
+      // The signal only matters when waiting for a slot (reading it may create it).
+      return entry.slots.acquire(cancel?.signal).then(
+        () => new Lease(entry),
+        (error: unknown) => {
+          entry.breaker.release();
+          throw error;
+        },
+      );
     }
     const names = ordered.map((e) => e.agent.id);
-    throw new CircuitOpenError(
-      `Circuit open for ${names.length === 1 ? 'agent' : 'agents'} ${names.map((n) => `"${n}"`).join(', ')} (step "${spec.name}"); next retry at ${new Date(retryAt).toISOString()}`,
-      { agentId: names[0], step: spec.name, retryAt, retryable: true },
+    return Promise.reject(
+      new CircuitOpenError(
+        `Circuit open for ${names.length === 1 ? 'agent' : 'agents'} ${names.map((n) => `"${n}"`).join(', ')} (step "${spec.name}"); next retry at ${new Date(retryAt).toISOString()}`,
+        { agentId: names[0], step: spec.name, retryAt, retryable: true },
+      ),
     );
   }
 
@@ -163,10 +177,6 @@ export class AgentPool {
     if (!entry) return undefined;
     await entry.slots.acquire(signal);
     return { agent: entry.agent, release: () => entry.slots.release() };
-  }
-
-  private lease(entry: Entry): AgentLease {
-    return new Lease(entry);
   }
 
   /** Stops breakers and closes every agent. */

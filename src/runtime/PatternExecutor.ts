@@ -33,7 +33,7 @@ import { Semaphore } from './semaphore.js';
 import type { RunStatus } from './status.js';
 import { parseWith } from './validate.js';
 import { optionsSchema, runOptionsSchema, type ExecutorOptions, type RunOptions } from './executorOptions.js';
-import { actorPath, waitForEnd } from './runActor.js';
+import { actorPath, releaseIdle, waitForEnd } from './runActor.js';
 import { LiveRunView, MetaRunView } from './RunView.js';
 
 export type { ExecutorOptions, RunOptions };
@@ -294,6 +294,7 @@ export class PatternExecutor {
     }
     if (!succeeded) run.recorder.skipUnstarted();
     if (succeeded && run.kind === 'orchestration') this.liveMeta.set(patternName, actor);
+    else if (succeeded) releaseIdle(actor);
     else actor.stop();
     const durationMs = this.clock.now() - run.startedAt;
     this.learn(run.pattern, run.kind, run.domain, succeeded, durationMs, actor);

@@ -1,5 +1,5 @@
 import { fromPromise, type AnyStateMachine } from 'xstate';
-import { compensateStepActor, runStepActor } from '../actors/stepActors.js';
+import { abortAttempt, compensateStepActor, startAttempt } from '../actors/stepActors.js';
 import { customPatternMachine } from '../machines/customPattern.machine.js';
 import { orchestrationMachine } from '../machines/orchestration.machine.js';
 import { parallelMachine } from '../machines/parallel.machine.js';
@@ -25,19 +25,17 @@ export interface RuntimeMachines {
 }
 
 function reportStep(context: StepContext, status: StepStatus): void {
-  // `running` is reported by runAttempt once the agent is chosen.
-  if (status === 'running') return;
   const env = context.env as RunEnv;
   env.run.recorder.status(env.path, context.spec.name, status, {
     attempt: context.attempt,
-    agent: context.agent,
+    agent: context.result?.agent,
     error:
       status === 'compensationFailed'
         ? context.compensationError
         : status === 'completed'
           ? undefined
           : context.error,
-    output: status === 'completed' ? context.output : undefined,
+    output: status === 'completed' ? context.result?.output : undefined,
   });
 }
 
@@ -47,9 +45,12 @@ function reportStep(context: StepContext, status: StepStatus): void {
  */
 export function provideMachines(random: () => number, custom: CustomPatternHooks): RuntimeMachines {
   const step = stepMachine.provide({
-    actors: { runStep: runStepActor, compensateStep: compensateStepActor },
+    actors: { compensateStep: compensateStepActor },
     delays: { backoff: ({ context }) => backoffDelayMs(context.spec.retry.backoff, context.attempt, random) },
     actions: {
+      startAttempt: ({ context, self }) =>
+        startAttempt(context.env as RunEnv, context.spec, context.attempt, self),
+      abortAttempt: ({ context, self }) => abortAttempt(context.env as RunEnv, self),
       reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status),
     },
   });

@@ -16,7 +16,7 @@ export interface Log {
 }
 
 /**
- * A child that does nothing but record what its parent sends it (START, COMPENSATE, CANCEL).
+ * A child that does nothing but record what its parent sends it (COMPENSATE, CANCEL).
  * The path's events play the children's answers.
  */
 export function fakeChild(log: Log) {

@@ -4,36 +4,38 @@ import { createActor, fromPromise, type EventObject } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import {
   stepMachine,
-  type StepAttemptInput,
-  type StepAttemptOutput,
   type StepCompensationInput,
   type StepContext,
 } from '../../src/machines/step.machine.js';
 import { stepSpec } from '../../src/runtime/spec.js';
 
 type Snap = { value: unknown; context: StepContext };
-const RUN = '0.step.running';
 const COMP = '0.step.compensating';
-const attemptDone: EventObject = {
-  type: `xstate.done.actor.${RUN}`,
-  actorId: RUN,
-  output: { output: 'out', agent: 'a' },
-} as EventObject;
-const attemptFailed = (retryable: boolean): EventObject =>
+const attemptDone = (attempt: number): EventObject =>
+  ({ type: 'ATTEMPT.DONE', attempt, result: { output: 'out', agent: 'a' } }) as EventObject;
+const attemptFailed = (attempt: number, retryable: boolean): EventObject =>
   ({
-    type: `xstate.error.actor.${RUN}`,
-    actorId: RUN,
+    type: 'ATTEMPT.FAILED',
+    attempt,
     error: { name: 'AgentError', code: 'ND_AGENT_ERROR', message: 'no', details: { retryable } },
   }) as EventObject;
-const TIMEOUT: EventObject = { type: 'xstate.after.stepTimeout.step.running' };
+const attemptTimeout = (attempt: number): EventObject =>
+  ({ type: 'ATTEMPT.TIMEOUT', attempt }) as EventObject;
 const BACKOFF: EventObject = { type: 'xstate.after.backoff.step.retrying' };
 
-function eventsFor({ value }: Snap): EventObject[] {
+function eventsFor({ value, context }: Snap): EventObject[] {
+  const n = context.attempt;
   switch (value) {
-    case 'pending':
-      return [{ type: 'START' }, { type: 'CANCEL' }];
     case 'running':
-      return [attemptDone, attemptFailed(true), attemptFailed(false), TIMEOUT, { type: 'CANCEL' }];
+      return [
+        attemptDone(n),
+        attemptFailed(n, true),
+        attemptFailed(n, false),
+        attemptTimeout(n),
+        { type: 'CANCEL' },
+        // A late answer from an attempt already given up on: must change nothing.
+        ...(n > 1 ? [attemptDone(n - 1), attemptFailed(n - 1, false)] : []),
+      ];
     case 'retrying':
       return [BACKOFF, { type: 'CANCEL' }];
     case 'completed':
@@ -51,22 +53,30 @@ function eventsFor({ value }: Snap): EventObject[] {
 const serialize = ({ value, context }: Snap) =>
   JSON.stringify([value, context.attempt, context.error?.code ?? null]);
 
-/** Replays a path with fake (never-settling) attempt actors, counting invocations, and checks the step invariants. */
+const attemptOf = (e: EventObject): number | undefined =>
+  e.type.startsWith('ATTEMPT.') ? (e as unknown as { attempt: number }).attempt : undefined;
+
+/** Replays a path with fake attempt actions (that never answer), counting calls, and checks the step invariants. */
 function check(maxAttempts: number, timeoutMs: number | undefined, events: readonly EventObject[]) {
   let attempts = 0;
+  let aborts = 0;
   let compensations = 0;
   const machine = stepMachine.provide({
     actors: {
-      runStep: fromPromise<StepAttemptOutput, StepAttemptInput>(() => {
-        attempts += 1;
-        return new Promise<never>(() => undefined);
-      }),
       compensateStep: fromPromise<void, StepCompensationInput>(() => {
         compensations += 1;
         return new Promise<never>(() => undefined);
       }),
     },
-    actions: { notifyCompleted: () => undefined },
+    actions: {
+      notifyCompleted: () => undefined,
+      startAttempt: () => {
+        attempts += 1;
+      },
+      abortAttempt: () => {
+        aborts += 1;
+      },
+    },
   });
   const spec = stepSpec('s', {
     retry: { maxAttempts, backoff: { initialDelayMs: 10, maxDelayMs: 100, multiplier: 2, jitter: 'none' } },
@@ -77,23 +87,35 @@ function check(maxAttempts: number, timeoutMs: number | undefined, events: reado
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();
   const seen: unknown[] = [actor.getSnapshot().value];
+  let cancelledWhileRunning = 0;
   for (const e of events) {
+    const before = actor.getSnapshot();
+    if (e.type === 'CANCEL' && before.value === 'running') cancelledWhileRunning += 1;
     actor.send(e as never);
-    seen.push(actor.getSnapshot().value);
+    const after = actor.getSnapshot();
+    // An answer for an attempt the step gave up on changes nothing.
+    const answered = attemptOf(e);
+    if (answered !== undefined && answered !== before.context.attempt) {
+      expect(after.value).toBe(before.value);
+      expect(after.context).toBe(before.context);
+    }
+    seen.push(after.value);
   }
   const snap = actor.getSnapshot();
   actor.stop();
   expect(errors).toEqual([]);
-  // Never more attempts than allowed; one invocation per attempt.
+  // Never more attempts than allowed; one start per attempt; an abort only for a cancelled running attempt.
   expect(snap.context.attempt).toBeLessThanOrEqual(maxAttempts);
   expect(attempts).toBe(snap.context.attempt);
+  expect(aborts).toBe(cancelledWhileRunning);
   // Compensation only after completion, at most once.
   expect(compensations).toBeLessThanOrEqual(1);
   const compIndex = seen.indexOf('compensating');
   if (compIndex >= 0) expect(seen[compIndex - 1]).toBe('completed');
-  // A non-retryable error or exhausted attempts fail the step at once.
   const last = events[events.length - 1];
-  if (last && last.type.startsWith('xstate.error.actor.0.step.running')) {
+  const current = last !== undefined && attemptOf(last) === snap.context.attempt;
+  // A non-retryable error or exhausted attempts fail the step at once.
+  if (last?.type === 'ATTEMPT.FAILED' && current) {
     const retryable = (last as unknown as { error: { details: { retryable: boolean } } }).error.details
       .retryable;
     expect(snap.value).toBe(retryable && snap.context.attempt < maxAttempts ? 'retrying' : 'failed');
@@ -101,7 +123,10 @@ function check(maxAttempts: number, timeoutMs: number | undefined, events: reado
   // Final output names the final state.
   if (snap.status === 'done') expect((snap.output as { status: string }).status).toBe(snap.value);
   // A timeout is reported as ND_TIMEOUT with the step named.
-  if (last === TIMEOUT && snap.value !== 'running') expect(snap.context.error?.code).toBe('ND_TIMEOUT');
+  if (last?.type === 'ATTEMPT.TIMEOUT' && current) {
+    expect(snap.context.error?.code).toBe('ND_TIMEOUT');
+    expect(snap.context.error?.message).toContain('"s"');
+  }
 }
 
 describe('step machine: graph-enumerated paths', () => {
@@ -146,9 +171,6 @@ describe('step machine: fast-check walks through retry loops', () => {
           let snapshot: Snap = { value: 'pending', context: { attempt: 0 } as StepContext };
           const machine = stepMachine.provide({
             actors: {
-              runStep: fromPromise<StepAttemptOutput, StepAttemptInput>(
-                () => new Promise<never>(() => undefined),
-              ),
               compensateStep: fromPromise<void, StepCompensationInput>(
                 () => new Promise<never>(() => undefined),
               ),

@@ -513,6 +513,46 @@ describe('run(): sequential', () => {
   });
 });
 
+describe('run(): after success', () => {
+  it('leaves no timer behind: the overall and per-step deadlines are cancelled', async () => {
+    const sim = simulatedClock(T0);
+    const live = new Set<unknown>();
+    const clock = {
+      now: () => sim.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        const id = sim.setTimeout(() => {
+          live.delete(id);
+          fn();
+        }, ms);
+        live.add(id);
+        return id;
+      },
+      clearTimeout: (id: unknown) => {
+        live.delete(id);
+        sim.clearTimeout(id as never);
+      },
+    };
+    const registry = new PatternRegistry();
+    const executor = new PatternExecutor(registry, {
+      clock,
+      agents: [defineAgent({ id: 'a', capabilities: ['x', 'y', 'z'], handler: () => 1 })],
+    });
+    const seq = new SequentialDelegationPattern({ name: 'seq', steps: ['x', 'y'], timeoutSeconds: 60 });
+    seq.setStepTimeout('x', 5);
+    registry.registerPattern(seq);
+    registry.registerPattern(
+      new ParallelCoordinationPattern({ name: 'par', tasks: ['x', 'z'], timeoutSeconds: 60 }),
+    );
+    for (const name of ['seq', 'par']) {
+      const pending = executor.run(name);
+      await flush();
+      const result = await pending;
+      expect(result.status).toBe('succeeded');
+      expect(live.size).toBe(0);
+    }
+  });
+});
+
 describe('run(): parallel', () => {
   it('never runs more than maxConcurrent tasks at once', async () => {
     const { clock, registry, executor } = setup();

@@ -1,16 +1,20 @@
 /**
  * Remote delegation benchmark (not a timed test): 1 KB tasks to one remote agent process over
  * loopback NATS at 1 and 100 in flight, next to raw request/reply with the same client in the
- * same run (the two measured in alternating 1 s rounds, see measurePair); and conflict-resolver
+ * same run (measured in alternating 1 s rounds, see measureRounds); and conflict-resolver
  * acquire/release throughput with 100 contending clients.
  *
- * A remote row is a full delegation: the task envelope JSON-encoded with its version and
- * idempotency key, sent to the agent's NATS micro-service endpoint (queue group `q`), decoded
- * and zod-validated there, deduplicated by key, run, and its reply encoded, then decoded and
- * validated by the client. Each task carries its own AbortSignal, which the client listens to
- * for cancellation (the runtime makes an attempt's signal lazily, but a remote agent reads it, so
- * it exists for every remote attempt too). The raw row echoes the same 1 KB over the same
- * connection with no protocol at all.
+ * Three rows per level of concurrency, all echoing 1 KB through the same agent process:
+ * - raw: `nc.request()` of the NATS client (defaults) on the same connection, no protocol at all;
+ * - transport: NatsTransport.request on that connection, no protocol (its own reply inbox
+ *   mux, which skips the client's per-request Error objects: see natsReplyMux.ts);
+ * - remote: a full delegation. The task envelope is JSON-encoded with its version and
+ *   idempotency key, sent to the agent's NATS micro-service endpoint (queue group `q`), decoded
+ *   and zod-validated there, deduplicated by key, run, and its reply encoded, then decoded and
+ *   validated by the client. Each task carries an AttemptCancellation as the runtime's tasks
+ *   do, which the request listens to.
+ * The remote row's ratio is against raw (the issue's target); its note gives it against the
+ * transport row, which is the cost of the protocol alone.
  *
  * Run through `npm run bench` (it compiles the library to bench/.lib first); starts a private
  * nats-server, or uses $NATS_URL.
@@ -18,23 +22,37 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { quantileSorted } from 'simple-statistics';
 import type { AgentTask } from '../src/actors/agent.js';
 import type { NatsTransport as NatsTransportType } from '../src/runtime/transport/NatsTransport.js';
 import { startNatsServer } from '../test/integration/natsServer.js';
 import { lib } from './lib.js';
-import type { Row } from './measure.js';
+import { against, type Row } from './measure.js';
 
-const { ConflictResolver, serveConflictResolver, RemoteConflictResolver, remoteAgent, NatsTransport } = lib;
+const {
+  ConflictResolver,
+  serveConflictResolver,
+  RemoteConflictResolver,
+  remoteAgent,
+  NatsTransport,
+  AttemptCancellation,
+} = lib;
 
 export type { Row };
 
 const PAYLOAD = 'x'.repeat(1024);
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+function toRow(name: string, latencies: number[], windowMs: number): Row {
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    opsPerSec: Math.round((latencies.length / windowMs) * 1000),
+    p50Ms: round(quantileSorted(latencies, 0.5)),
+    p99Ms: round(quantileSorted(latencies, 0.99)),
+  };
+}
 
 /** Runs `op` for `durationMs` with `inFlight` concurrent loops; latency per op in ms. */
 async function measure(
@@ -56,75 +74,48 @@ async function measure(
       }
     }),
   );
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    opsPerSec: Math.round((latencies.length / elapsed) * 1000),
-    p50Ms: round(percentile(latencies, 50)),
-    p99Ms: round(percentile(latencies, 99)),
-  };
+  return toRow(name, latencies, performance.now() - started);
 }
 
 /**
- * Measures `ours` against `baseline` with `inFlight` concurrent loops, in alternating rounds of
- * `roundMs` (after one unrecorded round of each) until each side has about `durationMs` of
- * window. Within a round only completions after its first `settleMs` count (100 loops starting
- * at once need a few round trips to settle into a pipeline); the ops still in flight when it
- * ends finish unrecorded before the next round starts. Load from other processes on a shared
- * machine drifts over seconds; alternating puts both rows under the same drift, so their ratio
- * is far steadier than measuring one for 3 s and then the other.
+ * Measures each of `sides` with `inFlight` concurrent loops, in alternating rounds of `roundMs`
+ * (after one unrecorded round of each) until each has about `durationMs` of window. Within a
+ * round only completions after its first `settleMs` count (100 loops starting at once need a few
+ * round trips to settle into a pipeline); the ops still in flight when it ends finish unrecorded
+ * before the next round starts. Load from other processes on a shared machine drifts over
+ * seconds; alternating puts every row under the same drift, so their ratios are far steadier
+ * than measuring one for 3 s and then the next.
  */
-async function measurePair(
-  names: { baseline: string; ours: string },
+async function measureRounds(
+  sides: readonly { name: string; op: (i: number) => Promise<unknown> }[],
   inFlight: number,
   durationMs: number,
-  baseline: (i: number) => Promise<unknown>,
-  ours: (i: number) => Promise<unknown>,
   roundMs = 1000,
   settleMs = 100,
-): Promise<[Row, Row]> {
-  const sides = [
-    { name: names.baseline, op: baseline, latencies: [] as number[], windowMs: 0 },
-    { name: names.ours, op: ours, latencies: [] as number[], windowMs: 0 },
-  ];
+): Promise<Row[]> {
+  const state = sides.map(() => ({ latencies: [] as number[], windowMs: 0 }));
   let n = 0;
-  const runRound = async (side: (typeof sides)[number], record: boolean) => {
+  const runRound = async (i: number, record: boolean) => {
+    const { op } = sides[i]!;
+    const { latencies } = state[i]!;
     const from = performance.now() + settleMs;
     const until = from - settleMs + roundMs;
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
         while (performance.now() < until) {
           const t0 = performance.now();
-          await side.op(n++);
+          await op(n++);
           const t1 = performance.now();
-          if (record && t1 >= from && t1 <= until) side.latencies.push(t1 - t0);
+          if (record && t1 >= from && t1 <= until) latencies.push(t1 - t0);
         }
       }),
     );
-    if (record) side.windowMs += until - from;
+    if (record) state[i]!.windowMs += until - from;
   };
-  for (const side of sides) await runRound(side, false);
+  for (let i = 0; i < sides.length; i++) await runRound(i, false);
   const rounds = Math.max(1, Math.round(durationMs / (roundMs - settleMs)));
-  for (let i = 0; i < rounds; i++) for (const side of sides) await runRound(side, true);
-  const [base, mine] = sides.map((side): Row => {
-    side.latencies.sort((a, b) => a - b);
-    return {
-      name: side.name,
-      opsPerSec: Math.round((side.latencies.length / side.windowMs) * 1000),
-      p50Ms: round(percentile(side.latencies, 50)),
-      p99Ms: round(percentile(side.latencies, 99)),
-    };
-  }) as [Row, Row];
-  return [base, versus(mine, base)];
-}
-
-function versus(row: Row, baseline: Row): Row {
-  return {
-    ...row,
-    baseline: baseline.name,
-    ratio: Math.round((row.opsPerSec / baseline.opsPerSec) * 100) / 100,
-  };
+  for (let r = 0; r < rounds; r++) for (let i = 0; i < sides.length; i++) await runRound(i, true);
+  return sides.map((side, i) => toRow(side.name, state[i]!.latencies, state[i]!.windowMs));
 }
 
 /** Runs the remote benchmarks (≈ 30 s) and returns their rows. */
@@ -152,33 +143,47 @@ export async function runRemoteBench(options: { durationMs?: number } = {}): Pro
     const nc = transport.connection;
     const raw = new TextEncoder().encode(JSON.stringify({ payload: PAYLOAD }));
     const agent = remoteAgent({ transport, name: 'bench-echo', capabilities: ['echo'], timeoutMs: 10_000 });
-    const task = (i: number): AgentTask => ({
-      runId: 'bench',
-      pattern: 'bench',
-      step: `s${i}`,
-      capability: 'echo',
-      attempt: 1,
-      idempotencyKey: `bench/${i}/${Math.random()}`,
-      input: { params: PAYLOAD, runInput: null, results: {} },
-      context: { domain: 'bench', agentType: 'bench', priority: 1, attributes: {} },
-      signal: new AbortController().signal,
-    });
+    const task = (i: number): AgentTask => {
+      const cancellation = new AttemptCancellation();
+      return {
+        runId: 'bench',
+        pattern: 'bench',
+        step: `s${i}`,
+        capability: 'echo',
+        attempt: 1,
+        idempotencyKey: `bench/${i}/${Math.random()}`,
+        input: { params: PAYLOAD, runInput: null, results: {} },
+        context: { domain: 'bench', agentType: 'bench', priority: 1, attributes: {} },
+        get signal() {
+          return cancellation.signal;
+        },
+        cancellation,
+      };
+    };
     await measure('warmup', 10, 500, () => nc.request('bench.raw', raw, { timeout: 10_000 }));
     await measure('warmup', 10, 500, (i) => agent.execute(task(i)));
     const rows: Row[] = [];
     for (const inFlight of [1, 100]) {
-      rows.push(
-        ...(await measurePair(
+      const [rawRow, transportRow, remoteRow] = (await measureRounds(
+        [
           {
-            baseline: `raw request/reply 1KB, ${inFlight} in flight`,
-            ours: `remote delegation 1KB, ${inFlight} in flight`,
+            name: `raw request/reply 1KB, ${inFlight} in flight`,
+            op: () => nc.request('bench.raw', raw, { timeout: 10_000 }),
           },
-          inFlight,
-          durationMs,
-          () => nc.request('bench.raw', raw, { timeout: 10_000 }),
-          (i) => agent.execute(task(i)),
-        )),
-      );
+          {
+            name: `NatsTransport request/reply 1KB, ${inFlight} in flight`,
+            op: () => transport.request('bench.raw', raw, { timeoutMs: 10_000 }),
+          },
+          { name: `remote delegation 1KB, ${inFlight} in flight`, op: (i) => agent.execute(task(i)) },
+        ],
+        inFlight,
+        durationMs,
+      )) as [Row, Row, Row];
+      const protocolOnly = Math.round((remoteRow.opsPerSec / transportRow.opsPerSec) * 100) / 100;
+      rows.push(rawRow, against(transportRow, rawRow), {
+        ...against(remoteRow, rawRow),
+        note: `${protocolOnly}× of NatsTransport request/reply`,
+      });
     }
     rows.push(await resolverBench('in-process', durationMs));
     rows.push(await resolverBench('nats', durationMs, transport));

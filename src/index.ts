@@ -54,6 +54,8 @@ export type {
   ResourceArbiter,
   StepInput,
 } from './actors/agent.js';
+export { AttemptCancellation } from './actors/cancellation.js';
+export type { CancellationSignal } from './actors/cancellation.js';
 export { StepStatus, TaskStatus, RunStatus } from './runtime/status.js';
 export type { RunResult, StepReport } from './runtime/result.js';
 export type { RunEvent, RunEventListener } from './runtime/events.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PatternContextData } from '../runtime/PatternContext.js';
 import { parseWith } from '../runtime/validate.js';
+import type { CancellationSignal } from './cancellation.js';
 
 /** The input every step receives. */
 export interface StepInput {
@@ -34,6 +35,12 @@ export interface AgentTask {
   readonly context: PatternContextData;
   /** Aborted when the attempt times out or the run is cancelled. */
   readonly signal: AbortSignal;
+  /**
+   * The same cancellation as `signal`, as a {@link CancellationSignal} that needs no
+   * `AbortSignal` (the runtime's tasks make `signal` only when it is read). Code that only
+   * listens for the abort, such as a transport request, reads `cancellation ?? signal`.
+   */
+  readonly cancellation?: CancellationSignal | undefined;
 }
 
 /** A compensation request: the task that completed, and the output it produced. */
@@ -112,6 +119,11 @@ export interface ResourceArbiter {
    */
   acquire(
     names: readonly string[],
-    request: { owner: string; priority: number; deadline?: number | undefined; signal?: AbortSignal },
+    request: {
+      owner: string;
+      priority: number;
+      deadline?: number | undefined;
+      signal?: CancellationSignal | undefined;
+    },
   ): Promise<() => Promise<void>>;
 }

@@ -12,6 +12,7 @@ import type {
 } from '../machines/lockTypes.js';
 import { cycleOwners, findCycle, type WaitEdge } from '../machines/waitForGraph.js';
 import type { ResourceArbiter } from './agent.js';
+import type { CancellationSignal } from './cancellation.js';
 
 /** Strategy names accepted by {@link ConflictResolver.setConflictStrategy}, with the reference's spellings. */
 const strategyAliases: Record<string, ConflictStrategy> = {
@@ -46,7 +47,8 @@ export interface AcquireRequest {
   priority: number;
   /** Epoch ms after which waiting fails with ResourceExhaustionError. */
   deadline?: number | undefined;
-  signal?: AbortSignal | undefined;
+  /** Aborting it withdraws the request (an AbortSignal or any {@link CancellationSignal}). */
+  signal?: CancellationSignal | undefined;
   /** Lease session (default: the owner): its holdings are revoked when it stops renewing. */
   session?: string | undefined;
   /** Lease length, ms; renew within it (default: never expires, for in-process holders). */

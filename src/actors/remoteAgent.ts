@@ -73,7 +73,7 @@ export interface RemoteAgentOptions {
  * - no reply within the timeout or deadline → AgentError with `details.timeoutMs` (retryable: the retry carries the same idempotency key);
  * - an error reply → the error class named by its `code` (AgentError for `ND_AGENT_ERROR`);
  * - an oversized request → PatternValidationError (not retryable).
- * When the task's signal aborts, a cancel message is published for the attempt.
+ * When the task's cancellation (or signal) aborts, a cancel message is published for the attempt.
  *
  * @example
  * const agent = remoteAgent({ transport, name: 'summarizer', capabilities: ['summarize'], timeoutMs: 5000 });
@@ -117,7 +117,7 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
       const subject = subjectOf[kind];
       // the envelope carries the version and key; NATS headers only for trace context (cheaper)
       const headers = trace === NO_TRACE || Object.keys(trace).length === 0 ? undefined : trace;
-      const { signal } = task;
+      const signal = task.cancellation ?? task.signal;
       let reply: TransportReply;
       try {
         reply = await transport.request(subject, data, { timeoutMs, headers, signal });

@@ -81,7 +81,7 @@ class Attempt {
         owner: env.idempotencyKey(spec.name),
         priority: run.context.priority,
         deadline: this.deadline,
-        signal: cancel.signal,
+        signal: cancel,
       })
       .then(
         (release) => {
@@ -112,6 +112,7 @@ class Attempt {
       get signal() {
         return cancel.signal;
       },
+      cancellation: cancel,
     };
     let answer: Promise<unknown>;
     try {
@@ -216,7 +217,9 @@ export function startAttempt(env: RunEnv, spec: StepSpec, attempt: number, step:
       ? undefined
       : clock.setTimeout(() => {
           settleAttempt(step, entry, clock);
-          cancel.abort();
+          cancel.abort(
+            new DOMException(`step ${spec.name} timed out after ${spec.timeoutMs} ms`, 'TimeoutError'),
+          );
           tell(step, { type: 'ATTEMPT.TIMEOUT', attempt });
         }, spec.timeoutMs);
   const entry: InFlightAttempt = { cancel, timer };
@@ -234,11 +237,11 @@ export function startAttempt(env: RunEnv, spec: StepSpec, attempt: number, step:
 }
 
 /** The step machine's `abortAttempt`: aborts the step's attempt in flight, if any (it was cancelled). */
-export function abortAttempt(env: RunEnv, step: AnyActorRef): void {
+export function abortAttempt(env: RunEnv, spec: StepSpec, step: AnyActorRef): void {
   const entry = inFlight.get(step);
   if (!entry) return;
   settleAttempt(step, entry, env.run.clock);
-  entry.cancel.abort();
+  entry.cancel.abort(new DOMException(`step ${spec.name} was cancelled`, 'AbortError'));
 }
 
 /** The `compensateStep` actor the runtime provides to the step machine. */

@@ -50,7 +50,7 @@ export function provideMachines(random: () => number, custom: CustomPatternHooks
     actions: {
       startAttempt: ({ context, self }) =>
         startAttempt(context.env as RunEnv, context.spec, context.attempt, self),
-      abortAttempt: ({ context, self }) => abortAttempt(context.env as RunEnv, self),
+      abortAttempt: ({ context, self }) => abortAttempt(context.env as RunEnv, context.spec, self),
       reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status),
     },
   });

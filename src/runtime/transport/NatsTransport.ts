@@ -1,4 +1,5 @@
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { CancellationSignal } from '../../actors/cancellation.js';
 import { pino, type Logger } from 'pino';
 import { toConnectionOptions, type NatsTransportOptionsInput } from './natsOptions.js';
 import {
@@ -19,6 +20,7 @@ import {
 import { mapNatsError } from './natsErrors.js';
 import { fromNatsHeaders, toMessage, toNatsHeaders } from './natsMessages.js';
 import { hostNatsService } from './natsService.js';
+import { NatsReplyMux } from './natsReplyMux.js';
 
 /** Extra options of {@link NatsTransport} beyond the connection options. */
 export interface NatsTransportExtras {
@@ -42,6 +44,7 @@ export class NatsTransport implements Transport {
   private readonly reconnectWaiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   private isConnected = true;
   private isClosed = false;
+  private readonly replies: NatsReplyMux;
 
   private constructor(
     /** The underlying connection (for JetStream, KV…). */
@@ -50,6 +53,7 @@ export class NatsTransport implements Transport {
     private readonly maxPendingWhileDisconnected: number,
     private readonly ownsConnection: boolean,
   ) {
+    this.replies = new NatsReplyMux(connection);
     void this.watchStatus();
   }
 
@@ -97,11 +101,13 @@ export class NatsTransport implements Transport {
       );
     if (!this.connected) return this.requestAfterReconnect(subject, data, options);
     // no async/await on this path: each layer costs promises and ticks per request
-    const request = this.connection.request(subject, data, {
-      timeout: options.timeoutMs,
-      headers: toNatsHeaders(options.headers),
-    });
-    return settleReply(request, subject, options.timeoutMs, options.signal);
+    return this.replies.request(
+      subject,
+      data,
+      options.timeoutMs,
+      toNatsHeaders(options.headers),
+      options.signal,
+    );
   }
 
   private async requestAfterReconnect(
@@ -112,11 +118,7 @@ export class NatsTransport implements Transport {
     const started = Date.now();
     await this.waitForReconnect(subject, options.timeoutMs, options.signal);
     const remaining = Math.max(1, options.timeoutMs - (Date.now() - started));
-    const request = this.connection.request(subject, data, {
-      timeout: remaining,
-      headers: toNatsHeaders(options.headers),
-    });
-    return settleReply(request, subject, remaining, options.signal);
+    return this.replies.request(subject, data, remaining, toNatsHeaders(options.headers), options.signal);
   }
 
   async requestMany(
@@ -175,7 +177,7 @@ export class NatsTransport implements Transport {
     return () => void this.listeners.delete(listener);
   }
 
-  waitConnected(signal?: AbortSignal): Promise<void> {
+  waitConnected(signal?: CancellationSignal): Promise<void> {
     if (this.connected) return Promise.resolve();
     return this.waitForReconnect('', Number.POSITIVE_INFINITY, signal);
   }
@@ -185,11 +187,12 @@ export class NatsTransport implements Transport {
     this.isClosed = true;
     for (const w of this.reconnectWaiters) w.reject(new TransportError('closed', '', 'transport closed'));
     this.reconnectWaiters.clear();
+    this.replies.close(new TransportError('closed', '', 'transport closed while waiting for a reply'));
     if (this.ownsConnection && !this.connection.isClosed())
       await this.connection.drain().catch(() => this.connection.close());
   }
 
-  private waitForReconnect(subject: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  private waitForReconnect(subject: string, timeoutMs: number, signal?: CancellationSignal): Promise<void> {
     if (this.reconnectWaiters.size >= this.maxPendingWhileDisconnected) {
       return Promise.reject(
         new TransportError(
@@ -252,6 +255,7 @@ export class NatsTransport implements Transport {
     }
     this.isConnected = false;
     this.logger.info('nats connection closed');
+    this.replies.close(new TransportError('closed', '', 'NATS connection closed while waiting for a reply'));
     for (const w of [...this.reconnectWaiters])
       w.reject(new TransportError('closed', '', 'NATS connection closed'));
     this.emit({ type: 'closed' });
@@ -271,32 +275,4 @@ function tooLarge(subject: string, data: Uint8Array, max: number): TransportErro
     subject,
     `payload of ${data.byteLength} bytes to ${subject} exceeds the server's ${max}-byte max_payload`,
   );
-}
-
-/**
- * The reply of a NATS request as a {@link TransportReply}, its failure as a {@link TransportError};
- * rejects at once (kind `aborted`) when `signal` aborts. One promise and one listener per request.
- */
-function settleReply(
-  request: Promise<Msg>,
-  subject: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<TransportReply> {
-  return new Promise<TransportReply>((resolve, reject) => {
-    const aborted = () => new TransportError('aborted', subject, `request to ${subject} aborted`);
-    const onAbort = () => reject(aborted());
-    if (signal?.aborted) reject(aborted());
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    request.then(
-      (msg) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve({ data: msg.data, headers: fromNatsHeaders(msg.headers) });
-      },
-      (error: unknown) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(mapNatsError(error, subject, timeoutMs));
-      },
-    );
-  });
 }

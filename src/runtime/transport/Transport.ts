@@ -6,6 +6,7 @@
  */
 
 import { Buffer } from 'node:buffer';
+import type { CancellationSignal } from '../../actors/cancellation.js';
 
 /** Message headers; keys are compared case-sensitively, as NATS does. */
 export type Headers = Readonly<Record<string, string>>;
@@ -31,8 +32,8 @@ export interface RequestOptions {
   /** How long to wait for the reply, ms (> 0). */
   readonly timeoutMs: number;
   readonly headers?: Headers | undefined;
-  /** Aborts the wait (the request may still be delivered). */
-  readonly signal?: AbortSignal | undefined;
+  /** Aborts the wait (the request may still be delivered): an AbortSignal or any {@link CancellationSignal}. */
+  readonly signal?: CancellationSignal | undefined;
 }
 
 export interface RequestManyOptions {
@@ -150,7 +151,7 @@ export interface Transport {
   /** Listens to status changes; returns the disposer. */
   onStatus(listener: TransportStatusListener): () => void;
   /** Resolves once connected (at once when connected); rejects when closed or aborted. */
-  waitConnected(signal?: AbortSignal): Promise<void>;
+  waitConnected(signal?: CancellationSignal): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
 }

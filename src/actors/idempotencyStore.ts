@@ -1,43 +1,10 @@
 import type { Clock } from '../runtime/clock.js';
-
-/**
- * Cancellation of one deduplicated call. Its `AbortSignal` is made on first read: most calls are
- * never cancelled and most handlers never look at the signal, while constructing an
- * `AbortController` per task was a measurable share of an agent's per-task CPU
- * (bench/remote.bench.ts).
- */
-export class CallCancellation {
-  private controller: AbortController | undefined;
-  private isAborted = false;
-  private abortReason: unknown;
-
-  /** Whether {@link abort} was called. */
-  get aborted(): boolean {
-    return this.isAborted;
-  }
-
-  /** The call's signal; aborted already, with the reason, when the call was aborted before. */
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.isAborted) this.controller.abort(this.abortReason);
-    }
-    return this.controller.signal;
-  }
-
-  /** Aborts the call with `reason` (the signal's `reason`); later calls do nothing. */
-  abort(reason: unknown): void {
-    if (this.isAborted) return;
-    this.isAborted = true;
-    this.abortReason = reason;
-    this.controller?.abort(reason);
-  }
-}
+import { AttemptCancellation } from './cancellation.js';
 
 interface Running<T> {
   readonly state: 'running';
   readonly promise: Promise<T>;
-  readonly cancellation: CallCancellation;
+  readonly cancellation: AttemptCancellation;
   /** Highest attempt number that joined this call. */
   attempt: number;
 }
@@ -67,13 +34,13 @@ export class IdempotencyStore<T> {
   ) {}
 
   /**
-   * Runs `fn` once per key; `fn` gets the call's {@link CallCancellation} (aborted by {@link cancel}).
+   * Runs `fn` once per key; `fn` gets the call's {@link AttemptCancellation} (aborted by {@link cancel}).
    * @param attempt - the caller's attempt number (a cancel for an older attempt is ignored)
    */
   async run(
     key: string,
     attempt: number,
-    fn: (cancellation: CallCancellation) => Promise<T>,
+    fn: (cancellation: AttemptCancellation) => Promise<T>,
   ): Promise<{ value: T; outcome: IdempotentOutcome }> {
     const entry = this.entries.get(key);
     if (entry?.state === 'done') {
@@ -83,7 +50,7 @@ export class IdempotencyStore<T> {
       entry.attempt = Math.max(entry.attempt, attempt);
       return { value: await entry.promise, outcome: 'joined' };
     }
-    const cancellation = new CallCancellation();
+    const cancellation = new AttemptCancellation();
     const promise = fn(cancellation).then(
       (value) => {
         if (this.keep(value)) this.remember(key, value);

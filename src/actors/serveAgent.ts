@@ -27,7 +27,8 @@ import { encodeJson, type Transport, type TransportMessage } from '../runtime/tr
 import { parseWith } from '../runtime/validate.js';
 import type { AgentTask, CompensationTask } from './agent.js';
 import { ConcurrencyLimiter } from './concurrencyLimiter.js';
-import { IdempotencyStore, type CallCancellation } from './idempotencyStore.js';
+import type { AttemptCancellation } from './cancellation.js';
+import { IdempotencyStore } from './idempotencyStore.js';
 
 const optionsSchema = z.object({
   name: z.string().regex(/^[-\w]+$/, 'letters, digits, - and _ only (NATS micro service name)'),
@@ -180,7 +181,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
       logger.warn({ subject: m.subject }, 'request without reply subject; dropped the reply');
   };
 
-  const invoke = async (req: TaskRequest, cancellation: CallCancellation): Promise<TaskReply> => {
+  const invoke = async (req: TaskRequest, cancellation: AttemptCancellation): Promise<TaskReply> => {
     stats.executed += 1;
     const deadline = req.deadline ?? undefined;
     const timer =
@@ -293,18 +294,15 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   };
 }
 
-/** Where a served task keeps its cancellation, for the shared `signal` accessor. */
-const CANCELLATION = Symbol('cancellation');
-
 /**
  * The `signal` of every served task: one accessor shared by all of them, reading the task's own
- * cancellation, so the call's AbortController is only made when the handler reads the signal (a
- * spread copy reads it too). A getter written in each object literal would cost V8 a new hidden
- * class per task (about 1 µs on the bench machine).
+ * `cancellation`, so the call's AbortController is only made when the handler reads the signal
+ * (a spread copy reads it too). A getter written in each object literal would cost V8 a new
+ * hidden class per task (about 1 µs on the bench machine).
  */
 const SIGNAL_PROPERTY: PropertyDescriptor = {
-  get(this: { readonly [CANCELLATION]: CallCancellation }): AbortSignal {
-    return this[CANCELLATION].signal;
+  get(this: { readonly cancellation: AttemptCancellation }): AbortSignal {
+    return this.cancellation.signal;
   },
   enumerable: true,
   configurable: true,
@@ -314,9 +312,9 @@ const SIGNAL_PROPERTY: PropertyDescriptor = {
 function toAgentTask(
   req: TaskRequest,
   deadline: number | undefined,
-  cancellation: CallCancellation,
+  cancellation: AttemptCancellation,
 ): AgentTask | CompensationTask {
-  const task: Omit<AgentTask, 'signal'> & { [CANCELLATION]: CallCancellation; output?: unknown } = {
+  const task: Omit<AgentTask, 'signal'> & { cancellation: AttemptCancellation; output?: unknown } = {
     runId: req.runId,
     pattern: req.pattern,
     step: req.step,
@@ -326,7 +324,7 @@ function toAgentTask(
     deadline,
     input: { params: req.input.params, runInput: req.input.runInput, results: req.input.results },
     context: req.context,
-    [CANCELLATION]: cancellation,
+    cancellation,
   };
   if (req.kind === 'compensate') task.output = req.output;
   // defineProperty adds `signal`, which the literal's type cannot show

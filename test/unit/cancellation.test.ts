@@ -17,6 +17,15 @@ describe('AttemptCancellation', () => {
     expect(order).toEqual(['hook', 'listener:step s timed out', 'signal:step s timed out']);
   });
 
+  it('hands out one signal, which a later abort aborts with its reason', () => {
+    const c = new AttemptCancellation();
+    const signal = c.signal;
+    expect(c.signal).toBe(signal);
+    expect(signal.aborted).toBe(false);
+    c.abort(new Error('stop'));
+    expect([c.aborted, signal.aborted, (signal.reason as Error).message]).toEqual([true, true, 'stop']);
+  });
+
   it('hands out an aborted signal with the same reason when first read after the abort', () => {
     const c = new AttemptCancellation();
     c.abort();

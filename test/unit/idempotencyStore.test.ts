@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { ConcurrencyLimiter } from '../../src/actors/concurrencyLimiter.js';
-import { CallCancellation, IdempotencyStore } from '../../src/actors/idempotencyStore.js';
+import { IdempotencyStore } from '../../src/actors/idempotencyStore.js';
 import { isResourceExhaustionError } from '../../src/runtime/errors.js';
 
 describe('IdempotencyStore', () => {
@@ -54,23 +54,6 @@ describe('IdempotencyStore', () => {
     expect(await first).toEqual({ value: 'done', outcome: 'executed' });
     expect(await joined).toEqual({ value: 'done', outcome: 'joined' });
     expect(store.running).toBe(0);
-  });
-});
-
-describe('CallCancellation', () => {
-  it('makes its signal on first read, aborted already (with the first reason) when aborted before', () => {
-    const early = new CallCancellation();
-    early.abort(new Error('first'));
-    early.abort(new Error('second'));
-    expect(early.aborted).toBe(true);
-    expect(early.signal.aborted).toBe(true);
-    expect((early.signal.reason as Error).message).toBe('first');
-    const late = new CallCancellation();
-    const signal = late.signal;
-    expect(late.signal).toBe(signal);
-    expect(signal.aborted).toBe(false);
-    late.abort('stop');
-    expect([late.aborted, signal.aborted, signal.reason]).toEqual([true, true, 'stop']);
   });
 });
 

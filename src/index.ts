@@ -132,6 +132,8 @@ export {
   toTaskRequest,
 } from './runtime/protocol.js';
 export type { TaskRequest, TaskReply, CancelMessage, WireError } from './runtime/protocol.js';
+export { httpAgent } from './actors/httpAgent.js';
+export type { HttpAgentOptions } from './actors/httpAgent.js';
 export { remoteAgent } from './actors/remoteAgent.js';
 export type { RemoteAgentOptions } from './actors/remoteAgent.js';
 export { serveAgent } from './actors/serveAgent.js';

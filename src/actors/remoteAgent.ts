@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import {
   AgentError,
-  ErrorCode,
   PatternValidationError,
-  errorFromJSON,
   isPatternError,
   type ErrorDetails,
   type PatternError,
@@ -15,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolHeader,
   decodeMessage,
+  fromWireError,
   protocolSubjects,
   taskReplySchema,
   toTaskRequest,
@@ -224,16 +223,5 @@ function decodeReply(
 
 function interpret(reply: TaskReply, agentId: string, step: string): unknown {
   if (reply.status === 'ok') return reply.output;
-  const details: ErrorDetails = { agentId, step };
-  const { code, message, name, retryable } = reply.error;
-  const wireDetails = (reply.error.details ?? {}) as ErrorDetails;
-  if (!(Object.values(ErrorCode) as string[]).includes(code)) {
-    throw new AgentError(`${code}: ${message}`, { ...wireDetails, ...details, retryable });
-  }
-  throw errorFromJSON({
-    name: name ?? 'AgentError',
-    code,
-    message,
-    details: { ...wireDetails, ...details, retryable },
-  });
+  throw fromWireError(reply.error, { agentId, step });
 }

@@ -7,8 +7,10 @@
 import { z } from 'zod';
 import type { AgentTask, CompensationTask } from '../actors/agent.js';
 import {
+  AgentError,
   ErrorCode,
   PatternValidationError,
+  errorFromJSON,
   toSerializedError,
   type ErrorDetails,
   type PatternError,
@@ -135,6 +137,22 @@ export function decodeMessage<S extends z.ZodType>(
     );
   }
   return parseWith(schema, json, where);
+}
+
+/**
+ * The error a wire error stands for: the class named by its `code` (an {@link AgentError}
+ * prefixed with the code when this build does not know it), with `details` (which override the
+ * wire's own) and the wire's `retryable`.
+ */
+export function fromWireError(
+  error: Pick<WireError, 'code' | 'message' | 'name' | 'details'> & { retryable: boolean },
+  details: ErrorDetails,
+): PatternError {
+  const { code, message, name, retryable } = error;
+  const merged = { ...((error.details ?? {}) as ErrorDetails), ...details, retryable };
+  if (!(Object.values(ErrorCode) as string[]).includes(code))
+    return new AgentError(`${code}: ${message}`, merged);
+  return errorFromJSON({ name: name ?? 'AgentError', code, message, details: merged });
 }
 
 /** Builds the request envelope of a task (the `signal` stays local). */

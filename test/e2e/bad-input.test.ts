@@ -41,8 +41,8 @@ const cases = [
   },
   {
     file: 'http-agent.yaml',
-    where: 'http-agent.yaml:5:11 agents.remote.kind:',
-    says: 'agent kind "http" is not available in this build',
+    where: 'http-agent.yaml:6:10 agents.remote.url:',
+    says: 'must be an http:// or https:// URL',
   },
 ] as const;
 

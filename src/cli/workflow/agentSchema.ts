@@ -105,9 +105,14 @@ export const httpAgentSpecSchema = z
     capabilities,
     maxConcurrent,
     breaker: agentBreaker(),
-    url: z.url(),
-    headers: z.record(z.string(), z.string()).optional(),
-    timeoutMs,
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .describe('Endpoint each task is POSTed to (docs/protocol.md, "HTTP agents").'),
+    headers: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Extra request headers, e.g. authorization.'),
+    timeoutMs: timeoutMs.describe('Per-request timeout, ms (default 30000).'),
   })
   .strict();
 

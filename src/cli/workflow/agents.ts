@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Agent } from '../../actors/agent.js';
 import { createCommandAgent, resolveExecutable } from '../../actors/commandAgent.js';
+import { httpAgent } from '../../actors/httpAgent.js';
 import { loadModuleAgent } from '../../actors/moduleAgent.js';
 import { isPatternError } from '../../runtime/errors.js';
 import type { FieldPath, WorkflowIssue } from './issues.js';
@@ -11,8 +12,8 @@ import { createNatsAgent } from './natsAgent.js';
 export type AgentFactory = (id: string, spec: AgentSpec, dir: string) => Promise<Agent>;
 
 /**
- * How each agent kind is built. `http` is declared by the schema but has no factory in this
- * build (the loader reports "not available in this build"): add one here to enable it.
+ * How each agent kind is built. A kind the schema declares without a factory here is reported
+ * by the loader as "not available in this build".
  */
 export const agentFactories: Partial<Record<AgentSpec['kind'], AgentFactory>> = {
   command: async (id, spec, dir) => {
@@ -40,6 +41,17 @@ export const agentFactories: Partial<Record<AgentSpec['kind'], AgentFactory>> = 
       module: path.resolve(dir, spec.module),
       ...(spec.export === undefined ? {} : { export: spec.export }),
       source: `agents.${id}`,
+    });
+  },
+  http: async (id, spec) => {
+    if (spec.kind !== 'http') throw new Error('not an http agent');
+    return httpAgent({
+      id,
+      url: spec.url,
+      capabilities: spec.capabilities,
+      ...(spec.maxConcurrent === undefined ? {} : { maxConcurrent: spec.maxConcurrent }),
+      ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+      ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
     });
   },
   nats: async (id, spec, dir) => {

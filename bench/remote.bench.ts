@@ -36,6 +36,7 @@ const {
   remoteAgent,
   NatsTransport,
   AttemptCancellation,
+  withCancellation,
 } = lib;
 
 export type { Row };
@@ -143,23 +144,20 @@ export async function runRemoteBench(options: { durationMs?: number } = {}): Pro
     const nc = transport.connection;
     const raw = new TextEncoder().encode(JSON.stringify({ payload: PAYLOAD }));
     const agent = remoteAgent({ transport, name: 'bench-echo', capabilities: ['echo'], timeoutMs: 10_000 });
-    const task = (i: number): AgentTask => {
-      const cancellation = new AttemptCancellation();
-      return {
-        runId: 'bench',
-        pattern: 'bench',
-        step: `s${i}`,
-        capability: 'echo',
-        attempt: 1,
-        idempotencyKey: `bench/${i}/${Math.random()}`,
-        input: { params: PAYLOAD, runInput: null, results: {} },
-        context: { domain: 'bench', agentType: 'bench', priority: 1, attributes: {} },
-        get signal() {
-          return cancellation.signal;
+    const task = (i: number): AgentTask =>
+      withCancellation(
+        {
+          runId: 'bench',
+          pattern: 'bench',
+          step: `s${i}`,
+          capability: 'echo',
+          attempt: 1,
+          idempotencyKey: `bench/${i}/${Math.random()}`,
+          input: { params: PAYLOAD, runInput: null, results: {} },
+          context: { domain: 'bench', agentType: 'bench', priority: 1, attributes: {} },
         },
-        cancellation,
-      };
-    };
+        new AttemptCancellation(),
+      );
     await measure('warmup', 10, 500, () => nc.request('bench.raw', raw, { timeout: 10_000 }));
     await measure('warmup', 10, 500, (i) => agent.execute(task(i)));
     const rows: Row[] = [];

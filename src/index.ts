@@ -54,7 +54,7 @@ export type {
   ResourceArbiter,
   StepInput,
 } from './actors/agent.js';
-export { AttemptCancellation } from './actors/cancellation.js';
+export { AttemptCancellation, withCancellation } from './actors/cancellation.js';
 export type { CancellationSignal } from './actors/cancellation.js';
 export { StepStatus, TaskStatus, RunStatus } from './runtime/status.js';
 export type { RunResult, StepReport } from './runtime/result.js';

@@ -20,7 +20,8 @@ export interface CancellationSignal {
  *
  * @example
  * const cancel = new AttemptCancellation();
- * await agent.execute({ ...task, signal: cancel.signal, cancellation: cancel });
+ * const running = agent.execute(withCancellation({ runId, pattern, step, … }, cancel));
+ * cancel.abort(new Error('no longer needed'));
  */
 export class AttemptCancellation implements CancellationSignal {
   private controller: AbortController | undefined;
@@ -50,10 +51,15 @@ export class AttemptCancellation implements CancellationSignal {
     this.hook = hook;
   }
 
-  /** Calls `listener` once on abort (never if already aborted: check {@link aborted} first, as with an AbortSignal). */
+  /**
+   * Calls `listener` once on abort, as an AbortSignal's `abort` listener: never if already
+   * aborted (check {@link aborted} first), once if added twice, not if removed before its turn.
+   * They run after the runtime's hook and before the listeners of {@link signal}.
+   */
   addEventListener(_type: 'abort', listener: () => void): void {
     if (this.why) return;
-    (this.listeners ??= []).push(listener);
+    const listeners = (this.listeners ??= []);
+    if (!listeners.includes(listener)) listeners.push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
@@ -61,16 +67,61 @@ export class AttemptCancellation implements CancellationSignal {
     if (at >= 0) this.listeners?.splice(at, 1);
   }
 
-  /** Cancels the attempt with `reason` (default: an Error "attempt cancelled"); later calls do nothing. */
+  /**
+   * Cancels the attempt with `reason` (default: an Error "attempt cancelled"); later calls do
+   * nothing. A hook or listener that throws does not stop the others or the signal: its error
+   * is rethrown in a microtask, as an EventTarget reports a listener's error.
+   */
   abort(reason: Error = new Error('attempt cancelled')): void {
     if (this.why) return;
     this.why = reason;
+    let failure: { error: unknown } | undefined;
+    const call = (fn: () => void) => {
+      try {
+        fn();
+      } catch (error) {
+        failure ??= { error };
+      }
+    };
     const hook = this.hook;
     this.hook = undefined;
-    hook?.();
+    if (hook) call(hook);
     const listeners = this.listeners;
+    if (listeners) for (const listener of [...listeners]) if (listeners.includes(listener)) call(listener);
     this.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener();
     this.controller?.abort(reason);
+    if (failure) {
+      const { error } = failure;
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
+}
+
+/** The `signal` of a task made by {@link withCancellation}: one accessor shared by every task. */
+const SIGNAL_PROPERTY: PropertyDescriptor = {
+  get(this: { readonly cancellation: AttemptCancellation }): AbortSignal {
+    return this.cancellation.signal;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/**
+ * Gives `task` two views of one cancellation: `signal`, an own enumerable getter (so a spread
+ * copy carries the AbortSignal, made when the copy reads it), and `cancellation`, own but not
+ * enumerable (so a copy that replaces `signal` does not take the old cancellation along, and
+ * `task.cancellation ?? task.signal` reads the new signal). One shared accessor rather than a
+ * getter in each object literal: a per-literal getter costs V8 a new hidden class per task.
+ */
+export function withCancellation<T extends object>(
+  task: T,
+  cancellation: AttemptCancellation,
+): T & { readonly signal: AbortSignal; readonly cancellation: AttemptCancellation } {
+  Object.defineProperty(task, 'cancellation', { value: cancellation, configurable: true });
+  return Object.defineProperty(task, 'signal', SIGNAL_PROPERTY) as T & {
+    readonly signal: AbortSignal;
+    readonly cancellation: AttemptCancellation;
+  };
 }

@@ -176,6 +176,12 @@ function transportFailure(
         { ...details, timeoutMs, retryable: true },
         error,
       );
+    case 'permission':
+      return new AgentError(
+        `not allowed to send to remote agent ${name}: ${error.message} (check the NATS user's publish permissions)`,
+        { ...details, retryable: false },
+        error,
+      );
     case 'tooLarge':
       return new PatternValidationError(
         `request to remote agent ${name} too large: ${error.message}`,

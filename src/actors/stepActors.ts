@@ -4,7 +4,7 @@ import { AgentError, PatternError, PatternExecutionError, toSerializedError } fr
 import type { RunEnv } from '../runtime/RunEnv.js';
 import type { AgentLease } from '../runtime/AgentPool.js';
 import type { StepSpec } from '../runtime/spec.js';
-import { AttemptCancellation } from './cancellation.js';
+import { AttemptCancellation, withCancellation } from './cancellation.js';
 import type { AgentTask } from './agent.js';
 
 function toPatternError(error: unknown, agentId: string, step: string): PatternError {
@@ -99,21 +99,20 @@ class Attempt {
   private call(): Promise<StepAttemptOutput> {
     const { env, spec, cancel } = this;
     const { run, path } = env;
-    const task: AgentTask = {
-      runId: run.runId,
-      pattern: path[path.length - 1] ?? '',
-      step: spec.name,
-      capability: spec.capability,
-      attempt: this.attempt,
-      idempotencyKey: env.idempotencyKey(spec.name),
-      deadline: this.deadline,
-      input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
-      context: run.context,
-      get signal() {
-        return cancel.signal;
+    const task: AgentTask = withCancellation(
+      {
+        runId: run.runId,
+        pattern: path[path.length - 1] ?? '',
+        step: spec.name,
+        capability: spec.capability,
+        attempt: this.attempt,
+        idempotencyKey: env.idempotencyKey(spec.name),
+        deadline: this.deadline,
+        input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
+        context: run.context,
       },
-      cancellation: cancel,
-    };
+      cancel,
+    );
     let answer: Promise<unknown>;
     try {
       answer = this.lease.agent.execute(task);
@@ -165,19 +164,23 @@ export async function compensate(env: RunEnv, input: StepCompensationInput): Pro
   if (!slot) return;
   try {
     if (!slot.agent.compensate) return;
-    await slot.agent.compensate({
-      runId: run.runId,
-      pattern: path[path.length - 1] ?? '',
-      step: input.spec.name,
-      capability: input.spec.capability,
-      attempt: 1,
-      idempotencyKey: `${env.idempotencyKey(input.spec.name)}/compensate`,
-      deadline: undefined,
-      input: { params: input.spec.input, runInput: run.runInput, results: run.recorder.results },
-      context: run.context,
-      signal: new AbortController().signal,
-      output: input.output,
-    });
+    await slot.agent.compensate(
+      withCancellation(
+        {
+          runId: run.runId,
+          pattern: path[path.length - 1] ?? '',
+          step: input.spec.name,
+          capability: input.spec.capability,
+          attempt: 1,
+          idempotencyKey: `${env.idempotencyKey(input.spec.name)}/compensate`,
+          deadline: undefined,
+          input: { params: input.spec.input, runInput: run.runInput, results: run.recorder.results },
+          context: run.context,
+          output: input.output,
+        },
+        new AttemptCancellation(), // a compensation runs to its end: it is never cancelled
+      ),
+    );
   } catch (error) {
     throw toPatternError(error, input.agent, input.spec.name);
   } finally {

@@ -1,4 +1,5 @@
 import type { Agent } from '../actors/agent.js';
+import type { CancellationSignal } from '../actors/cancellation.js';
 import { CircuitBreaker, type BreakerOptionsInput, type BreakerStateChange } from './CircuitBreaker.js';
 import type { Clock } from './clock.js';
 import { CircuitOpenError, NoCapableAgentError, PatternValidationError } from './errors.js';
@@ -118,16 +119,12 @@ export class AgentPool {
   }
 
   /**
-   * Picks an agent for one attempt of `spec` and waits for one of its slots (`cancel.signal`
-   * aborts the wait; it is read only if the attempt has to wait).
+   * Picks an agent for one attempt of `spec` and waits for one of its slots (`cancel` aborts
+   * the wait).
    * @throws NoCapableAgentError when no registered agent can perform the step
    * @throws CircuitOpenError naming the agent(s) and `retryAt` (epoch ms) when every capable agent's breaker is open
    */
-  acquire(
-    spec: StepSpec,
-    path: readonly string[],
-    cancel?: { readonly signal: AbortSignal },
-  ): Promise<AgentLease> {
+  acquire(spec: StepSpec, path: readonly string[], cancel?: CancellationSignal): Promise<AgentLease> {
     let candidates: Entry[];
     try {
       candidates = this.candidates(spec, path);
@@ -150,8 +147,7 @@ export class AgentPool {
         continue;
       }
       if (entry.slots.tryAcquire()) return Promise.resolve(new Lease(entry));
-      // The signal only matters when waiting for a slot (reading it may create it).
-      return entry.slots.acquire(cancel?.signal).then(
+      return entry.slots.acquire(cancel).then(
         () => new Lease(entry),
         (error: unknown) => {
           entry.breaker.release();
@@ -171,7 +167,7 @@ export class AgentPool {
   /** A slot on a specific agent with no breaker check (compensations must run). */
   async acquireDirect(
     agentId: string,
-    signal?: AbortSignal,
+    signal?: CancellationSignal,
   ): Promise<{ agent: Agent; release(): void } | undefined> {
     const entry = this.entries.get(agentId);
     if (!entry) return undefined;

@@ -1,3 +1,9 @@
+import type { CancellationSignal } from '../actors/cancellation.js';
+
+function abortReason(signal: CancellationSignal | undefined): Error {
+  return signal?.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a slot');
+}
+
 /**
  * A counting semaphore with a FIFO wait queue: `acquire()` resolves when one of `limit`
  * permits is free; `release()` hands it to the oldest waiter.
@@ -24,7 +30,8 @@ export class Semaphore {
   }
 
   /** Resolves once a permit is held; rejects with `signal.reason` if aborted while waiting. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: CancellationSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const grant = () => {
@@ -34,9 +41,7 @@ export class Semaphore {
       const onAbort = () => {
         const i = this.waiters.indexOf(grant);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(
-          signal?.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a slot'),
-        );
+        reject(abortReason(signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(grant);

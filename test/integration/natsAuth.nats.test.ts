@@ -1,7 +1,10 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
-import { decodeText, encodeJson } from '../../src/runtime/transport/Transport.js';
+import { decodeText, encodeJson, type TransportError } from '../../src/runtime/transport/Transport.js';
 import { startNatsServer } from './natsServer.js';
 
 const logger = pino({ level: 'silent' });
@@ -39,6 +42,34 @@ describe('NatsTransport connection options', () => {
     } finally {
       await tokenServer.stop();
       await userServer.stop();
+    }
+  });
+
+  it('fails a request at once when the user may not publish to its subject', async () => {
+    const conf = path.join(await mkdtemp(path.join(tmpdir(), 'nd-perm-')), 'nats.conf');
+    await writeFile(
+      conf,
+      'authorization { users = [ { user: ndf, password: pw, permissions: { publish: { deny: ["denied.>"] } } } ] }\n',
+    );
+    const server = await startNatsServer({ jetstream: false, control: true, args: ['-c', conf] });
+    const t = await NatsTransport.connect({ servers: server.url, user: 'ndf', pass: 'pw' }, { logger });
+    try {
+      const started = Date.now();
+      const error = await t.request('denied.task', encodeJson(1), { timeoutMs: 5000 }).then(
+        () => undefined,
+        (e: TransportError) => e,
+      );
+      expect(error?.kind).toBe('permission');
+      expect(error?.message).toMatch(
+        /^NATS refused the publish to denied\.task: .*Permissions Violation for Publish/i,
+      );
+      expect(Date.now() - started).toBeLessThan(2000);
+      t.subscribe('allowed.echo', (m) => m.respond(m.data));
+      const reply = await t.request('allowed.echo', encodeJson(2), { timeoutMs: 2000 });
+      expect(JSON.parse(decodeText(reply.data))).toBe(2);
+    } finally {
+      await t.close();
+      await server.stop();
     }
   });
 

@@ -208,7 +208,7 @@ describe('AgentPool', () => {
     p.register(defineAgent({ id: 'solo', capabilities: ['x'], maxConcurrent: 1, handler: () => 1 }));
     const held = await p.acquire(stepSpec('x'), ['p']);
     const controller = new AbortController();
-    const waiting = p.acquire(stepSpec('x'), ['p'], controller);
+    const waiting = p.acquire(stepSpec('x'), ['p'], controller.signal);
     controller.abort(new Error('cancelled'));
     await expect(waiting).rejects.toThrow('cancelled');
     held.succeed(1);

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { AttemptCancellation } from '../../src/actors/cancellation.js';
+import { describe, expect, it, vi } from 'vitest';
+import { AttemptCancellation, withCancellation } from '../../src/actors/cancellation.js';
 
 describe('AttemptCancellation', () => {
   it('calls the runtime hook, then listeners, then the signal, once, with the reason', () => {
@@ -52,5 +52,75 @@ describe('AttemptCancellation', () => {
     let called = false;
     c.addEventListener('abort', () => (called = true));
     expect(called).toBe(false);
+  });
+
+  it('runs every listener and aborts the signal when one throws, and reports that error in a microtask', () => {
+    const queued: (() => void)[] = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => void queued.push(fn));
+    try {
+      const c = new AttemptCancellation();
+      const signal = c.signal;
+      const order: string[] = [];
+      c.onAbort(() => {
+        throw new Error('hook broke');
+      });
+      c.addEventListener('abort', () => order.push('second'));
+      c.abort();
+      expect(order).toEqual(['second']);
+      expect(signal.aborted).toBe(true);
+      expect(queued).toHaveLength(1);
+      expect(() => queued[0]?.()).toThrow('hook broke');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('calls a listener added twice once, and not one removed by an earlier listener', () => {
+    const c = new AttemptCancellation();
+    const calls: string[] = [];
+    const later = () => calls.push('later');
+    const twice = () => calls.push('twice');
+    c.addEventListener('abort', twice);
+    c.addEventListener('abort', twice);
+    c.addEventListener('abort', () => c.removeEventListener('abort', later));
+    c.addEventListener('abort', later);
+    c.abort();
+    expect(calls).toEqual(['twice']);
+  });
+});
+
+describe('withCancellation', () => {
+  const fields = {
+    runId: 'r',
+    pattern: 'p',
+    step: 's',
+    capability: 'c',
+    attempt: 1,
+    idempotencyKey: 'r/s',
+    input: { params: null, runInput: null, results: {} },
+    context: { domain: 'general', agentType: 'general', priority: 1, attributes: {} },
+  };
+
+  it('makes the signal on first read; a spread copy keeps the signal but not the cancellation', () => {
+    const c = new AttemptCancellation();
+    const task = withCancellation({ ...fields }, c);
+    expect(task.cancellation).toBe(c);
+    expect(Object.keys(task)).not.toContain('cancellation');
+    const copy = { ...task };
+    expect(copy.signal).toBe(c.signal);
+    expect('cancellation' in copy).toBe(false);
+    c.abort(new Error('stop'));
+    expect(copy.signal.aborted).toBe(true);
+  });
+
+  it('a copy that replaces the signal is cancelled by the new signal only', () => {
+    const c = new AttemptCancellation();
+    const mine = new AbortController();
+    const copy: { signal: AbortSignal; cancellation?: unknown } = {
+      ...withCancellation({ ...fields }, c),
+      signal: mine.signal,
+    };
+    // what remoteAgent and httpAgent listen to: `task.cancellation ?? task.signal`
+    expect(copy.cancellation ?? copy.signal).toBe(mine.signal);
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentTask } from '../../src/actors/agent.js';
-import { AttemptCancellation } from '../../src/actors/cancellation.js';
+import { AttemptCancellation, withCancellation } from '../../src/actors/cancellation.js';
 import { httpAgent } from '../../src/actors/httpAgent.js';
 import { taskRequestSchema } from '../../src/runtime/protocol.js';
 
@@ -32,22 +32,20 @@ afterAll(async () => {
 });
 
 function task(step: string, extra: Partial<AgentTask> = {}): AgentTask {
-  const cancellation = new AttemptCancellation();
-  return {
-    runId: 'run-1',
-    pattern: 'p',
-    step,
-    capability: 'work',
-    attempt: 2,
-    idempotencyKey: `run-1/${step}`,
-    input: { params: { n: 1 }, runInput: 'in', results: { before: 'x' } },
-    context: { domain: 'general', agentType: 'general', priority: 1, attributes: {} },
-    get signal() {
-      return cancellation.signal;
+  return withCancellation(
+    {
+      runId: 'run-1',
+      pattern: 'p',
+      step,
+      capability: 'work',
+      attempt: 2,
+      idempotencyKey: `run-1/${step}`,
+      input: { params: { n: 1 }, runInput: 'in', results: { before: 'x' } },
+      context: { domain: 'general', agentType: 'general', priority: 1, attributes: {} },
+      ...extra,
     },
-    cancellation,
-    ...extra,
-  };
+    new AttemptCancellation(),
+  );
 }
 
 const json =

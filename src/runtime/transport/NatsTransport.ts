@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { CancellationSignal } from '../../actors/cancellation.js';
 import { pino, type Logger } from 'pino';
 import { toConnectionOptions, type NatsTransportOptionsInput } from './natsOptions.js';
@@ -193,6 +193,10 @@ export class NatsTransport implements Transport {
   }
 
   private waitForReconnect(subject: string, timeoutMs: number, signal?: CancellationSignal): Promise<void> {
+    if (signal?.aborted)
+      return Promise.reject(
+        new TransportError('aborted', subject, `request to ${subject} aborted while disconnected`),
+      );
     if (this.reconnectWaiters.size >= this.maxPendingWhileDisconnected) {
       return Promise.reject(
         new TransportError(
@@ -250,6 +254,18 @@ export class NatsTransport implements Transport {
         for (const w of [...this.reconnectWaiters]) w.resolve();
       } else if (s.type === 'error') {
         this.logger.error({ err: s.error }, 'nats error');
+        if (s.error instanceof PermissionViolationError && s.error.operation === 'publish')
+          this.replies.failPublish(
+            s.error.subject,
+            new TransportError(
+              'permission',
+              s.error.subject,
+              `NATS refused the publish to ${s.error.subject}: ${s.error.message}`,
+              {
+                cause: s.error,
+              },
+            ),
+          );
         this.emit({ type: 'error', error: s.error.message });
       }
     }

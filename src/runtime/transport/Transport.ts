@@ -69,8 +69,9 @@ export type TransportStatus =
 export type TransportStatusListener = (status: TransportStatus) => void;
 
 /** Why a request failed; {@link TransportError.kind} tells a caller what to do. */
+/** `permission`: the server refused the publish (the connection's user may not publish there). */
 export type TransportErrorKind =
-  'timeout' | 'noResponders' | 'closed' | 'disconnected' | 'tooLarge' | 'aborted';
+  'timeout' | 'noResponders' | 'closed' | 'disconnected' | 'tooLarge' | 'aborted' | 'permission';
 
 /**
  * A transport-level failure (not an agent's answer). Callers map it to a typed runtime error:

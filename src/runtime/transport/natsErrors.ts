@@ -24,6 +24,12 @@ export function mapNatsError(error: unknown, subject: string, timeoutMs: number)
       cause,
     });
   }
+  if (cause.message.includes('max_payload')) {
+    // the client counts headers too: a payload under max_payload may still be refused
+    return new TransportError('tooLarge', subject, `message to ${subject} exceeds the server's max_payload`, {
+      cause,
+    });
+  }
   if (error instanceof ClosedConnectionError) {
     return new TransportError('closed', subject, `NATS connection closed (request to ${subject})`, { cause });
   }

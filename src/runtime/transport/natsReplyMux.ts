@@ -48,6 +48,7 @@ export class NatsReplyMux {
   private subscription: Subscription | undefined;
   private prefix = '';
   private next = 0;
+  private closed = false;
 
   constructor(private readonly connection: NatsConnection) {}
 
@@ -63,6 +64,10 @@ export class NatsReplyMux {
     headers: MsgHdrs | undefined,
     signal: CancellationSignal | undefined,
   ): Promise<TransportReply> {
+    if (this.closed)
+      return Promise.reject(
+        new TransportError('closed', subject, `transport closed (request to ${subject})`),
+      );
     if (signal?.aborted) return Promise.reject(aborted(subject));
     const token = (this.next++).toString(36);
     return new Promise<TransportReply>((resolve, reject) => {
@@ -85,8 +90,18 @@ export class NatsReplyMux {
     });
   }
 
-  /** Fails every waiting request with `error` (the connection closed) and drops the subscription. */
+  /**
+   * Fails the oldest request waiting on `subject` with `error`: the server refused its publish
+   * (a permissions violation names the subject, not the request), so it would otherwise wait out
+   * its whole timeout, as the client's own request() does not.
+   */
+  failPublish(subject: string, error: TransportError): void {
+    for (const [token, entry] of this.pending) if (entry.subject === subject) return this.fail(token, error);
+  }
+
+  /** Fails every waiting request with `error` (the connection closed) and drops the subscription; later requests fail at once. */
   close(error: TransportError): void {
+    this.closed = true;
     for (const token of [...this.pending.keys()]) this.fail(token, error);
     this.subscription?.unsubscribe();
     this.subscription = undefined;

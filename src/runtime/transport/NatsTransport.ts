@@ -21,6 +21,7 @@ import { mapNatsError } from './natsErrors.js';
 import { fromNatsHeaders, toMessage, toNatsHeaders } from './natsMessages.js';
 import { hostNatsService } from './natsService.js';
 import { NatsReplyMux } from './natsReplyMux.js';
+import { ReconnectGate } from './reconnectGate.js';
 
 /** Extra options of {@link NatsTransport} beyond the connection options. */
 export interface NatsTransportExtras {
@@ -41,19 +42,20 @@ export interface NatsTransportExtras {
 export class NatsTransport implements Transport {
   readonly kind = 'nats';
   private readonly listeners = new Set<TransportStatusListener>();
-  private readonly reconnectWaiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   private isConnected = true;
   private isClosed = false;
   private readonly replies: NatsReplyMux;
+  private readonly reconnect: ReconnectGate;
 
   private constructor(
     /** The underlying connection (for JetStream, KV…). */
     readonly connection: NatsConnection,
     private readonly logger: Logger,
-    private readonly maxPendingWhileDisconnected: number,
+    maxPendingWhileDisconnected: number,
     private readonly ownsConnection: boolean,
   ) {
     this.replies = new NatsReplyMux(connection);
+    this.reconnect = new ReconnectGate(maxPendingWhileDisconnected);
     void this.watchStatus();
   }
 
@@ -116,7 +118,7 @@ export class NatsTransport implements Transport {
     options: RequestOptions,
   ): Promise<TransportReply> {
     const started = Date.now();
-    await this.waitForReconnect(subject, options.timeoutMs, options.signal);
+    await this.reconnect.wait(subject, options.timeoutMs, options.signal);
     const remaining = Math.max(1, options.timeoutMs - (Date.now() - started));
     return this.replies.request(subject, data, remaining, toNatsHeaders(options.headers), options.signal);
   }
@@ -179,60 +181,16 @@ export class NatsTransport implements Transport {
 
   waitConnected(signal?: CancellationSignal): Promise<void> {
     if (this.connected) return Promise.resolve();
-    return this.waitForReconnect('', Number.POSITIVE_INFINITY, signal);
+    return this.reconnect.wait('', Number.POSITIVE_INFINITY, signal);
   }
 
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    for (const w of this.reconnectWaiters) w.reject(new TransportError('closed', '', 'transport closed'));
-    this.reconnectWaiters.clear();
+    this.reconnect.fail(new TransportError('closed', '', 'transport closed'));
     this.replies.close(new TransportError('closed', '', 'transport closed while waiting for a reply'));
     if (this.ownsConnection && !this.connection.isClosed())
       await this.connection.drain().catch(() => this.connection.close());
-  }
-
-  private waitForReconnect(subject: string, timeoutMs: number, signal?: CancellationSignal): Promise<void> {
-    if (signal?.aborted)
-      return Promise.reject(
-        new TransportError('aborted', subject, `request to ${subject} aborted while disconnected`),
-      );
-    if (this.reconnectWaiters.size >= this.maxPendingWhileDisconnected) {
-      return Promise.reject(
-        new TransportError(
-          'disconnected',
-          subject,
-          `disconnected from NATS: ${this.reconnectWaiters.size} requests already wait for the reconnect`,
-        ),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      const settle = (error?: Error) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.reconnectWaiters.delete(waiter);
-        if (error) reject(error);
-        else resolve();
-      };
-      const waiter = { resolve: () => settle(), reject: (e: Error) => settle(e) };
-      const onAbort = () =>
-        settle(new TransportError('aborted', subject, `request to ${subject} aborted while disconnected`));
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(
-            () =>
-              settle(
-                new TransportError(
-                  'timeout',
-                  subject,
-                  `request to ${subject} timed out after ${timeoutMs} ms while disconnected from NATS`,
-                ),
-              ),
-            timeoutMs,
-          )
-        : undefined;
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.reconnectWaiters.add(waiter);
-    });
   }
 
   private emit(status: TransportStatus): void {
@@ -251,7 +209,7 @@ export class NatsTransport implements Transport {
         this.isConnected = true;
         this.logger.info({ server: s.server }, 'nats reconnected: dispatch resumed');
         this.emit({ type: 'reconnected', server: s.server });
-        for (const w of [...this.reconnectWaiters]) w.resolve();
+        this.reconnect.open();
       } else if (s.type === 'error') {
         this.logger.error({ err: s.error }, 'nats error');
         if (s.error instanceof PermissionViolationError && s.error.operation === 'publish')
@@ -272,8 +230,7 @@ export class NatsTransport implements Transport {
     this.isConnected = false;
     this.logger.info('nats connection closed');
     this.replies.close(new TransportError('closed', '', 'NATS connection closed while waiting for a reply'));
-    for (const w of [...this.reconnectWaiters])
-      w.reject(new TransportError('closed', '', 'NATS connection closed'));
+    this.reconnect.fail(new TransportError('closed', '', 'NATS connection closed'));
     this.emit({ type: 'closed' });
   }
 }

@@ -2,11 +2,15 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { createCommandAgent } from '../../../actors/commandAgent.js';
 import { loadModuleAgent } from '../../../actors/moduleAgent.js';
-import { serveAgent } from '../../../actors/serveAgent.js';
 import type { Agent } from '../../../actors/agent.js';
-import { NatsTransport } from '../../../runtime/transport/NatsTransport.js';
 import { ExitCode } from '../../exit.js';
-import { natsOptionsFrom, untilSignal, withNatsOptions, type NatsCliOptions } from './natsCliOptions.js';
+import {
+  natsModules,
+  natsOptionsFrom,
+  untilSignal,
+  withNatsOptions,
+  type NatsCliOptions,
+} from './natsCliOptions.js';
 
 interface AgentCliOptions extends NatsCliOptions {
   name: string;
@@ -84,6 +88,7 @@ Examples:
         process.exitCode = ExitCode.BAD_INPUT;
         return;
       }
+      const { NatsTransport, serveAgent } = await natsModules();
       const transport = await NatsTransport.connect(natsOptionsFrom(o, `ndf-agent-${o.name}`));
       const served = await serveAgent({
         transport,

@@ -1,9 +1,8 @@
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import { discoverAgents, type DiscoveredAgent } from '../../../actors/discoverAgents.js';
-import { NatsTransport } from '../../../runtime/transport/NatsTransport.js';
+import type { DiscoveredAgent } from '../../../actors/discoverAgents.js';
 import { ExitCode } from '../../exit.js';
-import { natsOptionsFrom, withNatsOptions, type NatsCliOptions } from './natsCliOptions.js';
+import { natsModules, natsOptionsFrom, withNatsOptions, type NatsCliOptions } from './natsCliOptions.js';
 
 interface AgentsCliOptions extends NatsCliOptions {
   json?: boolean;
@@ -63,6 +62,7 @@ Examples:
   $ ndf agents --nats nats://127.0.0.1:4222 --json | jq '.[].name'`,
     )
     .action(async (o: AgentsCliOptions) => {
+      const { NatsTransport, discoverAgents } = await natsModules();
       const transport = await NatsTransport.connect(natsOptionsFrom(o, 'ndf-agents'));
       try {
         const agents = await discoverAgents(transport, { timeoutMs: Number(o.timeout), prefix: o.prefix });

@@ -55,3 +55,24 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
+
+/**
+ * The NATS client and the services over it, imported when a remote command runs: every `ndf`
+ * invocation (`run`, `--help`) would otherwise pay for loading them (about 0.1 s).
+ */
+export async function natsModules() {
+  const [transport, served, discover, resolver, service] = await Promise.all([
+    import('../../../runtime/transport/NatsTransport.js'),
+    import('../../../actors/serveAgent.js'),
+    import('../../../actors/discoverAgents.js'),
+    import('../../../actors/conflictResolver.js'),
+    import('../../../actors/conflictResolverService.js'),
+  ]);
+  return {
+    NatsTransport: transport.NatsTransport,
+    serveAgent: served.serveAgent,
+    discoverAgents: discover.discoverAgents,
+    ConflictResolver: resolver.ConflictResolver,
+    serveConflictResolver: service.serveConflictResolver,
+  };
+}

@@ -1,10 +1,13 @@
 import { Command, Option } from 'commander';
-import { ConflictResolver } from '../../../actors/conflictResolver.js';
-import { serveConflictResolver } from '../../../actors/conflictResolverService.js';
 import type { ConflictStrategy, DeadlockPrevention } from '../../../machines/lockTypes.js';
-import { NatsTransport } from '../../../runtime/transport/NatsTransport.js';
 import { ExitCode } from '../../exit.js';
-import { natsOptionsFrom, untilSignal, withNatsOptions, type NatsCliOptions } from './natsCliOptions.js';
+import {
+  natsModules,
+  natsOptionsFrom,
+  untilSignal,
+  withNatsOptions,
+  type NatsCliOptions,
+} from './natsCliOptions.js';
 
 interface ResolverCliOptions extends NatsCliOptions {
   strategy: ConflictStrategy;
@@ -40,6 +43,7 @@ Examples:
   $ ndf resolver --nats nats://127.0.0.1:4222 --strategy deadline --prevention woundWait`,
     )
     .action(async (o: ResolverCliOptions) => {
+      const { NatsTransport, ConflictResolver, serveConflictResolver } = await natsModules();
       const transport = await NatsTransport.connect(natsOptionsFrom(o, 'ndf-resolver'));
       const resolver = new ConflictResolver({
         strategy: o.strategy,

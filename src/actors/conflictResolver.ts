@@ -3,99 +3,26 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 import { ResourceExhaustionError, type PatternError } from '../runtime/errors.js';
 import { parseWith } from '../runtime/validate.js';
 import { LockTable } from '../machines/lockTable.js';
-import type {
-  Conflict,
-  ConflictRecord,
-  ConflictStrategy,
-  DeadlockPrevention,
-  LockEffect,
-} from '../machines/lockTypes.js';
-import { cycleOwners, findCycle, type WaitEdge } from '../machines/waitForGraph.js';
+import type { ConflictRecord, LockEffect } from '../machines/lockTypes.js';
+import { cycleOwners, findCycle } from '../machines/waitForGraph.js';
 import type { ResourceArbiter } from './agent.js';
-import type { CancellationSignal } from './cancellation.js';
+import { effectError } from './conflictResolver.errors.js';
+import {
+  acquireRequestSchema,
+  strategyAliases,
+  type AcquireRequest,
+  type ConflictReport,
+  type ConflictResolverOptions,
+  type Lease,
+} from './conflictResolver.types.js';
 
-/** Strategy names accepted by {@link ConflictResolver.setConflictStrategy}, with the reference's spellings. */
-const strategyAliases: Record<string, ConflictStrategy> = {
-  priority: 'priority',
-  prioritize_critical: 'priority',
-  priority_based: 'priority',
-  queue: 'queue',
-  resource_based: 'queue',
-  deadline: 'deadline',
-  time_based: 'deadline',
-  adaptive: 'adaptive',
-};
-
-/** Options of {@link ConflictResolver}. */
-export interface ConflictResolverOptions {
-  /** Time source (default: wall clock); tests pass a simulated clock. */
-  clock?: Clock;
-  /** Default `priority`. */
-  strategy?: ConflictStrategy;
-  /** Default `none` (deadlock detection only). */
-  prevention?: DeadlockPrevention;
-  /** Higher priority waiters take names from lower-priority holders (revoking their leases). Default false. */
-  preemption?: boolean;
-  /** Conflict history kept (default 1000). */
-  historyLimit?: number;
-}
-
-/** An acquisition request. */
-export interface AcquireRequest {
-  owner: string;
-  /** 1 highest … 5 lowest. */
-  priority: number;
-  /** Epoch ms after which waiting fails with ResourceExhaustionError. */
-  deadline?: number | undefined;
-  /** Aborting it withdraws the request (an AbortSignal or any {@link CancellationSignal}). */
-  signal?: CancellationSignal | undefined;
-  /** Lease session (default: the owner): its holdings are revoked when it stops renewing. */
-  session?: string | undefined;
-  /** Lease length, ms; renew within it (default: never expires, for in-process holders). */
-  leaseMs?: number | undefined;
-  /** Request id (default generated). */
-  id?: string | undefined;
-}
-
-/** Held resources. `signal` aborts if the lease is revoked (preemption, wound-wait, expiry). */
-export interface Lease {
-  readonly id: string;
-  readonly owner: string;
-  readonly names: readonly string[];
-  readonly signal: AbortSignal;
-  release(): Promise<void>;
-}
-
-/** The result of {@link ConflictResolver.detectConflicts}. */
-export interface ConflictReport {
-  /** Names with waiters, their holder and queue. */
-  readonly conflicts: readonly Conflict[];
-  readonly waitFor: readonly WaitEdge[];
-  /** Deadlock cycles present now (normally none: they are broken as soon as they form). */
-  readonly deadlocks: readonly (readonly string[])[];
-  /** The strategy in effect (the adaptive choice when adaptive). */
-  readonly strategy: Exclude<ConflictStrategy, 'adaptive'>;
-}
-
-const requestSchema = z.object({
-  names: z.array(z.string().min(1)).min(1),
-  owner: z.string().min(1),
-  priority: z.number().int().min(1).max(5),
-  deadline: z.number().nonnegative().optional(),
-  session: z.string().min(1).optional(),
-  leaseMs: z.number().positive().optional(),
-  id: z.string().min(1).optional(),
-});
-
-/** Turns a rejection or revocation into the error its waiter or holder sees. */
-export function effectError(effect: LockEffect): PatternError {
-  const cycle = effect.type === 'rejected' ? effect.cycle : undefined;
-  const message = effect.type === 'granted' ? 'granted' : effect.message;
-  return new ResourceExhaustionError(message, {
-    retryable: effect.type !== 'rejected' || (effect.reason !== 'ordering' && effect.reason !== 'duplicate'),
-    ...(cycle ? { cycle } : {}),
-  });
-}
+export type {
+  AcquireRequest,
+  ConflictReport,
+  ConflictResolverOptions,
+  Lease,
+} from './conflictResolver.types.js';
+export { effectError } from './conflictResolver.errors.js';
 
 /**
  * The conflict resolver, in-process (the default): a {@link LockTable} driven by an injected
@@ -143,7 +70,7 @@ export class ConflictResolver implements ResourceArbiter {
 
   /** Like {@link acquire}, returning the {@link Lease} (with its revocation signal). */
   acquireLease(names: readonly string[], request: AcquireRequest): Promise<Lease> {
-    const r = parseWith(requestSchema, { ...request, names, signal: undefined }, 'acquire');
+    const r = parseWith(acquireRequestSchema, { ...request, names, signal: undefined }, 'acquire');
     const id = r.id ?? `${r.owner}#${++this.seq}`;
     return new Promise<Lease>((resolve, reject) => {
       if (request.signal?.aborted)

@@ -1,19 +1,10 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from '../runtime/clock.js';
-import {
-  AgentError,
-  PatternValidationError,
-  type ErrorDetails,
-  type PatternError,
-} from '../runtime/errors.js';
-import {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  fromWireError,
-  toTaskRequest,
-  wireErrorSchema,
-} from '../runtime/protocol.js';
+import { AgentError, PatternValidationError, isPatternError, type ErrorDetails } from '../runtime/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, toTaskRequest } from '../runtime/protocol.js';
 import { parseWith } from '../runtime/validate.js';
 import type { Agent, AgentTask, CompensationTask } from './agent.js';
+import { outputOf, readAnswer } from './httpAnswer.js';
 
 const optionsSchema = z.object({
   id: z.string().min(1),
@@ -44,22 +35,24 @@ export interface HttpAgentOptions {
   fetch?: typeof fetch;
 }
 
-/** The body of a non-2xx answer that says what went wrong; anything else is reported by status. */
-const errorBodySchema = z.object({ error: wireErrorSchema.partial({ retryable: true }) });
-
 /**
  * An {@link Agent} (kind `http`) that POSTs each task to `url` as the JSON task request of
  * docs/protocol.md (version, kind `task` or `compensate`, run id, step, attempt, idempotency key,
- * absolute deadline, input, context), with the standard `Idempotency-Key` header, and takes the
- * JSON body of a 2xx answer as the step's output (an empty body is `null`).
+ * absolute deadline, input, context), with an `Idempotency-Key` header (a quoted string, as in
+ * the IETF draft draft-ietf-httpapi-idempotency-key-header), and takes the JSON body of a 2xx
+ * answer as the step's output (an empty or blank body is `null`). Redirects are not followed.
  *
  * Every failure is a rejection with a typed error carrying `details.agentId` and
  * `details.retryable`:
- * - a non-2xx answer whose body is `{"error": {"code", "message", "retryable"?}}` → the error
+ * - a failed status whose body is `{"error": {"code", "message", "retryable"?}}` → the error
  *   class named by `code`; other bodies → AgentError naming the status. Retryable unless the
  *   body says otherwise: 408, 425, 429 and 5xx other than 501;
- * - no answer within `min(timeoutMs, deadline - now)` → AgentError with `details.timeoutMs` (retryable);
- * - a connection failure → AgentError (retryable); an oversized request or answer → PatternValidationError.
+ * - a redirect, or a 2xx body that is not JSON → AgentError (not retryable);
+ * - no answer within `min(timeoutMs, deadline - now)`, or the step's own timeout → AgentError
+ *   (retryable); the attempt cancelled → AgentError (not retryable);
+ * - no connection, or one cut during the answer → AgentError naming the URL (retryable);
+ * - a request over `maxMessageBytes`, a 2xx body over it (read no further), or a header value
+ *   HTTP cannot carry → PatternValidationError (not retryable).
  * The task's cancellation aborts the request (the endpoint sees the connection close).
  *
  * @throws PatternValidationError on malformed options, naming the field
@@ -69,79 +62,66 @@ const errorBodySchema = z.object({ error: wireErrorSchema.partial({ retryable: t
 export function httpAgent(options: HttpAgentOptions): Agent {
   const o = parseWith(optionsSchema, { ...options, clock: undefined, fetch: undefined }, 'httpAgent');
   const { clock = systemClock, fetch: doFetch = fetch } = options;
+  const who = `http agent ${o.id}`;
 
   const post = async (task: AgentTask | CompensationTask, kind: 'task' | 'compensate'): Promise<unknown> => {
-    const details: ErrorDetails = { agentId: o.id, step: task.step };
+    const details = { agentId: o.id, step: task.step };
     const remaining = task.deadline === undefined ? o.timeoutMs : task.deadline - clock.now();
     if (remaining <= 0)
+      // the deadline is the attempt's: a retry has a new one
       throw new AgentError(`deadline of step ${task.step} passed before it was sent to ${o.url}`, {
         ...details,
-        retryable: false,
+        retryable: true,
       });
     const timeoutMs = Math.min(o.timeoutMs, remaining);
     const body = JSON.stringify(toTaskRequest(task, kind));
     if (Buffer.byteLength(body) > o.maxMessageBytes)
       throw new PatternValidationError(
-        `task ${task.step} for http agent ${o.id} is ${Buffer.byteLength(body)} bytes, over the ${o.maxMessageBytes}-byte limit`,
+        `task ${task.step} for ${who} is ${Buffer.byteLength(body)} bytes, over the ${o.maxMessageBytes}-byte limit`,
         { ...details, field: 'input', retryable: false },
       );
+    const headers = requestHeaders(o.headers, task.idempotencyKey, who, details);
     const cancellation = task.cancellation ?? task.signal;
-    if (cancellation.aborted) throw aborted(task, o.id, details);
+    if (cancellation.aborted) throw stopped(cancellation.reason, who, details);
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
     const onAbort = () => controller.abort();
     cancellation.addEventListener('abort', onAbort, { once: true });
-    let response: Response;
-    let text: string;
+    let answered = false;
     try {
-      response = await doFetch(o.url, {
+      const response = await doFetch(o.url, {
         method: 'POST',
-        headers: {
-          ...o.headers,
-          'content-type': 'application/json',
-          accept: 'application/json',
-          'idempotency-key': task.idempotencyKey,
-        },
+        headers,
         body,
+        redirect: 'manual',
         signal: controller.signal,
       });
-      text = await response.text();
+      answered = true;
+      return outputOf(await readAnswer(response, o.maxMessageBytes, controller, details), details);
     } catch (error) {
-      if (cancellation.aborted) throw aborted(task, o.id, details, error);
+      if (isPatternError(error)) throw error;
+      if (cancellation.aborted) throw stopped(cancellation.reason, who, details, error);
       if (timedOut)
         throw new AgentError(
-          `http agent ${o.id} did not answer ${task.step} within ${timeoutMs} ms (${o.url})`,
+          `${who} did not answer ${task.step} within ${timeoutMs} ms (${o.url})`,
           { ...details, timeoutMs, retryable: true },
           error,
         );
+      const why = describe(error);
       throw new AgentError(
-        `http agent ${o.id} unreachable at ${o.url}: ${describe(error)}`,
+        answered
+          ? `${who} cut its answer to ${task.step} short: ${why}`
+          : `${who} unreachable at ${o.url}: ${why}`,
         { ...details, retryable: true },
         error,
       );
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       cancellation.removeEventListener('abort', onAbort);
-    }
-    if (Buffer.byteLength(text) > o.maxMessageBytes)
-      throw new PatternValidationError(
-        `answer of http agent ${o.id} to ${task.step} is over the ${o.maxMessageBytes}-byte limit`,
-        { ...details, field: 'output', retryable: false },
-      );
-    if (!response.ok) throw statusError(response, text, o.id, details);
-    if (text.trim() === '') return null;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new AgentError(
-        `http agent ${o.id} answered ${task.step} with a body that is not JSON: ${excerpt(text)}`,
-        { ...details, retryable: false },
-        error,
-      );
     }
   };
 
@@ -155,35 +135,39 @@ export function httpAgent(options: HttpAgentOptions): Agent {
   };
 }
 
-/** Statuses worth retrying (RFC 9110 §15: 408, 5xx; RFC 8470: 425; RFC 6585: 429), except 501. */
-function retryableStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || (status >= 500 && status !== 501);
-}
-
-function statusError(response: Response, text: string, id: string, details: ErrorDetails): PatternError {
-  const retryable = retryableStatus(response.status);
-  let json: unknown;
+/**
+ * The request's headers: the agent's own, then the runtime's (`content-type`, `accept`,
+ * `idempotency-key`), which replace any of the same name in any case.
+ * @throws PatternValidationError (field `headers`) when a value cannot be sent in HTTP
+ */
+function requestHeaders(
+  configured: Record<string, string>,
+  idempotencyKey: string,
+  who: string,
+  details: ErrorDetails,
+): Headers {
   try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
+    const headers = new Headers(configured);
+    headers.set('content-type', 'application/json');
+    headers.set('accept', 'application/json');
+    headers.set('idempotency-key', `"${idempotencyKey.replace(/["\\]/g, '\\$&')}"`);
+    return headers;
+  } catch (error) {
+    throw new PatternValidationError(
+      `${who}: cannot send the request headers: ${error instanceof Error ? error.message : String(error)}`,
+      { ...details, field: 'headers', retryable: false },
+      error,
+    );
   }
-  const parsed = errorBodySchema.safeParse(json);
-  if (parsed.success) {
-    const { error } = parsed.data;
-    return fromWireError({ ...error, retryable: error.retryable ?? retryable }, details);
-  }
-  const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-  return new AgentError(`http agent ${id} answered ${status}${text ? `: ${excerpt(text)}` : ''}`, {
-    ...details,
-    retryable,
-  });
 }
 
-function aborted(task: AgentTask, id: string, details: ErrorDetails, cause?: unknown): AgentError {
+/** The error of an attempt the runtime stopped: its step timed out (retryable) or it was cancelled. */
+function stopped(reason: unknown, who: string, details: ErrorDetails, cause?: unknown): AgentError {
+  const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
+  const why = reason instanceof Error ? reason.message : 'cancelled';
   return new AgentError(
-    `http agent ${id}: ${task.step} was aborted`,
-    { ...details, retryable: false },
+    `${who}: ${details.step ?? '?'} stopped: ${why}`,
+    { ...details, retryable: timedOut },
     cause,
   );
 }
@@ -191,9 +175,4 @@ function aborted(task: AgentTask, id: string, details: ErrorDetails, cause?: unk
 function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-}
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

@@ -8,7 +8,13 @@ import { ndf, parseJsonl } from './cli.js';
 
 let server: Server;
 let url = '';
-const received: { key: string | undefined; step: string; attempt: number; results: unknown }[] = [];
+const received: {
+  key: string | undefined;
+  auth: string | undefined;
+  step: string;
+  attempt: number;
+  results: unknown;
+}[] = [];
 let failuresLeft = 0;
 
 beforeAll(async () => {
@@ -24,6 +30,7 @@ beforeAll(async () => {
       };
       received.push({
         key: req.headers['idempotency-key'] as string | undefined,
+        auth: req.headers.authorization,
         step: task.step,
         attempt: task.attempt,
         results: task.input.results,
@@ -51,6 +58,7 @@ agents:
   upper:
     kind: http
     url: ${endpoint}
+    headers: { authorization: Bearer s3cret }
     capabilities: [shout]
     timeoutMs: 5000
 patterns:
@@ -92,7 +100,8 @@ describe('`kind: http` agents in ndf run', () => {
       ['again', 1],
     ]);
     // both attempts of a step carry its idempotency key; the endpoint's answer became its output
-    expect(received[0]?.key).toMatch(/\/shout$/);
+    expect(received[0]?.key).toMatch(/^".*\/shout"$/);
+    expect(received.every((r) => r.auth === 'Bearer s3cret')).toBe(true);
     expect(received[1]?.key).toBe(received[0]?.key);
     expect(received[2]?.results).toEqual({ shout: 'HELLO OVER HTTP' });
   });

@@ -102,7 +102,8 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
       if (remaining <= 0)
         throw new AgentError(
           `deadline of step ${task.step} passed before it was sent to remote agent ${name}`,
-          { agentId: id, step: task.step, retryable: false },
+          // the deadline is the attempt's: a retry has a new one
+          { agentId: id, step: task.step, retryable: true },
         );
       const timeoutMs = Math.min(o.timeoutMs, remaining);
       const trace = options.traceHeaders?.(task) ?? NO_TRACE;

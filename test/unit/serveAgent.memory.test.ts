@@ -157,6 +157,17 @@ describe('serveAgent over MemoryTransport', () => {
     expect(error.details).toMatchObject({ agentId: 'ghost', retryable: true });
   });
 
+  it('does not send a task whose deadline has passed, and lets the retry (with its own deadline) try', async () => {
+    const transport = new MemoryTransport();
+    let sent = 0;
+    transport.subscribe('nd.agent.late.task', () => (sent += 1));
+    const agent = remoteAgent({ transport, name: 'late', capabilities: ['echo'] });
+    const error = await rejection(agent.execute({ ...task('s'), deadline: Date.now() - 1 }));
+    expect(error.message).toBe('deadline of step s passed before it was sent to remote agent late');
+    expect(error.details).toMatchObject({ agentId: 'late', step: 's', retryable: true });
+    expect(sent).toBe(0);
+  });
+
   it("a cancelled task aborts the handler's signal with the caller's reason; a spread copy of the task keeps the signal", async () => {
     const transport = new MemoryTransport();
     let started: () => void = () => undefined;

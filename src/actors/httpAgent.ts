@@ -75,9 +75,10 @@ export function httpAgent(options: HttpAgentOptions): Agent {
       });
     const timeoutMs = Math.min(o.timeoutMs, remaining);
     const body = JSON.stringify(toTaskRequest(task, kind));
-    if (Buffer.byteLength(body) > o.maxMessageBytes)
+    const bytes = Buffer.byteLength(body);
+    if (bytes > o.maxMessageBytes)
       throw new PatternValidationError(
-        `task ${task.step} for ${who} is ${Buffer.byteLength(body)} bytes, over the ${o.maxMessageBytes}-byte limit`,
+        `task ${task.step} for ${who} is ${bytes} bytes, over the ${o.maxMessageBytes}-byte limit`,
         { ...details, field: 'input', retryable: false },
       );
     const headers = requestHeaders(o.headers, task.idempotencyKey, who, details);

@@ -67,7 +67,7 @@ export async function readAnswer(
 const errorBodySchema = z.object({ error: wireErrorSchema.partial({ retryable: true }) });
 
 /** Statuses worth retrying (RFC 9110 §15: 408, 5xx; RFC 8470: 425; RFC 6585: 429), except 501. */
-export function retryableStatus(status: number): boolean {
+function retryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || (status >= 500 && status !== 501);
 }
 
@@ -118,7 +118,7 @@ function statusError(answer: HttpAnswer, status: string, who: string, details: E
 }
 
 /** The first 200 characters of `text`, whitespace collapsed. */
-export function excerpt(text: string): string {
+function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

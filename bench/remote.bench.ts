@@ -24,20 +24,13 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { quantileSorted } from 'simple-statistics';
 import type { AgentTask } from '../src/actors/agent.js';
-import type { NatsTransport as NatsTransportType } from '../src/runtime/transport/NatsTransport.js';
+import type { NatsTransport as NatsTransportType } from '../src/transport/NatsTransport.js';
 import { startNatsServer } from '../test/integration/natsServer.js';
-import { lib } from './lib.js';
+import { lib, nats } from './lib.js';
 import { against, type Row } from './measure.js';
 
-const {
-  ConflictResolver,
-  serveConflictResolver,
-  RemoteConflictResolver,
-  remoteAgent,
-  NatsTransport,
-  AttemptCancellation,
-  withCancellation,
-} = lib;
+const { ConflictResolver, AttemptCancellation, withCancellation } = lib;
+const { serveConflictResolver, RemoteConflictResolver, remoteAgent, NatsTransport } = nats;
 
 export type { Row };
 

@@ -3,9 +3,9 @@
  * its params) with serveAgent, and a raw echo on `bench.raw` for the baseline, on $NATS_URL.
  */
 import { pino } from 'pino';
-import { lib } from './lib.js';
+import { nats } from './lib.js';
 
-const { serveAgent, NatsTransport } = lib;
+const { serveAgent, NatsTransport } = nats;
 
 const logger = pino({ level: 'warn' });
 const transport = await NatsTransport.connect(

@@ -46,23 +46,17 @@ export type {
   BreakerStateChange,
 } from './runtime/CircuitBreaker.js';
 export { defineAgent } from './actors/agent.js';
-export type {
-  Agent,
-  AgentTask,
-  CompensationTask,
-  LocalAgentOptions,
-  ResourceArbiter,
-  StepInput,
-} from './actors/agent.js';
-export { AttemptCancellation, withCancellation } from './actors/cancellation.js';
-export type { CancellationSignal } from './actors/cancellation.js';
-export { StepStatus, TaskStatus, RunStatus } from './runtime/status.js';
-export type { RunResult, StepReport } from './runtime/result.js';
-export type { RunEvent, RunEventListener } from './runtime/events.js';
-export { systemClock } from './runtime/clock.js';
-export type { Clock } from './runtime/clock.js';
-export { backoffDelayMs } from './runtime/backoff.js';
-export type { BackoffInput, RetryPolicyInput, StepSpec, PatternSpec } from './runtime/spec.js';
+export type { LocalAgentOptions } from './actors/agent.js';
+export type { Agent, AgentTask, CompensationTask, ResourceArbiter, StepInput } from './core/agent.js';
+export { AttemptCancellation, withCancellation } from './core/cancellation.js';
+export type { CancellationSignal } from './core/cancellation.js';
+export { StepStatus, TaskStatus, RunStatus } from './core/status.js';
+export type { RunResult, StepReport } from './core/result.js';
+export type { RunEvent, RunEventListener } from './core/events.js';
+export { systemClock } from './core/clock.js';
+export type { Clock } from './core/clock.js';
+export { backoffDelayMs } from './core/backoff.js';
+export type { BackoffInput, RetryPolicyInput, StepSpec, PatternSpec } from './core/spec.js';
 export {
   ErrorCode,
   PatternError,
@@ -92,62 +86,14 @@ export {
   isTimeoutError,
   isCircuitOpenError,
   isAgentError,
-} from './runtime/errors.js';
-export type { ErrorDetails, SerializedError } from './runtime/errors.js';
-export {
-  fromMachine,
-  fromPattern,
-  fromPatterns,
-  fromTrace,
-  parseTrace,
-  TraceParseError,
-  toMermaid,
-  toDot,
-  renderSvg,
-  statusStyle,
-} from './runtime/diagram/index.js';
-export type { Diagram, DiagramNode, DiagramEdge, DiagramStatus } from './runtime/diagram/index.js';
-export { MemoryTransport } from './runtime/transport/MemoryTransport.js';
-export type { MemoryTransportOptions } from './runtime/transport/MemoryTransport.js';
-export { NatsTransport } from './runtime/transport/NatsTransport.js';
-export { natsTransportOptionsSchema } from './runtime/transport/natsOptions.js';
-export type { NatsTransportOptions, NatsTransportOptionsInput } from './runtime/transport/natsOptions.js';
-export { TransportError, isTransportError } from './runtime/transport/Transport.js';
-export type {
-  Transport,
-  TransportStatus,
-  TransportStatusListener,
-  TransportErrorKind,
-} from './runtime/transport/Transport.js';
-export { connectRemoteAgents } from './runtime/transport/connectRemoteAgents.js';
-export type { ConnectRemoteAgentsOptions, RemoteAgents } from './runtime/transport/connectRemoteAgents.js';
-export {
-  PROTOCOL_VERSION,
-  ProtocolHeader,
-  protocolSubjects,
-  taskRequestSchema,
-  taskReplySchema,
-  cancelSchema,
-  decodeMessage,
-  toTaskRequest,
-} from './runtime/protocol.js';
-export type { TaskRequest, TaskReply, CancelMessage, WireError } from './runtime/protocol.js';
+} from './core/errors.js';
+export type { ErrorDetails, SerializedError } from './core/errors.js';
 export { httpAgent } from './actors/httpAgent.js';
 export type { HttpAgentOptions } from './actors/httpAgent.js';
-export { remoteAgent } from './actors/remoteAgent.js';
-export type { RemoteAgentOptions } from './actors/remoteAgent.js';
-export { serveAgent } from './actors/serveAgent.js';
-export type { ServeAgentOptions, ServedAgent, ServedAgentStats } from './actors/serveAgent.js';
-export { discoverAgents, agentsFromDiscovery } from './actors/discoverAgents.js';
-export type { DiscoveredAgent, AgentInstance } from './actors/discoverAgents.js';
-export { ConflictResolver } from './actors/conflictResolver.js';
+export { ConflictResolver } from './resolver/conflictResolver.js';
 export type {
   ConflictResolverOptions,
   AcquireRequest,
   Lease,
   ConflictReport,
-} from './actors/conflictResolver.js';
-export { serveConflictResolver } from './actors/conflictResolverService.js';
-export type { ServeConflictResolverOptions, ServedResolver } from './actors/conflictResolverService.js';
-export { RemoteConflictResolver } from './actors/remoteConflictResolver.js';
-export type { RemoteConflictResolverOptions } from './actors/remoteConflictResolver.js';
+} from './resolver/conflictResolver.js';

@@ -4,7 +4,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { defineAgent, type Agent, type AgentTask } from './actors/agent.js';
-import { AgentError } from './runtime/errors.js';
+import { AgentError } from './core/errors.js';
 
 export { SimulatedClock };
 

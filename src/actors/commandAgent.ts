@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AgentError } from '../runtime/errors.js';
-import { parseWith } from '../runtime/validate.js';
-import type { Agent, AgentTask, CompensationTask } from './agent.js';
+import { AgentError } from '../core/errors.js';
+import { parseWith } from '../core/validate.js';
+import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 
 /** Options of {@link createCommandAgent}, validated with zod. */
 export const commandAgentOptionsSchema = z

@@ -1,4 +1,4 @@
-import { ResourceExhaustionError } from '../runtime/errors.js';
+import { ResourceExhaustionError } from '../core/errors.js';
 
 /**
  * At most `max` calls at once; up to `maxQueued` more wait in FIFO order, beyond that a call

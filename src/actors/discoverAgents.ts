@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { PROTOCOL_VERSION } from '../runtime/protocol.js';
-import { decodeText, type Transport, type TransportReply } from '../runtime/transport/Transport.js';
-import type { Agent } from './agent.js';
+import { PROTOCOL_VERSION } from '../protocol/protocol.js';
+import { decodeText, type Transport, type TransportReply } from '../transport/Transport.js';
+import type { Agent } from '../core/agent.js';
 import { remoteAgent, type RemoteAgentOptions } from './remoteAgent.js';
 
 const infoSchema = z.object({

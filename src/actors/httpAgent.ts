@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { systemClock, type Clock } from '../runtime/clock.js';
-import { AgentError, PatternValidationError, isPatternError, type ErrorDetails } from '../runtime/errors.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, toTaskRequest } from '../runtime/protocol.js';
-import { parseWith } from '../runtime/validate.js';
-import type { Agent, AgentTask, CompensationTask } from './agent.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { AgentError, PatternValidationError, isPatternError, type ErrorDetails } from '../core/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, toTaskRequest } from '../protocol/protocol.js';
+import { parseWith } from '../core/validate.js';
+import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 import { outputOf, readAnswer } from './httpAnswer.js';
 
 const optionsSchema = z.object({

@@ -1,11 +1,6 @@
 import { z } from 'zod';
-import {
-  AgentError,
-  PatternValidationError,
-  type ErrorDetails,
-  type PatternError,
-} from '../runtime/errors.js';
-import { fromWireError, wireErrorSchema } from '../runtime/protocol.js';
+import { AgentError, PatternValidationError, type ErrorDetails, type PatternError } from '../core/errors.js';
+import { fromWireError, wireErrorSchema } from '../protocol/protocol.js';
 
 /** An HTTP agent's answer, its body read up to the size limit. */
 export interface HttpAnswer {

@@ -1,5 +1,5 @@
-import type { Clock } from '../runtime/clock.js';
-import { AttemptCancellation } from './cancellation.js';
+import type { Clock } from '../core/clock.js';
+import { AttemptCancellation } from '../core/cancellation.js';
 
 interface Running<T> {
   readonly state: 'running';

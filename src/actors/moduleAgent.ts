@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { PatternValidationError } from '../runtime/errors.js';
-import { parseWith } from '../runtime/validate.js';
-import type { Agent, AgentTask, CompensationTask } from './agent.js';
+import { PatternValidationError } from '../core/errors.js';
+import { parseWith } from '../core/validate.js';
+import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 
 /** A module agent's task handler: its return value (or resolved value) is the step output. */
 export type ModuleHandler = (task: AgentTask) => unknown;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import {
   AgentError,
   PatternValidationError,
   isPatternError,
   type ErrorDetails,
   type PatternError,
-} from '../runtime/errors.js';
+} from '../core/errors.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_SUBJECT_PREFIX,
@@ -18,15 +18,10 @@ import {
   taskReplySchema,
   toTaskRequest,
   type TaskReply,
-} from '../runtime/protocol.js';
-import {
-  encodeJson,
-  isTransportError,
-  type Transport,
-  type TransportReply,
-} from '../runtime/transport/Transport.js';
-import { parseWith } from '../runtime/validate.js';
-import type { Agent, AgentTask, CompensationTask } from './agent.js';
+} from '../protocol/protocol.js';
+import { encodeJson, isTransportError, type Transport, type TransportReply } from '../transport/Transport.js';
+import { parseWith } from '../core/validate.js';
+import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 
 const NO_TRACE: Readonly<Record<string, string>> = Object.freeze({});
 

@@ -1,13 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import {
   NoCapableAgentError,
   PatternTimeoutError,
   PatternValidationError,
   AgentError,
-} from '../runtime/errors.js';
+} from '../core/errors.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_SUBJECT_PREFIX,
@@ -21,13 +21,13 @@ import {
   taskRequestSchema,
   type TaskReply,
   type TaskRequest,
-} from '../runtime/protocol.js';
-import { NatsTransport } from '../runtime/transport/NatsTransport.js';
-import { encodeJson, type Transport, type TransportMessage } from '../runtime/transport/Transport.js';
-import { parseWith } from '../runtime/validate.js';
-import type { AgentTask, CompensationTask } from './agent.js';
+} from '../protocol/protocol.js';
+import { NatsTransport } from '../transport/NatsTransport.js';
+import { encodeJson, type Transport, type TransportMessage } from '../transport/Transport.js';
+import { parseWith } from '../core/validate.js';
+import type { AgentTask, CompensationTask } from '../core/agent.js';
 import { ConcurrencyLimiter } from './concurrencyLimiter.js';
-import { withCancellation, type AttemptCancellation } from './cancellation.js';
+import { withCancellation, type AttemptCancellation } from '../core/cancellation.js';
 import { IdempotencyStore } from './idempotencyStore.js';
 
 const optionsSchema = z.object({

@@ -1,11 +1,11 @@
 import { fromPromise, type AnyActorRef, type Snapshot } from 'xstate';
 import type { AttemptEvent, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
-import { AgentError, PatternError, PatternExecutionError, toSerializedError } from '../runtime/errors.js';
+import { AgentError, PatternError, PatternExecutionError, toSerializedError } from '../core/errors.js';
 import type { RunEnv } from '../runtime/RunEnv.js';
 import type { AgentLease } from '../runtime/AgentPool.js';
-import type { StepSpec } from '../runtime/spec.js';
-import { AttemptCancellation, withCancellation } from './cancellation.js';
-import type { AgentTask } from './agent.js';
+import type { StepSpec } from '../core/spec.js';
+import { AttemptCancellation, withCancellation } from '../core/cancellation.js';
+import type { AgentTask } from '../core/agent.js';
 
 function toPatternError(error: unknown, agentId: string, step: string): PatternError {
   if (error instanceof PatternError) return error;

@@ -1,4 +1,4 @@
-import type { Agent } from '../actors/agent.js';
+import type { Agent } from '../core/agent.js';
 import { UsageError } from './exit.js';
 
 /** Agents discovered on a NATS server, and how to disconnect. */
@@ -14,7 +14,7 @@ export interface DiscoveredRemoteAgents {
  * @throws UsageError when no server answers at `url`
  */
 export async function discoverRemoteAgents(url: string): Promise<DiscoveredRemoteAgents> {
-  const { connectRemoteAgents } = await import('../runtime/transport/connectRemoteAgents.js');
+  const { connectRemoteAgents } = await import('../transport/connectRemoteAgents.js');
   try {
     const remote = await connectRemoteAgents({ url });
     return { agents: remote.agents, close: () => remote.close() };

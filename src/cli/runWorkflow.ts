@@ -1,9 +1,9 @@
 import pc from 'picocolors';
-import type { RunEvent } from '../runtime/events.js';
-import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../runtime/errors.js';
+import type { RunEvent } from '../core/events.js';
+import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../core/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
-import type { RunResult } from '../runtime/result.js';
-import type { Agent } from '../actors/agent.js';
+import type { RunResult } from '../core/result.js';
+import type { Agent } from '../core/agent.js';
 import { ExitCode, UsageError } from './exit.js';
 import { discoverRemoteAgents } from './remoteAgents.js';
 import type { DiscoveredRemoteAgents } from './remoteAgents.js';

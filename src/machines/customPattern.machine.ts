@@ -1,5 +1,5 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
-import type { SerializedError } from '../runtime/errors.js';
+import type { SerializedError } from '../core/errors.js';
 import {
   timeoutError,
   type PatternControlEvent,

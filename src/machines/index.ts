@@ -40,7 +40,3 @@ export type {
   CircuitBreakerInput,
   CircuitBreakerOptions,
 } from './circuitBreaker.machine.js';
-export { LockTable } from './lockTable.js';
-export type { LockTableOptions, NewLockRequest } from './lockTable.js';
-export { findCycle as findWaitForCycle, cycleOwners } from './waitForGraph.js';
-export type { WaitEdge } from './waitForGraph.js';

@@ -6,8 +6,8 @@ import {
   type DoneActorEvent,
   type ErrorActorEvent,
 } from 'xstate';
-import type { SerializedError } from '../runtime/errors.js';
-import type { MetaSpec, PhaseSpec } from '../runtime/spec.js';
+import type { SerializedError } from '../core/errors.js';
+import type { MetaSpec, PhaseSpec } from '../core/spec.js';
 import { customPatternMachine } from './customPattern.machine.js';
 import { parallelMachine } from './parallel.machine.js';
 import { criteriaUnreachable, evaluateCriteria, type PatternOutcome } from './phaseCriteria.js';

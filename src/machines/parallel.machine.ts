@@ -1,7 +1,7 @@
 import { assign, enqueueActions, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
-import type { SerializedError } from '../runtime/errors.js';
-import type { ParallelSpec, StepSpec } from '../runtime/spec.js';
-import type { StepStatus } from '../runtime/status.js';
+import type { SerializedError } from '../core/errors.js';
+import type { ParallelSpec, StepSpec } from '../core/spec.js';
+import type { StepStatus } from '../core/status.js';
 import {
   spanMs,
   timeoutError,

@@ -1,4 +1,4 @@
-import type { SerializedError } from '../runtime/errors.js';
+import type { SerializedError } from '../core/errors.js';
 
 /**
  * Events and outputs every pattern machine (sequential, parallel, orchestration) shares, so a

@@ -1,4 +1,4 @@
-import type { SuccessCriteria } from '../runtime/spec.js';
+import type { SuccessCriteria } from '../core/spec.js';
 
 /** How one pattern of a phase ended. */
 export interface PatternOutcome {

@@ -1,6 +1,6 @@
 import { assign, enqueueActions, setup, sendTo, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
-import type { SerializedError } from '../runtime/errors.js';
-import type { SequentialSpec } from '../runtime/spec.js';
+import type { SerializedError } from '../core/errors.js';
+import type { SequentialSpec } from '../core/spec.js';
 import {
   spanMs,
   timeoutError,

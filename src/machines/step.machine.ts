@@ -1,7 +1,7 @@
 import { assign, fromPromise, sendTo, setup } from 'xstate';
-import type { SerializedError } from '../runtime/errors.js';
-import type { StepSpec } from '../runtime/spec.js';
-import type { StepStatus } from '../runtime/status.js';
+import type { SerializedError } from '../core/errors.js';
+import type { StepSpec } from '../core/spec.js';
+import type { StepStatus } from '../core/status.js';
 
 /** What a successful attempt resolves with (the payload of `ATTEMPT.DONE`). */
 export interface StepAttemptOutput {

@@ -1,10 +1,10 @@
-import type { Agent } from '../actors/agent.js';
-import type { CancellationSignal } from '../actors/cancellation.js';
+import type { Agent } from '../core/agent.js';
+import type { CancellationSignal } from '../core/cancellation.js';
 import { CircuitBreaker, type BreakerOptionsInput, type BreakerStateChange } from './CircuitBreaker.js';
-import type { Clock } from './clock.js';
-import { CircuitOpenError, NoCapableAgentError, PatternValidationError } from './errors.js';
-import { Semaphore } from './semaphore.js';
-import type { StepSpec } from './spec.js';
+import type { Clock } from '../core/clock.js';
+import { CircuitOpenError, NoCapableAgentError, PatternValidationError } from '../core/errors.js';
+import { Semaphore } from '../core/semaphore.js';
+import type { StepSpec } from '../core/spec.js';
 
 /** An agent granted to one attempt: its breaker permit and a concurrency slot. Report exactly once. */
 export interface AgentLease {

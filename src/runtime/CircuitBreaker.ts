@@ -6,9 +6,9 @@ import {
   type CircuitBreakerEvent,
 } from '../machines/circuitBreaker.machine.js';
 import { bucketLength, windowStats } from '../machines/slidingWindow.js';
-import { systemClock, type Clock } from './clock.js';
-import { CircuitOpenError, ErrorCode, PatternError, PatternValidationError } from './errors.js';
-import { parseWith } from './validate.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { CircuitOpenError, ErrorCode, PatternError, PatternValidationError } from '../core/errors.js';
+import { parseWith } from '../core/validate.js';
 
 /**
  * Options of a {@link CircuitBreaker}, validated with zod (unknown keys are rejected). Units: ms for

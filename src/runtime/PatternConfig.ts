@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { successRateScorer, type ConfidenceScorer } from '../learning/confidence.js';
-import { parseWith } from './validate.js';
+import { parseWith } from '../core/validate.js';
 
 const configSchema = z
   .object({

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import { createActor, type AnyActor, type InspectionEvent, type Snapshot } from 'xstate';
 import { z } from 'zod';
-import type { Agent, ResourceArbiter } from '../actors/agent.js';
+import type { Agent, ResourceArbiter } from '../core/agent.js';
 import type { ChildPattern, OrchestrationContext } from '../machines/orchestration.machine.js';
 import type { PatternFinalOutput } from '../machines/pattern.types.js';
-import { ConflictResolver } from '../actors/conflictResolver.js';
+import { ConflictResolver } from '../resolver/conflictResolver.js';
 import { AgentPool } from './AgentPool.js';
 import type { BreakerOptionsInput, BreakerMetrics } from './CircuitBreaker.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import {
   ConfidenceThresholdError,
   PatternError,
@@ -16,9 +16,9 @@ import {
   PatternTimeoutError,
   toSerializedError,
   type SerializedError,
-} from './errors.js';
-import type { RunEvent, RunEventListener } from './events.js';
-import { defaultLogger, type Logger } from './logger.js';
+} from '../core/errors.js';
+import type { RunEvent, RunEventListener } from '../core/events.js';
+import { defaultLogger, type Logger } from '../core/logger.js';
 import { provideMachines, type RuntimeMachines } from './machines.js';
 import { PatternConfig } from './PatternConfig.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
@@ -26,12 +26,12 @@ import type { PatternRegistry } from './PatternRegistry.js';
 import { planRun } from './planRun.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';
 import type { DelegationPattern } from './patterns/DelegationPattern.js';
-import type { RunResult } from './result.js';
+import type { RunResult } from '../core/result.js';
 import { RunEnv } from './RunEnv.js';
 import { RunRecorder } from './RunRecorder.js';
-import { Semaphore } from './semaphore.js';
-import type { RunStatus } from './status.js';
-import { parseWith } from './validate.js';
+import { Semaphore } from '../core/semaphore.js';
+import type { RunStatus } from '../core/status.js';
+import { parseWith } from '../core/validate.js';
 import { optionsSchema, runOptionsSchema, type ExecutorOptions, type RunOptions } from './executorOptions.js';
 import { actorPath, releaseIdle, waitForEnd } from './runActor.js';
 import { LiveRunView, MetaRunView } from './RunView.js';

@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { PatternAnalytics } from '../learning/analytics.js';
 import { contextSimilarity, domainFeatures } from '../learning/similarity.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { PatternConfig } from './PatternConfig.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
-import { PatternAlreadyExistsError, PatternNotFoundError, PatternValidationError } from './errors.js';
+import { PatternAlreadyExistsError, PatternNotFoundError, PatternValidationError } from '../core/errors.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';
 import type { DelegationPattern } from './patterns/DelegationPattern.js';
 import { MetaOrchestrationPattern } from './patterns/MetaOrchestrationPattern.js';
 import { ParallelCoordinationPattern } from './patterns/ParallelCoordinationPattern.js';
 import { SequentialDelegationPattern } from './patterns/SequentialDelegationPattern.js';
-import { parseWith } from './validate.js';
+import { parseWith } from '../core/validate.js';
 
 const optionsSchema = z
   .object({

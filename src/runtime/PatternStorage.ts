@@ -2,14 +2,14 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfidenceLevel } from '../learning/ConfidenceLevel.js';
 import { successRateScorer, type ConfidenceScorer } from '../learning/confidence.js';
-import { systemClock, type Clock } from './clock.js';
-import { PatternNotFoundError, PatternValidationError } from './errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { PatternNotFoundError, PatternValidationError } from '../core/errors.js';
 import type { DelegationPattern } from './patterns/DelegationPattern.js';
 import { revivePattern } from './patterns/revive.js';
 import type { PatternSnapshot, Snapshottable } from './patterns/snapshot.js';
-import { exportLearningData, parseExportFormat, type ExportFormat } from './storage/exportLearningData.js';
-import { FileStore } from './storage/FileStore.js';
-import { parseWith } from './validate.js';
+import { exportLearningData, parseExportFormat, type ExportFormat } from '../storage/exportLearningData.js';
+import { FileStore } from '../storage/FileStore.js';
+import { parseWith } from '../core/validate.js';
 
 const DAY_MS = 86_400_000;
 

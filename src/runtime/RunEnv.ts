@@ -1,6 +1,6 @@
-import type { ResourceArbiter } from '../actors/agent.js';
+import type { ResourceArbiter } from '../core/agent.js';
 import type { AgentPool } from './AgentPool.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import type { PatternContextData } from './PatternContext.js';
 import type { RunRecorder } from './RunRecorder.js';
 

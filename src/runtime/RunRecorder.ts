@@ -1,7 +1,7 @@
-import type { SerializedError } from './errors.js';
-import type { RunEvent, RunEventListener } from './events.js';
-import type { StepReport } from './result.js';
-import type { StepStatus } from './status.js';
+import type { SerializedError } from '../core/errors.js';
+import type { RunEvent, RunEventListener } from '../core/events.js';
+import type { StepReport } from '../core/result.js';
+import type { StepStatus } from '../core/status.js';
 
 interface MutableReport {
   name: string;

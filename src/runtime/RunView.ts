@@ -1,7 +1,7 @@
 import type { AnyActor } from 'xstate';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import type { PhaseProgress, RunView } from './patterns/BuiltInPattern.js';
-import type { RunResult } from './result.js';
+import type { RunResult } from '../core/result.js';
 import type { RunRecorder } from './RunRecorder.js';
 import { phaseProgressOf, rollbackMeta } from './runActor.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Agent, ResourceArbiter } from '../actors/agent.js';
+import type { Agent, ResourceArbiter } from '../core/agent.js';
 import type { BreakerOptionsInput } from './CircuitBreaker.js';
-import type { Clock } from './clock.js';
-import type { RunEventListener } from './events.js';
-import type { Logger } from './logger.js';
+import type { Clock } from '../core/clock.js';
+import type { RunEventListener } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 

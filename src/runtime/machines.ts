@@ -5,8 +5,8 @@ import { orchestrationMachine } from '../machines/orchestration.machine.js';
 import { parallelMachine } from '../machines/parallel.machine.js';
 import { sequentialMachine } from '../machines/sequential.machine.js';
 import { stepMachine, type StepContext } from '../machines/step.machine.js';
-import type { StepStatus } from './status.js';
-import { backoffDelayMs } from './backoff.js';
+import type { StepStatus } from '../core/status.js';
+import { backoffDelayMs } from '../core/backoff.js';
 import type { RunEnv } from './RunEnv.js';
 
 /** How the runtime runs and compensates user-defined patterns inside a meta-orchestration. */

@@ -1,6 +1,6 @@
 import type { ChildPattern } from '../machines/orchestration.machine.js';
 import type { AgentPool } from './AgentPool.js';
-import { InvalidPatternError, PatternNotFoundError } from './errors.js';
+import { InvalidPatternError, PatternNotFoundError } from '../core/errors.js';
 import type { PatternRegistry } from './PatternRegistry.js';
 import type { RunEnv } from './RunEnv.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';

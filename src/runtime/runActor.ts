@@ -1,6 +1,6 @@
 import type { AnyActor } from 'xstate';
 import type { OrchestrationContext, RollbackEvent } from '../machines/orchestration.machine.js';
-import { PatternExecutionError } from './errors.js';
+import { PatternExecutionError } from '../core/errors.js';
 import type { PhaseProgress } from './patterns/BuiltInPattern.js';
 
 /** Driving a run's root actor: waiting for its end, reading it, rolling it back. */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
-import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
+import { NatsTransport } from '../../src/transport/NatsTransport.js';
 import { startNatsServer, type NatsServer } from '../integration/natsServer.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));

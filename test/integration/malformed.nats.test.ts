@@ -2,10 +2,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
 import { serveAgent, type ServedAgent } from '../../src/actors/serveAgent.js';
-import { isAgentError, isPatternValidationError } from '../../src/runtime/errors.js';
-import { toTaskRequest } from '../../src/runtime/protocol.js';
-import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
-import { decodeText, encodeJson } from '../../src/runtime/transport/Transport.js';
+import { isAgentError, isPatternValidationError } from '../../src/core/errors.js';
+import { toTaskRequest } from '../../src/protocol/protocol.js';
+import { NatsTransport } from '../../src/transport/NatsTransport.js';
+import { decodeText, encodeJson } from '../../src/transport/Transport.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 import { baseTask } from './retry.js';
 

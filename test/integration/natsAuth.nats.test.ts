@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
-import { decodeText, encodeJson, type TransportError } from '../../src/runtime/transport/Transport.js';
+import { NatsTransport } from '../../src/transport/NatsTransport.js';
+import { decodeText, encodeJson, type TransportError } from '../../src/transport/Transport.js';
 import { startNatsServer } from './natsServer.js';
 
 const logger = pino({ level: 'silent' });

@@ -1,9 +1,9 @@
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AttemptCancellation } from '../../src/actors/cancellation.js';
-import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
-import { encodeJson, type TransportError } from '../../src/runtime/transport/Transport.js';
+import { AttemptCancellation } from '../../src/core/cancellation.js';
+import { NatsTransport } from '../../src/transport/NatsTransport.js';
+import { encodeJson, type TransportError } from '../../src/transport/Transport.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 
 const logger = pino({ level: 'silent' });

@@ -1,18 +1,18 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent, AgentTask } from '../../src/actors/agent.js';
-import { ConflictResolver } from '../../src/actors/conflictResolver.js';
+import { ConflictResolver } from '../../src/resolver/conflictResolver.js';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
 import { serveAgent, type ServedAgent } from '../../src/actors/serveAgent.js';
-import { AgentError } from '../../src/runtime/errors.js';
+import { AgentError } from '../../src/core/errors.js';
 import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
 import { ParallelCoordinationPattern } from '../../src/runtime/patterns/ParallelCoordinationPattern.js';
 import { SequentialDelegationPattern } from '../../src/runtime/patterns/SequentialDelegationPattern.js';
-import type { RunResult } from '../../src/runtime/result.js';
-import { MemoryTransport } from '../../src/runtime/transport/MemoryTransport.js';
-import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
-import type { Transport } from '../../src/runtime/transport/Transport.js';
+import type { RunResult } from '../../src/core/result.js';
+import { MemoryTransport } from '../../src/transport/MemoryTransport.js';
+import { NatsTransport } from '../../src/transport/NatsTransport.js';
+import type { Transport } from '../../src/transport/Transport.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 
 const logger = pino({ level: 'silent' });

@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictResolver } from '../../src/actors/conflictResolver.js';
-import { serveConflictResolver, type ServedResolver } from '../../src/actors/conflictResolverService.js';
-import { RemoteConflictResolver } from '../../src/actors/remoteConflictResolver.js';
-import { isResourceExhaustionError } from '../../src/runtime/errors.js';
-import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
-import { decodeText, encodeJson } from '../../src/runtime/transport/Transport.js';
+import { ConflictResolver } from '../../src/resolver/conflictResolver.js';
+import { serveConflictResolver, type ServedResolver } from '../../src/resolver/conflictResolverService.js';
+import { RemoteConflictResolver } from '../../src/resolver/remoteConflictResolver.js';
+import { isResourceExhaustionError } from '../../src/core/errors.js';
+import { NatsTransport } from '../../src/transport/NatsTransport.js';
+import { decodeText, encodeJson } from '../../src/transport/Transport.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 import { startFixture } from './processes.js';
 

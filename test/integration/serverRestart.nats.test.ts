@@ -2,8 +2,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
 import { serveAgent, type ServedAgent } from '../../src/actors/serveAgent.js';
-import { NatsTransport } from '../../src/runtime/transport/NatsTransport.js';
-import type { TransportStatus } from '../../src/runtime/transport/Transport.js';
+import { NatsTransport } from '../../src/transport/NatsTransport.js';
+import type { TransportStatus } from '../../src/transport/Transport.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 import { baseTask, executeWithRetry } from './retry.js';
 

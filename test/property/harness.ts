@@ -1,6 +1,6 @@
 import { assign, createActor, setup, type AnyActorRef, type AnyStateMachine, type EventObject } from 'xstate';
-import type { StepSpec } from '../../src/runtime/spec.js';
-import { stepSpec } from '../../src/runtime/spec.js';
+import type { StepSpec } from '../../src/core/spec.js';
+import { stepSpec } from '../../src/core/spec.js';
 
 /** A command a parent sent to one of its (fake) children, in order. */
 export interface Command {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LockTable } from '../../src/machines/lockTable.js';
-import type { ConflictStrategy, LockEffect } from '../../src/machines/lockTypes.js';
-import type { WaitEdge } from '../../src/machines/waitForGraph.js';
+import { LockTable } from '../../src/resolver/lockTable.js';
+import type { ConflictStrategy, LockEffect } from '../../src/resolver/lockTypes.js';
+import type { WaitEdge } from '../../src/resolver/waitForGraph.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
 const OWNERS = ['w', 'x', 'y', 'z', 'o5', 'o6', 'o7', 'o8'];

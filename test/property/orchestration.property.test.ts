@@ -3,7 +3,7 @@ import * as fc from 'fast-check';
 import type { EventObject } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import { orchestrationMachine, type OrchestrationContext } from '../../src/machines/orchestration.machine.js';
-import type { MetaSpec, RollbackStrategy } from '../../src/runtime/spec.js';
+import type { MetaSpec, RollbackStrategy } from '../../src/core/spec.js';
 import { done, fakeChild, replay, walk, type Log } from './harness.js';
 
 type Snap = { value: unknown; context: OrchestrationContext };

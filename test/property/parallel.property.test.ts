@@ -3,8 +3,8 @@ import * as fc from 'fast-check';
 import type { EventObject } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import { parallelMachine, taskStatus, type ParallelContext } from '../../src/machines/parallel.machine.js';
-import type { ParallelSpec, StepSpec } from '../../src/runtime/spec.js';
-import { stepSpec } from '../../src/runtime/spec.js';
+import type { ParallelSpec, StepSpec } from '../../src/core/spec.js';
+import { stepSpec } from '../../src/core/spec.js';
 import { done, fakeChild, replay, walk, type Log } from './harness.js';
 
 const TIMEOUT = 'xstate.after.patternTimeout.parallel.running';

@@ -3,7 +3,7 @@ import * as fc from 'fast-check';
 import type { EventObject } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { sequentialMachine, type SequentialContext } from '../../src/machines/sequential.machine.js';
-import type { SequentialSpec } from '../../src/runtime/spec.js';
+import type { SequentialSpec } from '../../src/core/spec.js';
 import { done, fakeChild, replay, steps, walk, type Log } from './harness.js';
 
 const TIMEOUT = 'xstate.after.patternTimeout.sequential.running';

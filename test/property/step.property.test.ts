@@ -7,7 +7,7 @@ import {
   type StepCompensationInput,
   type StepContext,
 } from '../../src/machines/step.machine.js';
-import { stepSpec } from '../../src/runtime/spec.js';
+import { stepSpec } from '../../src/core/spec.js';
 
 type Snap = { value: unknown; context: StepContext };
 const COMP = '0.step.compensating';

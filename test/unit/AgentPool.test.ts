@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { defineAgent, type AgentTask, type LocalAgentOptions } from '../../src/actors/agent.js';
 import { AgentPool } from '../../src/runtime/AgentPool.js';
 import type { BreakerStateChange } from '../../src/runtime/CircuitBreaker.js';
-import type { PatternError } from '../../src/runtime/errors.js';
+import type { PatternError } from '../../src/core/errors.js';
 import {
   AgentError,
   CircuitOpenError,
   NoCapableAgentError,
   PatternValidationError,
-} from '../../src/runtime/errors.js';
-import { stepSpec } from '../../src/runtime/spec.js';
+} from '../../src/core/errors.js';
+import { stepSpec } from '../../src/core/spec.js';
 import { scriptedAgent, simulatedClock } from '../../src/testing.js';
 
 const T0 = 5_000_000;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { MemoryTransport } from '../../src/runtime/transport/MemoryTransport.js';
-import { subjectMatches } from '../../src/runtime/transport/subjects.js';
+import { MemoryTransport } from '../../src/transport/MemoryTransport.js';
+import { subjectMatches } from '../../src/transport/subjects.js';
 import {
   decodeText,
   encodeJson,
   isTransportError,
   type TransportError,
-} from '../../src/runtime/transport/Transport.js';
+} from '../../src/transport/Transport.js';
 
 const flush = () => new Promise((r) => setImmediate(r));
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PatternConfig } from '../../src/runtime/PatternConfig.js';
-import { PatternValidationError } from '../../src/runtime/errors.js';
+import { PatternValidationError } from '../../src/core/errors.js';
 import { emptyStats, recordOutcome, type OutcomeStats } from '../../src/learning/outcomes.js';
 
 const defaults = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PatternContext, patternContextSchema } from '../../src/runtime/PatternContext.js';
-import { ErrorCode, PatternValidationError } from '../../src/runtime/errors.js';
+import { ErrorCode, PatternValidationError } from '../../src/core/errors.js';
 
 function validationError(fn: () => unknown): PatternValidationError {
   try {

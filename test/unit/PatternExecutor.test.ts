@@ -11,7 +11,7 @@ import { PatternConfig } from '../../src/runtime/PatternConfig.js';
 import { PatternContext } from '../../src/runtime/PatternContext.js';
 import { PatternExecutor, type ExecutorOptions } from '../../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
-import type { PatternError } from '../../src/runtime/errors.js';
+import type { PatternError } from '../../src/core/errors.js';
 import {
   AgentError,
   CircuitOpenError,
@@ -23,8 +23,8 @@ import {
   errorFromJSON,
   isCircuitOpenError,
   isNoCapableAgentError,
-} from '../../src/runtime/errors.js';
-import type { RunEvent } from '../../src/runtime/events.js';
+} from '../../src/core/errors.js';
+import type { RunEvent } from '../../src/core/events.js';
 import {
   DelegationPattern,
   MetaOrchestrationPattern,
@@ -32,7 +32,7 @@ import {
   SequentialDelegationPattern,
   type MetaStrategy,
 } from '../../src/runtime/patterns/index.js';
-import type { RunResult, StepReport } from '../../src/runtime/result.js';
+import type { RunResult, StepReport } from '../../src/core/result.js';
 import { advance, flush, scriptedAgent, settle, simulatedClock } from '../../src/testing.js';
 
 const T0 = 1_000_000;

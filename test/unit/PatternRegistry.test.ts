@@ -9,7 +9,7 @@ import {
   PatternNotFoundError,
   PatternValidationError,
   isPatternNotFoundError,
-} from '../../src/runtime/errors.js';
+} from '../../src/core/errors.js';
 import {
   DelegationPattern,
   MetaOrchestrationPattern,

@@ -5,7 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfidenceLevel } from '../../src/learning/ConfidenceLevel.js';
-import { PatternNotFoundError, PatternValidationError, type PatternError } from '../../src/runtime/errors.js';
+import { PatternNotFoundError, PatternValidationError, type PatternError } from '../../src/core/errors.js';
 import { PatternStorage, type PatternStorageOptions } from '../../src/runtime/PatternStorage.js';
 import { patternSnapshotSchema, type PatternSnapshot } from '../../src/runtime/patterns/snapshot.js';
 import { DAY, manualClock, patternOf, snapshot, T0 } from './storageFixtures.js';

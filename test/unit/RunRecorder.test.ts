@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunRecorder } from '../../src/runtime/RunRecorder.js';
-import type { RunEvent } from '../../src/runtime/events.js';
+import type { RunEvent } from '../../src/core/events.js';
 
 function recorder() {
   let now = 1_000;

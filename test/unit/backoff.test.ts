@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from '../../src/runtime/backoff.js';
-import { backoffSchema, type Backoff } from '../../src/runtime/spec.js';
+import { backoffDelayMs } from '../../src/core/backoff.js';
+import { backoffSchema, type Backoff } from '../../src/core/spec.js';
 
 const base = (jitter: Backoff['jitter'], patch: Partial<Backoff> = {}): Backoff => ({
   initialDelayMs: 100,

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AttemptCancellation, withCancellation } from '../../src/actors/cancellation.js';
+import { AttemptCancellation, withCancellation } from '../../src/core/cancellation.js';
 
 describe('AttemptCancellation', () => {
   it('calls the runtime hook, then listeners, then the signal, once, with the reason', () => {

@@ -13,7 +13,7 @@ import {
   type BreakerOptionsInput,
   type BreakerStateChange,
 } from '../../src/runtime/CircuitBreaker.js';
-import { PatternError, PatternValidationError, isCircuitOpenError } from '../../src/runtime/errors.js';
+import { PatternError, PatternValidationError, isCircuitOpenError } from '../../src/core/errors.js';
 
 const T0 = 1_000_000;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { ConflictResolver } from '../../src/actors/conflictResolver.js';
-import { isResourceExhaustionError } from '../../src/runtime/errors.js';
+import { ConflictResolver } from '../../src/resolver/conflictResolver.js';
+import { isResourceExhaustionError } from '../../src/core/errors.js';
 
 /** Settles a promise now: 'pending' while it waits. */
 async function state<T>(p: Promise<T>): Promise<'pending' | { value: T } | { error: unknown }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCycle } from '../../src/runtime/dag.js';
+import { findCycle } from '../../src/core/dag.js';
 
 const t = (name: string, ...dependsOn: string[]) => ({ name, dependsOn });
 

@@ -14,11 +14,11 @@ import {
   toDot,
   toMermaid,
   TraceParseError,
-} from '../../src/runtime/diagram/index.js';
-import type { Diagram } from '../../src/runtime/diagram/index.js';
-import { stepSpec } from '../../src/runtime/spec.js';
-import type { StepStatus } from '../../src/runtime/status.js';
-import type { MetaSpec, ParallelSpec } from '../../src/runtime/spec.js';
+} from '../../src/diagram/index.js';
+import type { Diagram } from '../../src/diagram/index.js';
+import { stepSpec } from '../../src/core/spec.js';
+import type { StepStatus } from '../../src/core/status.js';
+import type { MetaSpec, ParallelSpec } from '../../src/core/spec.js';
 import { buildStates, machineArb, nameArb, patternArb, type StateArb } from './diagramArbitraries.js';
 import { awkwardNames, saga, sagaTrace, sampleMachine } from './diagramFixtures.js';
 import { parseMermaid } from './mermaidParser.js';

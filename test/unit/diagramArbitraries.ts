@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { stepSpec } from '../../src/runtime/spec.js';
-import type { PatternSpec } from '../../src/runtime/spec.js';
+import { stepSpec } from '../../src/core/spec.js';
+import type { PatternSpec } from '../../src/core/spec.js';
 import { awkwardNames, saga } from './diagramFixtures.js';
 
 /** fast-check arbitraries for the diagram properties: random small machine configs and pattern specs. */

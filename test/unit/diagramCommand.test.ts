@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { diagramCommand } from '../../src/cli/commands/diagram.js';
 import { builtInMachines } from '../../src/cli/commands/diagramMachines.js';
-import { renderSvg } from '../../src/runtime/diagram/index.js';
+import { renderSvg } from '../../src/diagram/index.js';
 import { sagaTrace, sampleMachine } from './diagramFixtures.js';
 import { parseMermaid } from './mermaidParser.js';
 

@@ -1,7 +1,7 @@
 import { and, fromPromise, not, setup } from 'xstate';
-import type { RunEvent } from '../../src/runtime/events.js';
-import { stepSpec } from '../../src/runtime/spec.js';
-import type { SequentialSpec } from '../../src/runtime/spec.js';
+import type { RunEvent } from '../../src/core/events.js';
+import { stepSpec } from '../../src/core/spec.js';
+import type { SequentialSpec } from '../../src/core/spec.js';
 
 /** A hand-built machine with nesting, a parallel state, always, after (number and named), guards and an invoke. */
 export const sampleMachine = setup({

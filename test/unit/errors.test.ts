@@ -29,7 +29,7 @@ import {
   toSerializedError,
   type ErrorDetails,
   type SerializedError,
-} from '../../src/runtime/errors.js';
+} from '../../src/core/errors.js';
 import { TimeoutError } from '../../src/index.js';
 
 type Guard = (error: unknown) => boolean;

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { PatternValidationError } from '../../src/runtime/errors.js';
+import { PatternValidationError } from '../../src/core/errors.js';
 import {
   csvField,
   exportLearningData,
   learningDataOf,
   parseExportFormat,
   type ExportFormat,
-} from '../../src/runtime/storage/exportLearningData.js';
+} from '../../src/storage/exportLearningData.js';
 import { snapshot, T0 } from './storageFixtures.js';
 
 /** A small RFC 4180 reader: rows of fields, CRLF or LF line ends, `""` inside quotes. */

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentTask } from '../../src/actors/agent.js';
-import { AttemptCancellation, withCancellation } from '../../src/actors/cancellation.js';
+import { AttemptCancellation, withCancellation } from '../../src/core/cancellation.js';
 import { httpAgent } from '../../src/actors/httpAgent.js';
-import { taskRequestSchema } from '../../src/runtime/protocol.js';
+import { taskRequestSchema } from '../../src/protocol/protocol.js';
 
 type Route = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 const routes = new Map<string, Route>();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { ConcurrencyLimiter } from '../../src/actors/concurrencyLimiter.js';
 import { IdempotencyStore } from '../../src/actors/idempotencyStore.js';
-import { isResourceExhaustionError } from '../../src/runtime/errors.js';
+import { isResourceExhaustionError } from '../../src/core/errors.js';
 
 describe('IdempotencyStore', () => {
   it('replays a completed key until its TTL, then runs it again', async () => {

@@ -10,7 +10,7 @@ import {
   PatternError,
   PatternExecutionError,
   PatternValidationError,
-} from '../../src/runtime/errors.js';
+} from '../../src/core/errors.js';
 import {
   DelegationPattern,
   MetaOrchestrationPattern,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentTask } from '../../src/actors/agent.js';
-import { AgentError, PatternValidationError, isPatternValidationError } from '../../src/runtime/errors.js';
+import { AgentError, PatternValidationError, isPatternValidationError } from '../../src/core/errors.js';
 import {
   PROTOCOL_VERSION,
   decodeMessage,
@@ -10,8 +10,8 @@ import {
   taskReplySchema,
   taskRequestSchema,
   toTaskRequest,
-} from '../../src/runtime/protocol.js';
-import { encodeJson } from '../../src/runtime/transport/Transport.js';
+} from '../../src/protocol/protocol.js';
+import { encodeJson } from '../../src/transport/Transport.js';
 
 const task: AgentTask = {
   runId: 'run-1',

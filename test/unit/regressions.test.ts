@@ -11,7 +11,7 @@ import {
   PatternExecutionError,
   PatternTimeoutError,
   ResourceExhaustionError,
-} from '../../src/runtime/errors.js';
+} from '../../src/core/errors.js';
 import {
   DelegationPattern,
   MetaOrchestrationPattern,

@@ -1,12 +1,12 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { ConflictResolver, type Lease } from '../../src/actors/conflictResolver.js';
-import { serveConflictResolver } from '../../src/actors/conflictResolverService.js';
-import { RemoteConflictResolver } from '../../src/actors/remoteConflictResolver.js';
-import { resolverEventSchema, resolverReplySchema } from '../../src/runtime/resolverProtocol.js';
-import { MemoryTransport } from '../../src/runtime/transport/MemoryTransport.js';
-import { decodeText, encodeJson, type Transport } from '../../src/runtime/transport/Transport.js';
+import { ConflictResolver, type Lease } from '../../src/resolver/conflictResolver.js';
+import { serveConflictResolver } from '../../src/resolver/conflictResolverService.js';
+import { RemoteConflictResolver } from '../../src/resolver/remoteConflictResolver.js';
+import { resolverEventSchema, resolverReplySchema } from '../../src/resolver/resolverProtocol.js';
+import { MemoryTransport } from '../../src/transport/MemoryTransport.js';
+import { decodeText, encodeJson, type Transport } from '../../src/transport/Transport.js';
 import { advance, flush } from '../../src/testing.js';
 
 const logger = pino({ level: 'silent' });

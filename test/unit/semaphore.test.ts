@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore } from '../../src/runtime/semaphore.js';
+import { Semaphore } from '../../src/core/semaphore.js';
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 

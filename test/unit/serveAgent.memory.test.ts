@@ -4,10 +4,10 @@ import type { AgentTask } from '../../src/actors/agent.js';
 import { discoverAgents } from '../../src/actors/discoverAgents.js';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
 import { serveAgent } from '../../src/actors/serveAgent.js';
-import { isAgentError, isNoCapableAgentError } from '../../src/runtime/errors.js';
-import { toTaskRequest } from '../../src/runtime/protocol.js';
-import { MemoryTransport } from '../../src/runtime/transport/MemoryTransport.js';
-import { decodeText, encodeJson } from '../../src/runtime/transport/Transport.js';
+import { isAgentError, isNoCapableAgentError } from '../../src/core/errors.js';
+import { toTaskRequest } from '../../src/protocol/protocol.js';
+import { MemoryTransport } from '../../src/transport/MemoryTransport.js';
+import { decodeText, encodeJson } from '../../src/transport/Transport.js';
 
 const logger = pino({ level: 'silent' });
 

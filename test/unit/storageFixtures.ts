@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/runtime/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import type { PatternSnapshot, Snapshottable } from '../../src/runtime/patterns/snapshot.js';
 
 /** 2026-01-01T00:00:00.000Z. */

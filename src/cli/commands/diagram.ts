@@ -11,9 +11,9 @@ import {
   renderSvg,
   toDot,
   toMermaid,
-} from '../../runtime/diagram/index.js';
-import type { Diagram } from '../../runtime/diagram/index.js';
-import type { PatternSpec } from '../../runtime/spec.js';
+} from '../../diagram/index.js';
+import type { Diagram } from '../../diagram/index.js';
+import type { PatternSpec } from '../../core/spec.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { isWorkflowError } from '../workflow/issues.js';
 import { builtInMachines, type BuiltInMachine } from './diagramMachines.js';

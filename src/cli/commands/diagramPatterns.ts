@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { resourceRequirementSchema, retrySchema, stepSpec } from '../../runtime/spec.js';
-import type { PatternSpec } from '../../runtime/spec.js';
+import { resourceRequirementSchema, retrySchema, stepSpec } from '../../core/spec.js';
+import type { PatternSpec } from '../../core/spec.js';
 import { UsageError } from '../exit.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { toPattern } from '../workflow/build.js';

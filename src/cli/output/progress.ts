@@ -1,6 +1,6 @@
 import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
-import type { RunEvent } from '../../runtime/events.js';
+import type { RunEvent } from '../../core/events.js';
 import { formatDuration, statusLabel } from './format.js';
 import type { PlanNode } from './planTree.js';
 import { renderTree } from './renderTree.js';

@@ -1,4 +1,4 @@
-import type { RunEvent } from '../../runtime/events.js';
+import type { RunEvent } from '../../core/events.js';
 import type { PlanNode } from './planTree.js';
 import { patternKey, phaseKey, stepKey } from './planTree.js';
 

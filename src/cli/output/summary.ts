@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { RunResult, StepReport } from '../../runtime/result.js';
+import type { RunResult, StepReport } from '../../core/result.js';
 import { colorStatus, formatDuration, statusLabel } from './format.js';
 
 /**

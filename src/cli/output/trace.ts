@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { RunEvent } from '../../runtime/events.js';
+import type { RunEvent } from '../../core/events.js';
 import { UsageError } from '../exit.js';
 
 /** Appends run events to a JSONL file. */

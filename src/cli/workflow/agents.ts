@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { Agent } from '../../actors/agent.js';
+import type { Agent } from '../../core/agent.js';
 import { createCommandAgent, resolveExecutable } from '../../actors/commandAgent.js';
 import { httpAgent } from '../../actors/httpAgent.js';
 import { loadModuleAgent } from '../../actors/moduleAgent.js';
-import { isPatternError } from '../../runtime/errors.js';
+import { isPatternError } from '../../core/errors.js';
 import type { FieldPath, WorkflowIssue } from './issues.js';
 import type { AgentSpec, Workflow } from './schema.js';
 import { createNatsAgent } from './natsAgent.js';

@@ -1,5 +1,5 @@
-import type { Agent } from '../../actors/agent.js';
-import type { RunEventListener } from '../../runtime/events.js';
+import type { Agent } from '../../core/agent.js';
+import type { RunEventListener } from '../../core/events.js';
 import { PatternExecutor } from '../../runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../runtime/PatternRegistry.js';
 import {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Agent, CompensationTask } from '../../actors/agent.js';
+import type { Agent, CompensationTask } from '../../core/agent.js';
 import { runCommand, taskToJson } from '../../actors/commandAgent.js';
 import { checkExecutable } from './agents.js';
 import type { WorkflowIssue } from './issues.js';

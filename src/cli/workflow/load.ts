@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { Agent } from '../../actors/agent.js';
+import type { Agent } from '../../core/agent.js';
 import { buildAgents } from './agents.js';
 import { checkReferences } from './check.js';
 import { applyStepCompensations, checkStepCompensations } from './compensation.js';

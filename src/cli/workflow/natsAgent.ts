@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { Agent } from '../../actors/agent.js';
-import { PatternValidationError } from '../../runtime/errors.js';
+import type { Agent } from '../../core/agent.js';
+import { PatternValidationError } from '../../core/errors.js';
 import type { AgentSpec } from './agentSchema.js';
 
 type NatsSpec = Extract<AgentSpec, { kind: 'nats' }>;
@@ -14,7 +14,7 @@ type NatsSpec = Extract<AgentSpec, { kind: 'nats' }>;
  */
 export async function createNatsAgent(id: string, spec: NatsSpec, dir: string): Promise<Agent> {
   const [{ NatsTransport }, { remoteAgent }] = await Promise.all([
-    import('../../runtime/transport/NatsTransport.js'),
+    import('../../transport/NatsTransport.js'),
     import('../../actors/remoteAgent.js'),
   ]);
   const servers = spec.servers ?? 'nats://127.0.0.1:4222';

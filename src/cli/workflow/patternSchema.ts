@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceRequirementSchema, retrySchema } from '../../runtime/spec.js';
+import { resourceRequirementSchema, retrySchema } from '../../core/spec.js';
 import { argv, cwd, description, env, fraction, name, timeoutMs } from './schemaParts.js';
 
 /** The `patterns` part of the workflow file schema. */

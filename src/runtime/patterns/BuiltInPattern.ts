@@ -1,9 +1,9 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { PatternContext } from '../PatternContext.js';
-import { PatternExecutionError, PatternValidationError } from '../errors.js';
-import type { RunResult } from '../result.js';
-import type { PatternSpec } from '../spec.js';
-import type { StepStatus } from '../status.js';
+import { PatternExecutionError, PatternValidationError } from '../../core/errors.js';
+import type { RunResult } from '../../core/result.js';
+import type { PatternSpec } from '../../core/spec.js';
+import type { StepStatus } from '../../core/status.js';
 import { DelegationPattern } from './DelegationPattern.js';
 
 /** What a built-in pattern needs from the executor that runs it. */

@@ -2,7 +2,7 @@ import type { ConfidenceLevel } from '../../learning/ConfidenceLevel.js';
 import { emptyStats, recordOutcome, successRate, type OutcomeStats } from '../../learning/outcomes.js';
 import { PatternConfig } from '../PatternConfig.js';
 import type { PatternContext } from '../PatternContext.js';
-import { PatternValidationError } from '../errors.js';
+import { PatternValidationError } from '../../core/errors.js';
 import type { PatternSnapshot, Snapshottable } from './snapshot.js';
 
 /**

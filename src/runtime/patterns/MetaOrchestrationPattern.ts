@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { PatternContext } from '../PatternContext.js';
-import { InvalidPatternError, PatternExecutionError } from '../errors.js';
-import type { MetaSpec, PhaseSpec, RollbackStrategy, SuccessCriteria } from '../spec.js';
-import { parseWith } from '../validate.js';
+import { InvalidPatternError, PatternExecutionError } from '../../core/errors.js';
+import type { MetaSpec, PhaseSpec, RollbackStrategy, SuccessCriteria } from '../../core/spec.js';
+import { parseWith } from '../../core/validate.js';
 import { BuiltInPattern, listAttribute, type PhaseProgress } from './BuiltInPattern.js';
 import { dropUndefined } from './SequentialDelegationPattern.js';
 import { firstDuplicate } from './stepOptions.js';

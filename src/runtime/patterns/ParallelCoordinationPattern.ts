@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { sleep } from '../clock.js';
+import { sleep } from '../../core/clock.js';
 import type { PatternContext } from '../PatternContext.js';
-import { findCycle } from '../dag.js';
-import { InvalidPatternError, PatternValidationError } from '../errors.js';
-import type { ParallelSpec, StepSpec } from '../spec.js';
-import type { TaskStatus } from '../status.js';
-import { parseWith } from '../validate.js';
+import { findCycle } from '../../core/dag.js';
+import { InvalidPatternError, PatternValidationError } from '../../core/errors.js';
+import type { ParallelSpec, StepSpec } from '../../core/spec.js';
+import type { TaskStatus } from '../../core/status.js';
+import { parseWith } from '../../core/validate.js';
 import { BuiltInPattern, listAttribute } from './BuiltInPattern.js';
 import { dropUndefined } from './SequentialDelegationPattern.js';
 import { firstDuplicate, toStepSpecs, type StepLike } from './stepOptions.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { PatternContext } from '../PatternContext.js';
-import { InvalidPatternError, PatternValidationError } from '../errors.js';
-import type { SequentialSpec, StepSpec } from '../spec.js';
-import type { StepStatus } from '../status.js';
-import { parseWith } from '../validate.js';
+import { InvalidPatternError, PatternValidationError } from '../../core/errors.js';
+import type { SequentialSpec, StepSpec } from '../../core/spec.js';
+import type { StepStatus } from '../../core/status.js';
+import { parseWith } from '../../core/validate.js';
 import { BuiltInPattern, listAttribute } from './BuiltInPattern.js';
 import { firstDuplicate, toStepSpecs, type StepLike, type StepOptions } from './stepOptions.js';
 

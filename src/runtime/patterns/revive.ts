@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PatternValidationError } from '../errors.js';
-import { parseWith } from '../validate.js';
+import { PatternValidationError } from '../../core/errors.js';
+import { parseWith } from '../../core/validate.js';
 import type { DelegationPattern } from './DelegationPattern.js';
 import { MetaOrchestrationPattern } from './MetaOrchestrationPattern.js';
 import { ParallelCoordinationPattern } from './ParallelCoordinationPattern.js';

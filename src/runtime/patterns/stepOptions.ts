@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { resourceRequirementSchema, retrySchema, stepSpec, type StepSpec } from '../spec.js';
-import { parseWith } from '../validate.js';
+import { resourceRequirementSchema, retrySchema, stepSpec, type StepSpec } from '../../core/spec.js';
+import { parseWith } from '../../core/validate.js';
 
 /** A step (or task) as a user writes it: a name, or an object with options. */
 export const stepOptionsSchema = z

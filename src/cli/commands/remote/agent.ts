@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { createCommandAgent } from '../../../actors/commandAgent.js';
 import { loadModuleAgent } from '../../../actors/moduleAgent.js';
-import type { Agent } from '../../../actors/agent.js';
+import type { Agent } from '../../../core/agent.js';
 import { ExitCode } from '../../exit.js';
 import {
   natsModules,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import type { NatsTransportOptionsInput } from '../../../runtime/transport/natsOptions.js';
+import type { NatsTransportOptionsInput } from '../../../transport/natsOptions.js';
 
 /** Options every remote subcommand shares (connection and subject prefix). */
 export interface NatsCliOptions {
@@ -62,11 +62,11 @@ export function untilSignal(): Promise<NodeJS.Signals> {
  */
 export async function natsModules() {
   const [transport, served, discover, resolver, service] = await Promise.all([
-    import('../../../runtime/transport/NatsTransport.js'),
+    import('../../../transport/NatsTransport.js'),
     import('../../../actors/serveAgent.js'),
     import('../../../actors/discoverAgents.js'),
-    import('../../../actors/conflictResolver.js'),
-    import('../../../actors/conflictResolverService.js'),
+    import('../../../resolver/conflictResolver.js'),
+    import('../../../resolver/conflictResolverService.js'),
   ]);
   return {
     NatsTransport: transport.NatsTransport,

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { ConflictStrategy, DeadlockPrevention } from '../../../machines/lockTypes.js';
+import type { ConflictStrategy, DeadlockPrevention } from '../../../resolver/lockTypes.js';
 import { ExitCode } from '../../exit.js';
 import {
   natsModules,

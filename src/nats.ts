@@ -1,0 +1,30 @@
+/**
+ * Remote agents and the conflict resolver over NATS (`natural-delegation/nats`): the transports
+ * (NATS, and an in-memory one with the same subject semantics for tests), agents served and
+ * called over them, discovery, and the remote conflict resolver. The wire format is in
+ * `natural-delegation/protocol` and docs/protocol.md.
+ */
+export { MemoryTransport } from './transport/MemoryTransport.js';
+export type { MemoryTransportOptions } from './transport/MemoryTransport.js';
+export { NatsTransport } from './transport/NatsTransport.js';
+export { natsTransportOptionsSchema } from './transport/natsOptions.js';
+export type { NatsTransportOptions, NatsTransportOptionsInput } from './transport/natsOptions.js';
+export { TransportError, isTransportError } from './transport/Transport.js';
+export type {
+  Transport,
+  TransportStatus,
+  TransportStatusListener,
+  TransportErrorKind,
+} from './transport/Transport.js';
+export { connectRemoteAgents } from './transport/connectRemoteAgents.js';
+export type { ConnectRemoteAgentsOptions, RemoteAgents } from './transport/connectRemoteAgents.js';
+export { remoteAgent } from './actors/remoteAgent.js';
+export type { RemoteAgentOptions } from './actors/remoteAgent.js';
+export { serveAgent } from './actors/serveAgent.js';
+export type { ServeAgentOptions, ServedAgent, ServedAgentStats } from './actors/serveAgent.js';
+export { discoverAgents, agentsFromDiscovery } from './actors/discoverAgents.js';
+export type { DiscoveredAgent, AgentInstance } from './actors/discoverAgents.js';
+export { serveConflictResolver } from './resolver/conflictResolverService.js';
+export type { ServeConflictResolverOptions, ServedResolver } from './resolver/conflictResolverService.js';
+export { RemoteConflictResolver } from './resolver/remoteConflictResolver.js';
+export type { RemoteConflictResolverOptions } from './resolver/remoteConflictResolver.js';

@@ -1,0 +1,210 @@
+/**
+ * The remote agent wire protocol, version 1 (documented with examples in docs/protocol.md).
+ * Every message crossing the bus is JSON validated with zod; validation errors name the field.
+ * Unknown fields are ignored (forward compatible within a version); a different `version` is
+ * rejected with a clear error.
+ */
+import { z } from 'zod';
+import type { AgentTask, CompensationTask } from '../core/agent.js';
+import {
+  AgentError,
+  ErrorCode,
+  PatternValidationError,
+  errorFromJSON,
+  toSerializedError,
+  type ErrorDetails,
+  type PatternError,
+} from '../core/errors.js';
+import { patternContextSchema } from '../runtime/PatternContext.js';
+import { parseWith } from '../core/validate.js';
+
+/** The protocol version this build speaks. */
+export const PROTOCOL_VERSION = 1;
+/** Default subject prefix; every subject starts with it (configurable per deployment). */
+export const DEFAULT_SUBJECT_PREFIX = 'nd';
+/** Default largest message, bytes (1 MiB, the NATS server's default `max_payload`). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** Header names: the NATS micro standard error headers, set on error replies. */
+export const ProtocolHeader = {
+  ERROR_CODE: 'Nats-Service-Error-Code',
+  ERROR: 'Nats-Service-Error',
+} as const;
+
+/**
+ * Subjects under a prefix (default `nd`): `<prefix>.agent.<name>.task|compensate|cancel` and
+ * `<prefix>.resolver.<op>`. Agent names follow the NATS micro rule `[-\w]+`.
+ */
+export function protocolSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX) {
+  return {
+    task: (agent: string) => `${prefix}.agent.${agent}.task`,
+    compensate: (agent: string) => `${prefix}.agent.${agent}.compensate`,
+    cancel: (agent: string) => `${prefix}.agent.${agent}.cancel`,
+    resolver: (op: string) => `${prefix}.resolver.${op}`,
+    resolverEvents: (session: string) => `${prefix}.resolver.events.${session}`,
+  };
+}
+
+const versionProbe = z.object({ version: z.number() });
+
+/** A task (or compensation) request. `deadline` is absolute, epoch ms. */
+export const taskRequestSchema = z.object({
+  version: z.literal(PROTOCOL_VERSION),
+  kind: z.enum(['task', 'compensate']),
+  runId: z.string().min(1),
+  pattern: z.string(),
+  step: z.string().min(1),
+  capability: z.string().min(1),
+  attempt: z.number().int().min(1),
+  idempotencyKey: z.string().min(1).max(512),
+  deadline: z.number().int().nonnegative().nullable().optional(),
+  input: z.object({
+    /** Absent when the step has no input (JSON drops `undefined`). */
+    params: z.unknown().optional(),
+    runInput: z.unknown().optional(),
+    results: z.record(z.string(), z.unknown()),
+  }),
+  context: patternContextSchema,
+  /** W3C trace context and friends (`traceparent`, `tracestate`). */
+  trace: z.record(z.string(), z.string()).default({}),
+  /** Compensation only: the output of the completed task. */
+  output: z.unknown().optional(),
+});
+export type TaskRequest = z.infer<typeof taskRequestSchema>;
+
+/** The error part of a reply. `retryable: false` stops retries. */
+export const wireErrorSchema = z.object({
+  code: z.string().min(1),
+  message: z.string(),
+  retryable: z.boolean(),
+  name: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type WireError = z.infer<typeof wireErrorSchema>;
+
+/** A reply: `ok` with an output, or `error`. */
+export const taskReplySchema = z.discriminatedUnion('status', [
+  z.object({ version: z.literal(PROTOCOL_VERSION), status: z.literal('ok'), output: z.unknown().optional() }),
+  z.object({ version: z.literal(PROTOCOL_VERSION), status: z.literal('error'), error: wireErrorSchema }),
+]);
+export type TaskReply = z.infer<typeof taskReplySchema>;
+
+/** Cancels the attempt running under `idempotencyKey` (published, no reply). */
+export const cancelSchema = z.object({
+  version: z.literal(PROTOCOL_VERSION),
+  idempotencyKey: z.string().min(1),
+  /** The attempt to cancel; a newer attempt that joined the same call keeps it running. */
+  attempt: z.number().int().min(1).optional(),
+  reason: z.string().optional(),
+});
+export type CancelMessage = z.infer<typeof cancelSchema>;
+
+const decoder = new TextDecoder();
+
+/**
+ * Parses a JSON message: checks its size, that it is JSON, its `version`, then the schema.
+ * @throws PatternValidationError naming the field (`where.field`), or the size/version problem
+ */
+export function decodeMessage<S extends z.ZodType>(
+  schema: S,
+  data: Uint8Array,
+  where: string,
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): z.infer<S> {
+  if (data.byteLength > maxBytes) {
+    throw new PatternValidationError(
+      `${where}: message of ${data.byteLength} bytes exceeds the ${maxBytes}-byte limit`,
+      { field: where },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(data));
+  } catch (error) {
+    throw new PatternValidationError(
+      `${where}: not valid JSON (${(error as Error).message})`,
+      { field: where },
+      error,
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const probe = versionProbe.safeParse(json);
+  if (probe.success && probe.data.version !== PROTOCOL_VERSION) {
+    throw new PatternValidationError(
+      `${where}: unsupported protocol version ${probe.data.version} (this side speaks version ${PROTOCOL_VERSION})`,
+      { field: `${where}.version` },
+    );
+  }
+  return parseWith(schema, json, where);
+}
+
+/**
+ * The error a wire error stands for: the class named by its `code` (an {@link AgentError}
+ * prefixed with the code when this build does not know it), with `details` (which override the
+ * wire's own) and the wire's `retryable`.
+ */
+export function fromWireError(
+  error: Pick<WireError, 'code' | 'message' | 'name' | 'details'> & { retryable: boolean },
+  details: ErrorDetails,
+): PatternError {
+  const { code, message, name, retryable } = error;
+  const merged = { ...((error.details ?? {}) as ErrorDetails), ...details, retryable };
+  if (!(Object.values(ErrorCode) as string[]).includes(code))
+    return new AgentError(`${code}: ${message}`, merged);
+  return errorFromJSON({ name: name ?? 'AgentError', code, message, details: merged });
+}
+
+/** Builds the request envelope of a task (the `signal` stays local). */
+export function toTaskRequest(
+  task: AgentTask | CompensationTask,
+  kind: 'task' | 'compensate',
+  trace: Record<string, string> = {},
+): TaskRequest {
+  return {
+    version: PROTOCOL_VERSION,
+    kind,
+    runId: task.runId,
+    pattern: task.pattern,
+    step: task.step,
+    capability: task.capability,
+    attempt: task.attempt,
+    idempotencyKey: task.idempotencyKey,
+    deadline: task.deadline ?? null,
+    input: { params: task.input.params, runInput: task.input.runInput, results: { ...task.input.results } },
+    context: task.context,
+    trace,
+    ...(kind === 'compensate' ? { output: (task as CompensationTask).output } : {}),
+  };
+}
+
+/** Whether an error may succeed on retry: `details.retryable` when set, else false for validation errors, true otherwise. */
+export function isRetryable(error: PatternError | { code: string; details?: ErrorDetails }): boolean {
+  if (typeof error.details?.retryable === 'boolean') return error.details.retryable;
+  return error.code !== ErrorCode.PATTERN_VALIDATION && error.code !== ErrorCode.NO_CAPABLE_AGENT;
+}
+
+/** The `error` reply of a thrown value. */
+export function errorReply(error: unknown): TaskReply {
+  const serialized = toSerializedError(error);
+  const retryable = isRetryable(serialized);
+  return {
+    version: PROTOCOL_VERSION,
+    status: 'error',
+    error: {
+      code: serialized.code,
+      message: serialized.message,
+      retryable,
+      name: serialized.name,
+      ...(serialized.details ? { details: { ...serialized.details } } : {}),
+    },
+  };
+}
+
+/** The `Nats-Service-Error-Code` of an error code (HTTP-like: 400 invalid, 404 not capable, 408 timeout, 413 too large, 500 failed, 503 retry later). */
+export function serviceErrorCode(error: WireError): number {
+  if (error.code === ErrorCode.PATTERN_VALIDATION) return error.message.includes('exceeds the') ? 413 : 400;
+  if (error.code === ErrorCode.NO_CAPABLE_AGENT) return 404;
+  if (error.code === ErrorCode.TIMEOUT) return 408;
+  return error.retryable ? 503 : 500;
+}

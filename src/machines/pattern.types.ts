@@ -113,11 +113,12 @@ export function isCompensationHead(context: CompensationState, event: { type: st
 }
 
 /** After the head answered: drop it, and count a failure unless it reports `compensated`. */
-export function afterCompensation(context: CompensationState, event: { type: string }): CompensationState {
-  const output = 'output' in event ? (event.output as { status?: unknown } | undefined) : undefined;
+export function afterCompensation(context: CompensationState, event: EventObject): CompensationState {
+  assertActorEnd<ChildFinalOutput>(event);
+  const status = 'output' in event ? event.output.status : undefined;
   return {
     toCompensate: context.toCompensate.slice(1),
-    compensationFailures: context.compensationFailures + (output?.status === 'compensated' ? 0 : 1),
+    compensationFailures: context.compensationFailures + (status === 'compensated' ? 0 : 1),
   };
 }
 

@@ -38,9 +38,6 @@ interface Args<C> {
 export const sagaGuards = {
   /** The pattern has an overall timeout (`spec.timeoutMs`). */
   hasTimeout: ({ context }: Args<SagaContext>) => context.spec.timeoutMs !== undefined,
-  /** Rollback is enabled and something completed, so there is something to undo. */
-  shouldRollBack: ({ context }: Args<StepSagaContext>) =>
-    context.spec.rollbackEnabled && context.completed.length > 0,
   /** Nothing is left to compensate. */
   compensationDone: ({ context }: Args<CompensationState>) => context.toCompensate.length === 0,
   /** The compensation was asked for by a parent after success (not a rollback after failure). */
@@ -49,6 +46,14 @@ export const sagaGuards = {
   hadCompensationFailures: ({ context }: Args<CompensationState>) => context.compensationFailures > 0,
   /** The event is the final answer of the child being compensated now. */
   isHeadOfCompensation: ({ context, event }: Args<CompensationState>) => isCompensationHead(context, event),
+};
+
+/** Guards shared by the step-level sagas (sequential, parallel): {@link sagaGuards} and `shouldRollBack`. */
+export const stepSagaGuards = {
+  ...sagaGuards,
+  /** Rollback is enabled and something completed, so there is something to undo. */
+  shouldRollBack: ({ context }: Args<StepSagaContext>) =>
+    context.spec.rollbackEnabled && context.completed.length > 0,
 };
 
 /** What a succeeded pattern reports to its parent (durations in ms). */
@@ -87,11 +92,25 @@ export function sagaActions<TContext extends SagaContext, TEvent extends EventOb
         if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
       },
     ),
-    notifySucceeded: enqueueActions<TContext, TEvent, undefined, TEvent, never, never, never, never, never>(
-      ({ context, enqueue, self }) => {
-        const event: PatternSucceededEvent = { type: 'PATTERN.SUCCEEDED', name: context.name, ...summary(context) };
-        if (self._parent) enqueue.sendTo(self._parent, event);
-      },
-    ),
+    notifySucceeded: notifySucceeded<TContext, TEvent>(summary),
   };
+}
+
+/**
+ * The `notifySucceeded` action of any pattern machine: sends `PATTERN.SUCCEEDED` (name and
+ * `summary` of the context) to the parent, if there is one.
+ */
+export function notifySucceeded<TContext extends { readonly name: string }, TEvent extends EventObject>(
+  summary: (context: TContext) => SuccessSummary,
+) {
+  return enqueueActions<TContext, TEvent, undefined, TEvent, never, never, never, never, never>(
+    ({ context, enqueue, self }) => {
+      const event: PatternSucceededEvent = {
+        type: 'PATTERN.SUCCEEDED',
+        name: context.name,
+        ...summary(context),
+      };
+      if (self._parent) enqueue.sendTo(self._parent, event);
+    },
+  );
 }

@@ -1,4 +1,12 @@
-import { assertEvent, assign, enqueueActions, setup, sendTo, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import {
+  assertEvent,
+  assign,
+  enqueueActions,
+  setup,
+  sendTo,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
 import type { SerializedError } from '../core/errors.js';
 import type { SequentialSpec } from '../core/spec.js';
 import {
@@ -11,7 +19,7 @@ import {
   type PatternFinalOutput,
   sagaEndStates,
 } from './pattern.types.js';
-import { sagaActions, sagaGuards } from './saga.js';
+import { sagaActions, stepSagaGuards } from './saga.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
 
 export interface SequentialInput {
@@ -78,7 +86,7 @@ export const sequentialMachine = setup({
     patternTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS,
   },
   guards: {
-    ...sagaGuards,
+    ...stepSagaGuards,
     isLastStep: ({ context }) => context.index >= context.spec.steps.length - 1,
     hasNoSteps: ({ context }) => context.spec.steps.length === 0,
   },
@@ -112,9 +120,12 @@ export const sequentialMachine = setup({
     }),
     recordTimeout: assign({
       timedOut: true,
-      error: ({ context }) => timeoutError(`Sequential pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
+      error: ({ context }) =>
+        timeoutError(`Sequential pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
     }),
-    recordCancelled: assign({ error: ({ context }) => cancelledError(`Sequential pattern "${context.name}"`) }),
+    recordCancelled: assign({
+      error: ({ context }) => cancelledError(`Sequential pattern "${context.name}"`),
+    }),
     /** The current step's actor was spawned when the step became current, so it exists. */
     cancelCurrentStep: sendTo(({ context }) => currentStep(context).name, { type: 'CANCEL' }),
   },

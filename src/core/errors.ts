@@ -205,13 +205,14 @@ export function toSerializedError(error: unknown): SerializedError {
     return {
       name: typeof e.name === 'string' ? e.name : 'PatternError',
       code: e.code,
-      message: String(e.message ?? ''),
-      ...(typeof e.details === 'object' && e.details !== null ? { details: e.details as ErrorDetails } : {}),
+      message: typeof e.message === 'string' ? e.message : '',
+      ...(typeof e.details === 'object' && e.details !== null ? { details: e.details } : {}),
     };
   }
   if (error instanceof Error) return { name: error.name, code: ErrorCode.AGENT, message: error.message };
-  const message =
-    typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
+  const carried =
+    typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  const message = typeof carried === 'string' ? carried : String(error);
   return { name: 'Error', code: ErrorCode.AGENT, message };
 }
 

@@ -108,7 +108,7 @@ describe('the one task envelope', () => {
       url,
       capabilities: ['load'],
       fetch: async (input, init) => {
-        seen.push(JSON.parse(String(init?.body)));
+        seen.push(JSON.parse(init?.body as string));
         return fetch(input, init);
       },
     });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AgentError } from '../core/errors.js';
 import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
+import { toTaskRequest, type TaskRequest } from '../protocol/protocol.js';
 
 /** Options of {@link createCommandAgent}, validated with zod. */
 export const commandAgentOptionsSchema = z
@@ -35,21 +36,6 @@ export const commandAgentOptionsSchema = z
 /** Options of {@link createCommandAgent} (see {@link commandAgentOptionsSchema}). */
 export type CommandAgentOptions = z.input<typeof commandAgentOptionsSchema>;
 type ParsedOptions = z.infer<typeof commandAgentOptionsSchema>;
-
-/** The JSON a command receives: the task without its AbortSignal, plus `mode` (and `output` when compensating). */
-export interface CommandTaskJson {
-  mode: 'execute' | 'compensate';
-  runId: string;
-  pattern: string;
-  step: string;
-  capability: string;
-  attempt: number;
-  idempotencyKey: string;
-  deadline?: number | undefined;
-  input: AgentTask['input'];
-  context: AgentTask['context'];
-  output?: unknown;
-}
 
 const STDERR_TAIL = 2_000;
 const MAX_STDOUT = 64 * 1024 * 1024;
@@ -85,25 +71,14 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
-/** Serialises a task for a child process (no AbortSignal, nothing interpolated into argv). */
-export function taskToJson(
-  task: AgentTask,
-  mode: 'execute' | 'compensate',
-  output?: unknown,
-): CommandTaskJson {
-  const json: CommandTaskJson = {
-    mode,
-    runId: task.runId,
-    pattern: task.pattern,
-    step: task.step,
-    capability: task.capability,
-    attempt: task.attempt,
-    idempotencyKey: task.idempotencyKey,
-    deadline: task.deadline,
-    input: task.input,
-    context: task.context,
-  };
-  return mode === 'compensate' ? { ...json, output } : json;
+/**
+ * The envelope a command receives: the task request of docs/protocol.md, the same JSON an HTTP
+ * agent gets as its POST body and a NATS agent as its request. `kind` is `compensate` (with the
+ * completed task's `output`) for a compensation, including one handed to `execute` by a step's
+ * `compensate: { agent }`; else `task`.
+ */
+export function commandEnvelope(task: AgentTask | CompensationTask): TaskRequest {
+  return toTaskRequest(task, isCompensation(task) ? 'compensate' : 'task');
 }
 
 function isCompensation(task: AgentTask): task is CompensationTask {
@@ -122,8 +97,8 @@ export function parseStdout(stdout: string): unknown {
 }
 
 /**
- * An agent that runs a command per task, without a shell. The task (StepInput + context, see
- * {@link CommandTaskJson}) is written as JSON to stdin (or put in the env variable `taskEnv`),
+ * An agent that runs a command per task, without a shell. The task envelope (see
+ * {@link commandEnvelope}) is written as JSON to stdin (or put in the env variable `taskEnv`),
  * and `NDF_CWD` holds the directory the runtime was started from (like npm's INIT_CWD);
  * stdout is the result (parsed as JSON when it is JSON). A non-zero exit fails the attempt with
  * the tail of stderr in the message; a missing executable fails it without retry.
@@ -139,40 +114,34 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
     capabilities: opts.capabilities,
     maxConcurrent: opts.maxConcurrent,
     kind: 'command',
-    // A compensation task handed to execute (a step's `compensate: { agent }`) keeps its mode and output.
-    execute: (task) =>
-      runCommand(
-        opts,
-        opts.command,
-        'command',
-        isCompensation(task) ? taskToJson(task, 'compensate', task.output) : taskToJson(task, 'execute'),
-        task,
-      ),
+    // A compensation task handed to execute (a step's `compensate: { agent }`) keeps its kind and output.
+    execute: (task) => runCommand(opts, opts.command, 'command', commandEnvelope(task), task),
   };
   const undo = opts.compensate;
   if (!undo) return agent;
   return {
     ...agent,
     compensate: async (task: CompensationTask) => {
-      await runCommand(opts, undo, 'compensate', taskToJson(task, 'compensate', task.output), task);
+      await runCommand(opts, undo, 'compensate', toTaskRequest(task, 'compensate'), task);
     },
   };
 }
 
 /**
- * Runs one argv with the task JSON and resolves with its parsed stdout.
- * `field` names the option the argv came from, for error messages.
+ * Runs one argv with the task envelope (`request`, as JSON on stdin or in `taskEnv`) and
+ * resolves with its parsed stdout. `field` names the option the argv came from, for error
+ * messages.
  */
 export function runCommand(
   opts: Pick<ParsedOptions, 'id' | 'cwd' | 'env' | 'timeoutMs' | 'taskVia' | 'taskEnv' | 'source'>,
   argv: readonly string[],
   field: string,
-  json: CommandTaskJson,
+  request: TaskRequest,
   task: Pick<AgentTask, 'signal' | 'deadline'>,
 ): Promise<unknown> {
   const [file, ...args] = argv;
   const where = `${opts.source ?? `agent ${opts.id}`}.${field}`;
-  const payload = JSON.stringify(json);
+  const payload = JSON.stringify(request);
   const env = {
     ...process.env,
     NDF_CWD: process.cwd(),

@@ -26,8 +26,8 @@ import { NatsTransport } from '../transport/NatsTransport.js';
 import { encodeJson, type Transport, type TransportMessage } from '../transport/Transport.js';
 import { parseWith } from '../core/validate.js';
 import type { AgentTask, CompensationTask } from '../core/agent.js';
-import { ConcurrencyLimiter } from './concurrencyLimiter.js';
 import { withCancellation, type AttemptCancellation } from '../core/cancellation.js';
+import { Semaphore } from '../core/semaphore.js';
 import { IdempotencyStore } from './idempotencyStore.js';
 
 const optionsSchema = z.object({
@@ -155,7 +155,10 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     o.dedupeMaxEntries,
     (r) => r.status === 'ok' || !r.error.retryable,
   );
-  const limiter = new ConcurrencyLimiter(o.maxConcurrent, o.maxQueued ?? o.maxConcurrent * 8, o.name);
+  const limiter = new Semaphore(o.maxConcurrent, {
+    maxWaiting: o.maxQueued ?? o.maxConcurrent * 8,
+    label: o.name,
+  });
 
   const send = (m: TransportMessage, reply: TaskReply) => {
     let data = encodeJson(reply);
@@ -257,8 +260,8 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
 
   const currentStats = (): ServedAgentStats => ({
     ...stats,
-    inFlight: limiter.inFlight,
-    queued: limiter.queued,
+    inFlight: limiter.active,
+    queued: limiter.waiting,
   });
   const metadata = {
     'nd.protocol': String(PROTOCOL_VERSION),

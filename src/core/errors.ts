@@ -171,17 +171,56 @@ const byCode: Record<ErrorCode, new (message: string, details?: ErrorDetails) =>
   [ErrorCode.AGENT]: AgentError,
 };
 
-/** Turns any thrown value into a {@link SerializedError} (non-pattern errors get `ND_AGENT_ERROR`). */
+/**
+ * The error factory: a new error of the class named by `code` (an unknown code gives a plain
+ * {@link PatternError}). Every error a machine or the wire builds goes through here or
+ * {@link serializedError}, so name and code always agree.
+ */
+export function createError(code: ErrorCode, message: string, details: ErrorDetails = {}): PatternError {
+  const Ctor = (byCode as Record<string, (typeof byCode)[ErrorCode] | undefined>)[code];
+  return Ctor ? new Ctor(message, details) : new PatternError(message, { details });
+}
+
+/**
+ * The JSON form of a new error of class `code` (what machines carry in their context); `details`
+ * is omitted when not given. `errorFromJSON(serializedError(code, …))` rebuilds that class.
+ */
+export function serializedError(code: ErrorCode, message: string, details?: ErrorDetails): SerializedError {
+  const { name } = createError(code, message);
+  return details === undefined ? { name, code, message } : { name, code, message, details };
+}
+
+const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/**
+ * Turns any thrown value into a {@link SerializedError}: a {@link PatternError}, or any object
+ * carrying one of our codes (an error rebuilt elsewhere, or its JSON), keeps its name, code and
+ * details; any other `Error` (including Node's `ENOENT`-style errors) and any other value becomes
+ * `ND_AGENT_ERROR` with its message.
+ */
 export function toSerializedError(error: unknown): SerializedError {
   if (error instanceof PatternError) return error.toJSON();
+  if (typeof error === 'object' && error !== null && 'code' in error && knownCodes.has(String(error.code))) {
+    const e = error as { name?: unknown; code: string; message?: unknown; details?: unknown };
+    return {
+      name: typeof e.name === 'string' ? e.name : 'PatternError',
+      code: e.code,
+      message: typeof e.message === 'string' ? e.message : '',
+      ...(typeof e.details === 'object' && e.details !== null ? { details: e.details } : {}),
+    };
+  }
   if (error instanceof Error) return { name: error.name, code: ErrorCode.AGENT, message: error.message };
-  return { name: 'Error', code: ErrorCode.AGENT, message: String(error) };
+  const carried =
+    typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  const message = typeof carried === 'string' ? carried : String(error);
+  return { name: 'Error', code: ErrorCode.AGENT, message };
 }
 
 /** Rebuilds the error class named by `code`; unknown codes become a plain {@link PatternError}. */
 export function errorFromJSON(json: SerializedError): PatternError {
-  const Ctor = (byCode as Record<string, (typeof byCode)[ErrorCode] | undefined>)[json.code];
-  return Ctor ? new Ctor(json.message, json.details ?? {}) : new PatternError(json.message);
+  return knownCodes.has(json.code)
+    ? createError(json.code as ErrorCode, json.message, json.details ?? {})
+    : new PatternError(json.message);
 }
 
 const hasCode =

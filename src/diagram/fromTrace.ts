@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { RunEvent } from '../core/events.js';
 import { DiagramBuilder, type Diagram } from './graph.js';
 import { formatMs } from './machineLabels.js';
@@ -65,7 +66,7 @@ export function fromTrace(events: readonly RunEvent[]): Diagram {
       if (b.has(id)) continue;
       const here = path.slice(0, depth);
       const phaseLines = phases
-        .filter((p) => JSON.stringify(p.path) === JSON.stringify(here))
+        .filter((p) => isDeepStrictEqual(p.path, here))
         .reduce((m, p) => m.set(p.phase, p.status), new Map<string, string>());
       const label = [
         here[depth - 1] ?? '',

@@ -1,11 +1,12 @@
-import { assign, enqueueActions, fromPromise, setup } from 'xstate';
-import type { SerializedError } from '../core/errors.js';
+import { assign, fromPromise, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { ErrorCode, serializedError, toSerializedError, type SerializedError } from '../core/errors.js';
 import {
+  assertActorEnd,
   timeoutError,
   type PatternControlEvent,
   type PatternFinalOutput,
-  type PatternSucceededEvent,
 } from './pattern.types.js';
+import { notifySucceeded } from './saga.js';
 import { NO_TIMEOUT_MS } from './step.machine.js';
 
 export interface CustomPatternInput {
@@ -25,14 +26,14 @@ export interface CustomContext {
   finalStatus: PatternFinalOutput['status'] | undefined;
 }
 
-const toError = (error: unknown): SerializedError =>
-  typeof error === 'object' && error !== null && 'code' in error && 'message' in error
-    ? { name: 'PatternError', code: String(error.code), message: String(error.message) }
-    : {
-        name: 'PatternExecutionError',
-        code: 'ND_PATTERN_EXECUTION',
-        message: String(error instanceof Error ? error.message : error),
-      };
+/** What `runCustom` resolves with. */
+export interface CustomRunOutput {
+  readonly success: boolean;
+  /** ms */
+  readonly durationMs: number;
+}
+
+type CustomEvent = PatternControlEvent | DoneActorEvent<CustomRunOutput> | ErrorActorEvent;
 
 /**
  * Wraps a user-defined pattern (a `DelegationPattern` subclass with its own `execute`) so a
@@ -42,28 +43,44 @@ const toError = (error: unknown): SerializedError =>
 export const customPatternMachine = setup({
   types: {} as {
     context: CustomContext;
-    events: PatternControlEvent;
+    events: CustomEvent;
     input: CustomPatternInput;
     output: PatternFinalOutput;
   },
   actors: {
-    runCustom: fromPromise<{ success: boolean; durationMs: number }, CustomPatternInput>(async () => ({
+    runCustom: fromPromise<CustomRunOutput, CustomPatternInput>(async () => ({
       success: true,
       durationMs: 0,
     })),
     compensateCustom: fromPromise<void, CustomPatternInput>(async () => undefined),
   },
   delays: { patternTimeout: ({ context }) => context.timeoutMs ?? NO_TIMEOUT_MS },
-  guards: { hasTimeout: ({ context }) => context.timeoutMs !== undefined },
+  guards: {
+    hasTimeout: ({ context }) => context.timeoutMs !== undefined,
+    /** `runCustom` resolved with `success: true`. */
+    reportedSuccess: ({ event }) => {
+      assertActorEnd<CustomRunOutput>(event);
+      return 'output' in event && event.output.success;
+    },
+  },
   actions: {
-    notifySucceeded: enqueueActions(({ context, enqueue, self }) => {
-      const event: PatternSucceededEvent = {
-        type: 'PATTERN.SUCCEEDED',
-        name: context.name,
-        durationMs: context.durationMs,
-        failedSteps: 0,
-      };
-      if (self._parent) enqueue.sendTo(self._parent, event);
+    notifySucceeded: notifySucceeded<CustomContext, CustomEvent>((context) => ({
+      durationMs: context.durationMs,
+      failedSteps: 0,
+    })),
+    recordTimeout: assign({
+      timedOut: true,
+      error: ({ context }) => timeoutError(`Pattern "${context.name}"`, context.timeoutMs ?? 0),
+    }),
+    recordReportedFailure: assign({
+      error: ({ context }) =>
+        serializedError(ErrorCode.PATTERN_EXECUTION, `Pattern "${context.name}" reported failure`),
+    }),
+    recordError: assign({
+      error: ({ event }) => {
+        assertActorEnd(event);
+        return toSerializedError('error' in event ? event.error : undefined);
+      },
     }),
   },
 }).createMachine({
@@ -93,10 +110,7 @@ export const customPatternMachine = setup({
         patternTimeout: {
           guard: 'hasTimeout',
           target: 'failed',
-          actions: assign({
-            timedOut: true,
-            error: ({ context }) => timeoutError(`Pattern "${context.name}"`, context.timeoutMs ?? 0),
-          }),
+          actions: 'recordTimeout',
         },
       },
       invoke: {
@@ -104,23 +118,19 @@ export const customPatternMachine = setup({
         input: ({ context }) => ({ name: context.name, env: context.env, timeoutMs: context.timeoutMs }),
         onDone: [
           {
-            guard: ({ event }) => event.output.success,
+            guard: 'reportedSuccess',
             target: 'succeeded',
             actions: assign({ durationMs: ({ event }) => event.output.durationMs }),
           },
           {
             target: 'failed',
-            actions: assign({
-              durationMs: ({ event }) => event.output.durationMs,
-              error: ({ context }) => ({
-                name: 'PatternExecutionError',
-                code: 'ND_PATTERN_EXECUTION',
-                message: `Pattern "${context.name}" reported failure`,
-              }),
-            }),
+            actions: [
+              assign({ durationMs: ({ event }) => event.output.durationMs }),
+              'recordReportedFailure',
+            ],
           },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => toError(event.error) }) },
+        onError: { target: 'failed', actions: 'recordError' },
       },
     },
     succeeded: { entry: 'notifySucceeded', on: { COMPENSATE: 'compensating' } },
@@ -129,7 +139,7 @@ export const customPatternMachine = setup({
         src: 'compensateCustom',
         input: ({ context }) => ({ name: context.name, env: context.env }),
         onDone: 'compensated',
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => toError(event.error) }) },
+        onError: { target: 'failed', actions: 'recordError' },
       },
     },
     failed: { type: 'final', entry: assign({ finalStatus: 'failed' as const }) },

@@ -28,7 +28,7 @@ export type {
   RollbackEvent,
 } from './orchestration.machine.js';
 export { customPatternMachine } from './customPattern.machine.js';
-export type { CustomPatternInput } from './customPattern.machine.js';
+export type { CustomPatternInput, CustomRunOutput } from './customPattern.machine.js';
 export { evaluateCriteria, criteriaUnreachable } from './phaseCriteria.js';
 export type { CriteriaVerdict, PatternOutcome } from './phaseCriteria.js';
 export type { PatternFinalOutput, PatternSucceededEvent, PatternControlEvent } from './pattern.types.js';

@@ -1,4 +1,5 @@
 import {
+  assertEvent,
   assign,
   enqueueActions,
   setup,
@@ -6,20 +7,22 @@ import {
   type DoneActorEvent,
   type ErrorActorEvent,
 } from 'xstate';
-import type { SerializedError } from '../core/errors.js';
+import { ErrorCode, serializedError, type SerializedError } from '../core/errors.js';
 import type { MetaSpec, PhaseSpec } from '../core/spec.js';
 import { customPatternMachine } from './customPattern.machine.js';
 import { parallelMachine } from './parallel.machine.js';
 import { criteriaUnreachable, evaluateCriteria, type PatternOutcome } from './phaseCriteria.js';
 import {
+  afterCompensation,
+  assertActorEnd,
+  childEndError,
+  compensatingState,
   timeoutError,
   type PatternControlEvent,
   type PatternFinalOutput,
   type PatternSucceededEvent,
-  afterCompensation,
-  compensatingState,
-  isCompensationHead,
 } from './pattern.types.js';
+import { sagaActions, sagaGuards } from './saga.js';
 import { sequentialMachine } from './sequential.machine.js';
 import { NO_TIMEOUT_MS } from './step.machine.js';
 
@@ -90,6 +93,16 @@ const settled = (c: OrchestrationContext): boolean => {
 const withPhase = (c: OrchestrationContext, patch: Partial<PhaseState>): PhaseState[] =>
   c.phases.map((p, i) => (i === c.phaseIndex ? { ...p, ...patch } : p));
 
+const { compensateHead, notifySucceeded } = sagaActions<OrchestrationContext, OrchestrationEvent>(
+  (context) => {
+    const outcomes = context.phases.flatMap((p) => p.outcomes);
+    return {
+      durationMs: outcomes.reduce((sum, o) => sum + o.durationMs, 0),
+      failedSteps: outcomes.reduce((sum, o) => sum + o.failedSteps, 0),
+    };
+  },
+);
+
 /**
  * A meta-orchestration pattern: phases run in order; each coordinates registered patterns
  * sequentially or in parallel, and passes when its success criteria hold
@@ -115,7 +128,7 @@ export const orchestrationMachine = setup({
   },
   delays: { patternTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS },
   guards: {
-    hasTimeout: ({ context }) => context.spec.timeoutMs !== undefined,
+    ...sagaGuards,
     phasePassed: ({ context }) => {
       const p = phaseState(context);
       const spec = currentPhase(context);
@@ -133,8 +146,11 @@ export const orchestrationMachine = setup({
     noPhases: ({ context }) => context.spec.phases.length === 0,
     noneRunning: ({ context }) => context.running.length === 0,
     isRunningChild: ({ context, event }) => 'actorId' in event && context.running.includes(event.actorId),
-    compensationDone: ({ context }) => context.toCompensate.length === 0,
-    isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
+    /** A requested rollback undid only part of the work: the orchestration stays succeeded. */
+    wasPartial: ({ context }) => context.compensationReason === 'partial',
+    /** A failure was rolled back completely (`complete` strategy) and every compensation succeeded. */
+    rolledBackCompletely: ({ context }) =>
+      context.spec.rollbackStrategy === 'complete' && context.compensationFailures === 0,
   },
   actions: {
     reportPhaseStatus: (_: unknown, _params: { phase: string; status: PhaseStatus }) => undefined,
@@ -159,8 +175,8 @@ export const orchestrationMachine = setup({
         return { refs, running: [...ctx.running, ...names], nextInPhase: ctx.nextInPhase + names.length };
       });
     }),
-    recordSuccess: assign(({ context, event }) => {
-      const e = event as PatternSucceededEvent;
+    recordSuccess: assign(({ context, event: e }) => {
+      assertEvent(e, 'PATTERN.SUCCEEDED');
       const phase = currentPhase(context)?.name ?? '';
       const outcome: PatternOutcome = {
         name: e.name,
@@ -174,8 +190,8 @@ export const orchestrationMachine = setup({
         phases: withPhase(context, { outcomes: [...(phaseState(context)?.outcomes ?? []), outcome] }),
       };
     }),
-    recordFailure: assign(({ context, event }) => {
-      const e = event as DoneActorEvent<PatternFinalOutput> | ErrorActorEvent;
+    recordFailure: assign(({ context, event: e }) => {
+      assertActorEnd<PatternFinalOutput>(e);
       const out = 'output' in e ? e.output : undefined;
       const outcome: PatternOutcome = {
         name: e.actorId,
@@ -183,11 +199,7 @@ export const orchestrationMachine = setup({
         durationMs: out?.durationMs ?? 0,
         failedSteps: Math.max(1, out?.failedSteps ?? 1),
       };
-      const error: SerializedError = out?.error ?? {
-        name: 'PatternExecutionError',
-        code: 'ND_PATTERN_EXECUTION',
-        message: `Pattern "${e.actorId}" failed${'error' in e ? `: ${String(e.error)}` : ''}`,
-      };
+      const error = childEndError('Pattern', e, { patternName: e.actorId });
       return {
         running: context.running.filter((n) => n !== e.actorId),
         phases: withPhase(context, { outcomes: [...(phaseState(context)?.outcomes ?? []), outcome] }),
@@ -215,15 +227,13 @@ export const orchestrationMachine = setup({
       const spec = currentPhase(context);
       if (!p || !spec) return {};
       const verdict = evaluateCriteria(spec.successCriteria, p.outcomes, p.total);
+      const first = context.error ? ` (first error: ${context.error.message})` : '';
       return {
-        error: {
-          name: 'PatternExecutionError',
-          code: 'ND_PATTERN_EXECUTION',
-          message: `Phase "${p.name}" of "${context.name}" failed its success criteria: ${verdict.reasons.join('; ')}${
-            context.error ? ` (first error: ${context.error.message})` : ''
-          }`,
-          details: { patternName: context.name },
-        },
+        error: serializedError(
+          ErrorCode.PATTERN_EXECUTION,
+          `Phase "${p.name}" of "${context.name}" failed its success criteria: ${verdict.reasons.join('; ')}${first}`,
+          { patternName: context.name },
+        ),
       };
     }),
     cancelRunning: enqueueActions(({ context, enqueue }) => {
@@ -240,8 +250,8 @@ export const orchestrationMachine = setup({
             : [];
       return { toCompensate: names.reverse(), compensationReason: 'failure' as const };
     }),
-    planRequestedRollback: assign(({ context, event }) => {
-      const e = event as RollbackEvent | { type: 'COMPENSATE' };
+    planRequestedRollback: assign(({ context, event: e }) => {
+      assertEvent(e, ['ROLLBACK', 'COMPENSATE']);
       const level = e.type === 'COMPENSATE' ? 'complete' : e.level;
       let names: string[];
       if (level === 'complete') names = context.completed.map((c) => c.name);
@@ -263,19 +273,12 @@ export const orchestrationMachine = setup({
       ...afterCompensation(context, event),
       completed: context.completed.filter((c) => c.name !== context.toCompensate[0]),
     })),
-    compensateHead: enqueueActions(({ context, enqueue }) => {
-      const head = context.toCompensate[0];
-      if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
-    }),
-    notifySucceeded: enqueueActions(({ context, enqueue, self }) => {
-      const outcomes = context.phases.flatMap((p) => p.outcomes);
-      const event: PatternSucceededEvent = {
-        type: 'PATTERN.SUCCEEDED',
-        name: context.name,
-        durationMs: outcomes.reduce((sum, o) => sum + o.durationMs, 0),
-        failedSteps: outcomes.reduce((sum, o) => sum + o.failedSteps, 0),
-      };
-      if (self._parent) enqueue.sendTo(self._parent, event);
+    compensateHead,
+    notifySucceeded,
+    recordTimeout: assign({
+      timedOut: true,
+      error: ({ context }) =>
+        timeoutError(`Meta-orchestration "${context.name}"`, context.spec.timeoutMs ?? 0),
     }),
   },
 }).createMachine({
@@ -319,15 +322,7 @@ export const orchestrationMachine = setup({
         patternTimeout: {
           guard: 'hasTimeout',
           target: 'draining',
-          actions: [
-            'cancelRunning',
-            'markPhaseFailed',
-            assign({
-              timedOut: true,
-              error: ({ context }) =>
-                timeoutError(`Meta-orchestration "${context.name}"`, context.spec.timeoutMs ?? 0),
-            }),
-          ],
+          actions: ['cancelRunning', 'markPhaseFailed', 'recordTimeout'],
         },
       },
       on: {
@@ -386,13 +381,9 @@ export const orchestrationMachine = setup({
     compensating: compensatingState,
     compensationFinished: {
       always: [
-        { guard: ({ context }) => context.compensationReason === 'partial', target: 'succeeded' },
-        { guard: ({ context }) => context.compensationReason === 'requested', target: 'compensated' },
-        {
-          guard: ({ context }) =>
-            context.spec.rollbackStrategy === 'complete' && context.compensationFailures === 0,
-          target: 'rolledBack',
-        },
+        { guard: 'wasPartial', target: 'succeeded' },
+        { guard: 'wasRequested', target: 'compensated' },
+        { guard: 'rolledBackCompletely', target: 'rolledBack' },
         { target: 'failed' },
       ],
     },

@@ -1,18 +1,25 @@
-import { assign, enqueueActions, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import {
+  assertEvent,
+  assign,
+  enqueueActions,
+  setup,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
 import type { SerializedError } from '../core/errors.js';
 import type { ParallelSpec, StepSpec } from '../core/spec.js';
 import type { StepStatus } from '../core/status.js';
 import {
+  assertActorEnd,
+  cancelledError,
+  childEndError,
   spanMs,
   timeoutError,
   type PatternControlEvent,
   type PatternFinalOutput,
-  type PatternSucceededEvent,
-  afterCompensation,
-  isCompensationHead,
-  rollbackPlan,
   sagaEndStates,
 } from './pattern.types.js';
+import { sagaActions, stepSagaGuards } from './saga.js';
 import {
   NO_TIMEOUT_MS,
   stepMachine,
@@ -188,7 +195,8 @@ function failedUpdate(
   const name = e.actorId;
   const final: StepStatus = 'output' in e && e.output.status === 'cancelled' ? 'cancelled' : 'failed';
   const skipped = dependentsOf(context.spec, name, context.status);
-  const error = 'output' in e ? e.output.error : crashError(name, e.error);
+  // a task that ended without an error of its own (cancelled) leaves the pattern's error as it was
+  const error = 'output' in e ? e.output.error : childEndError('Task', e, { step: name });
   return {
     update: {
       ...taskEnded(context, name, final, skipped),
@@ -198,13 +206,6 @@ function failedUpdate(
     skipped,
   };
 }
-
-const crashError = (actorId: string, error: unknown): SerializedError => ({
-  name: 'PatternExecutionError',
-  code: 'ND_PATTERN_EXECUTION',
-  message: `Task actor "${actorId}" crashed: ${String(error)}`,
-  details: { step: actorId },
-});
 
 /**
  * A parallel coordination pattern: tasks form a DAG (`dependsOn`); at most `maxConcurrent`
@@ -225,47 +226,46 @@ export const parallelMachine = setup({
     patternTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS,
   },
   guards: {
-    hasTimeout: ({ context }) => context.spec.timeoutMs !== undefined,
+    ...stepSagaGuards,
     toleranceExceeded: ({ context }) =>
       context.failures / Math.max(1, context.spec.tasks.length) > context.spec.failureTolerance + EPSILON,
     allSettled: ({ context }) =>
       context.running === 0 && context.completed.length + context.failures === context.spec.tasks.length,
     noneRunning: ({ context }) => context.running === 0,
-    shouldRollBack: ({ context }) => context.spec.rollbackEnabled && context.completed.length > 0,
-    compensationDone: ({ context }) => context.toCompensate.length === 0,
-    wasRequested: ({ context }) => context.compensationReason === 'requested',
-    hadCompensationFailures: ({ context }) => context.compensationFailures > 0,
-    isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
     isRunningTask: ({ context, event }) =>
       'actorId' in event && taskStatus(context, event.actorId) === 'running',
   },
   actions: {
+    ...sagaActions<ParallelContext, ParallelEvent>((context) => ({
+      durationMs: spanMs(context.completed),
+      failedSteps: context.failures,
+    })),
     /** Progress hook for statuses decided here (skipped); the runtime provides it. */
     reportTaskStatus: (_: unknown, _params: { task: string; status: StepStatus }) => undefined,
     schedule: assign(({ context, spawn }) =>
       startRunnable(context, context.status.slice(), (id, input) => spawn('step', { id, input })),
     ),
-    recordCompleted: assign(({ context, event }) => completedUpdate(context, event as StepCompletedEvent)),
+    recordCompleted: assign(({ context, event }) => {
+      assertEvent(event, 'STEP.COMPLETED');
+      return completedUpdate(context, event);
+    }),
     recordCompletedAndSchedule: assign(({ context, event, spawn }) => {
-      const after = { ...context, ...completedUpdate(context, event as StepCompletedEvent) };
+      assertEvent(event, 'STEP.COMPLETED');
+      const after = { ...context, ...completedUpdate(context, event) };
       return {
         ...after,
         ...startRunnable(after, after.status as StepStatus[], (id, input) => spawn('step', { id, input })),
       };
     }),
     recordFailed: enqueueActions(({ context, event, enqueue }) => {
-      const { update, skipped } = failedUpdate(
-        context,
-        event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent,
-      );
+      assertActorEnd<StepFinalOutput>(event);
+      const { update, skipped } = failedUpdate(context, event);
       enqueue.assign(update);
       for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
     }),
     recordFailedAndSchedule: enqueueActions(({ context, event, enqueue }) => {
-      const { update, skipped } = failedUpdate(
-        context,
-        event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent,
-      );
+      assertActorEnd<StepFinalOutput>(event);
+      const { update, skipped } = failedUpdate(context, event);
       const after = { ...context, ...update };
       enqueue.assign({
         ...after,
@@ -280,22 +280,11 @@ export const parallelMachine = setup({
         if (status === 'running') enqueue.sendTo(context.spec.tasks[i]?.name ?? '', { type: 'CANCEL' });
       });
     }),
-    planRollback: assign(({ context }) => rollbackPlan(context.completed, 'failure')),
-    planRequestedCompensation: assign(({ context }) => rollbackPlan(context.completed, 'requested')),
-    advanceCompensation: assign(({ context, event }) => afterCompensation(context, event)),
-    compensateHead: enqueueActions(({ context, enqueue }) => {
-      const head = context.toCompensate[0];
-      if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
+    recordTimeout: assign({
+      timedOut: true,
+      error: ({ context }) => timeoutError(`Parallel pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
     }),
-    notifySucceeded: enqueueActions(({ context, enqueue, self }) => {
-      const event: PatternSucceededEvent = {
-        type: 'PATTERN.SUCCEEDED',
-        name: context.name,
-        durationMs: spanMs(context.completed),
-        failedSteps: context.failures,
-      };
-      if (self._parent) enqueue.sendTo(self._parent, event);
-    }),
+    recordCancelled: assign({ error: ({ context }) => cancelledError(`Parallel pattern "${context.name}"`) }),
   },
 }).createMachine({
   id: 'parallel',
@@ -337,14 +326,7 @@ export const parallelMachine = setup({
         patternTimeout: {
           guard: 'hasTimeout',
           target: 'draining',
-          actions: [
-            'cancelRunning',
-            assign({
-              timedOut: true,
-              error: ({ context }) =>
-                timeoutError(`Parallel pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
-            }),
-          ],
+          actions: ['cancelRunning', 'recordTimeout'],
         },
       },
       on: {
@@ -353,16 +335,7 @@ export const parallelMachine = setup({
         'xstate.error.actor.*': { guard: 'isRunningTask', actions: 'recordFailedAndSchedule' },
         CANCEL: {
           target: 'draining',
-          actions: [
-            'cancelRunning',
-            assign({
-              error: ({ context }) => ({
-                name: 'PatternExecutionError',
-                code: 'ND_PATTERN_EXECUTION',
-                message: `Parallel pattern "${context.name}" was cancelled`,
-              }),
-            }),
-          ],
+          actions: ['cancelRunning', 'recordCancelled'],
         },
       },
     },

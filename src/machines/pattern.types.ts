@@ -1,4 +1,5 @@
-import type { SerializedError } from '../core/errors.js';
+import type { DoneActorEvent, ErrorActorEvent, EventObject } from 'xstate';
+import { ErrorCode, serializedError, type ErrorDetails, type SerializedError } from '../core/errors.js';
 
 /**
  * Events and outputs every pattern machine (sequential, parallel, orchestration) shares, so a
@@ -45,12 +46,58 @@ export function spanMs(
 
 /** A timeout error in the serialised form machines carry. */
 export function timeoutError(what: string, timeoutMs: number): SerializedError {
-  return {
-    name: 'TimeoutError',
-    code: 'ND_TIMEOUT',
-    message: `${what} timed out after ${timeoutMs} ms`,
-    details: { timeoutMs, retryable: false },
-  };
+  return serializedError(ErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, {
+    timeoutMs,
+    retryable: false,
+  });
+}
+
+/** The error of a pattern cancelled by its parent or the runtime (`what`: e.g. `Sequential pattern "etl"`). */
+export function cancelledError(what: string): SerializedError {
+  return serializedError(ErrorCode.PATTERN_EXECUTION, `${what} was cancelled`);
+}
+
+/** The final output every child actor (step or pattern) ends with, as far as its parent reads it. */
+export interface ChildFinalOutput {
+  readonly status: string;
+  readonly error?: SerializedError | undefined;
+}
+
+/**
+ * Asserts that `event` is a child actor's end (`xstate.done.actor.*` or `xstate.error.actor.*`):
+ * XState's `assertEvent` takes exact types, and these carry the child's id. `T` is the child's
+ * output, which the machine's `actors` fix.
+ * @throws Error naming the event's type otherwise
+ */
+export function assertActorEnd<T>(event: EventObject): asserts event is DoneActorEvent<T> | ErrorActorEvent {
+  if (!event.type.startsWith('xstate.done.actor.') && !event.type.startsWith('xstate.error.actor.'))
+    throw new Error(`Expected a child actor's done or error event, got "${event.type}"`);
+}
+
+/**
+ * Why a child (`what`: `Step`, `Task`, `Pattern`) ended without succeeding: the error its final
+ * output carries, else `<what> "<id>" ended <status>`; a child that crashed (threw) gives
+ * `<what> actor "<id>" crashed: <error>`. Both are `ND_PATTERN_EXECUTION` with `details`.
+ */
+export function childEndError(
+  what: string,
+  event: DoneActorEvent<ChildFinalOutput> | ErrorActorEvent,
+  details?: ErrorDetails,
+): SerializedError {
+  if ('output' in event)
+    return (
+      event.output.error ??
+      serializedError(
+        ErrorCode.PATTERN_EXECUTION,
+        `${what} "${event.actorId}" ended ${event.output.status}`,
+        details,
+      )
+    );
+  return serializedError(
+    ErrorCode.PATTERN_EXECUTION,
+    `${what} actor "${event.actorId}" crashed: ${String(event.error)}`,
+    details,
+  );
 }
 
 /** Compensation bookkeeping every pattern machine keeps (a saga's backward phase). */
@@ -66,11 +113,12 @@ export function isCompensationHead(context: CompensationState, event: { type: st
 }
 
 /** After the head answered: drop it, and count a failure unless it reports `compensated`. */
-export function afterCompensation(context: CompensationState, event: { type: string }): CompensationState {
-  const output = 'output' in event ? (event.output as { status?: unknown } | undefined) : undefined;
+export function afterCompensation(context: CompensationState, event: EventObject): CompensationState {
+  assertActorEnd<ChildFinalOutput>(event);
+  const status = 'output' in event ? event.output.status : undefined;
   return {
     toCompensate: context.toCompensate.slice(1),
-    compensationFailures: context.compensationFailures + (output?.status === 'compensated' ? 0 : 1),
+    compensationFailures: context.compensationFailures + (status === 'compensated' ? 0 : 1),
   };
 }
 

@@ -1,17 +1,25 @@
-import { assign, enqueueActions, setup, sendTo, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import {
+  assertEvent,
+  assign,
+  enqueueActions,
+  setup,
+  sendTo,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
 import type { SerializedError } from '../core/errors.js';
 import type { SequentialSpec } from '../core/spec.js';
 import {
+  assertActorEnd,
+  cancelledError,
+  childEndError,
   spanMs,
   timeoutError,
   type PatternControlEvent,
   type PatternFinalOutput,
-  type PatternSucceededEvent,
-  afterCompensation,
-  isCompensationHead,
-  rollbackPlan,
   sagaEndStates,
 } from './pattern.types.js';
+import { sagaActions, stepSagaGuards } from './saga.js';
 import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
 
 export interface SequentialInput {
@@ -48,21 +56,6 @@ export interface SequentialContext {
 type SequentialEvent =
   StepCompletedEvent | PatternControlEvent | DoneActorEvent<StepFinalOutput> | ErrorActorEvent;
 
-const stepError = (event: DoneActorEvent<StepFinalOutput> | ErrorActorEvent): SerializedError =>
-  'output' in event
-    ? (event.output.error ?? {
-        name: 'PatternExecutionError',
-        code: 'ND_PATTERN_EXECUTION',
-        message: `Step "${event.output.name}" ended ${event.output.status}`,
-        details: { step: event.output.name },
-      })
-    : {
-        name: 'PatternExecutionError',
-        code: 'ND_PATTERN_EXECUTION',
-        message: `Step actor "${event.actorId}" crashed: ${String(event.error)}`,
-        details: { step: event.actorId },
-      };
-
 function currentStep(context: SequentialContext): SequentialSpec['steps'][number] {
   const spec = context.spec.steps[context.index];
   if (!spec) throw new Error(`Sequential pattern "${context.name}" has no step ${context.index}`);
@@ -93,50 +86,48 @@ export const sequentialMachine = setup({
     patternTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS,
   },
   guards: {
-    hasTimeout: ({ context }) => context.spec.timeoutMs !== undefined,
+    ...stepSagaGuards,
     isLastStep: ({ context }) => context.index >= context.spec.steps.length - 1,
     hasNoSteps: ({ context }) => context.spec.steps.length === 0,
-    shouldRollBack: ({ context }) => context.spec.rollbackEnabled && context.completed.length > 0,
-    compensationDone: ({ context }) => context.toCompensate.length === 0,
-    wasRequested: ({ context }) => context.compensationReason === 'requested',
-    hadCompensationFailures: ({ context }) => context.compensationFailures > 0,
-    isHeadOfCompensation: ({ context, event }) => isCompensationHead(context, event),
   },
   actions: {
+    ...sagaActions<SequentialContext, SequentialEvent>((context) => ({
+      durationMs: spanMs(context.completed),
+      failedSteps: 0,
+    })),
     startFirstStep: enqueueActions(({ context, enqueue }) => {
       const first = context.spec.steps[0];
       if (first) enqueue.spawnChild('step', { id: first.name, input: { spec: first, env: context.env } });
     }),
-    recordCompleted: assign(({ context, event }) => recordCompleted(context, event as StepCompletedEvent)),
+    recordCompleted: assign(({ context, event }) => {
+      assertEvent(event, 'STEP.COMPLETED');
+      return recordCompleted(context, event);
+    }),
     /** Records the completed step and spawns the next one (the guard saw it is not the last). */
     advance: assign(({ context, event, spawn }) => {
+      assertEvent(event, 'STEP.COMPLETED');
       const index = context.index + 1;
       const next = { ...context, index };
       const spec = currentStep(next);
       spawn('step', { id: spec.name, input: { spec, env: context.env } });
-      return { ...recordCompleted(context, event as StepCompletedEvent), index };
+      return { ...recordCompleted(context, event), index };
     }),
     recordFailure: assign({
-      error: ({ event }) => stepError(event as DoneActorEvent<StepFinalOutput> | ErrorActorEvent),
+      error: ({ event }) => {
+        assertActorEnd<StepFinalOutput>(event);
+        return childEndError('Step', event, { step: event.actorId });
+      },
+    }),
+    recordTimeout: assign({
+      timedOut: true,
+      error: ({ context }) =>
+        timeoutError(`Sequential pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
+    }),
+    recordCancelled: assign({
+      error: ({ context }) => cancelledError(`Sequential pattern "${context.name}"`),
     }),
     /** The current step's actor was spawned when the step became current, so it exists. */
     cancelCurrentStep: sendTo(({ context }) => currentStep(context).name, { type: 'CANCEL' }),
-    planRollback: assign(({ context }) => rollbackPlan(context.completed, 'failure')),
-    planRequestedCompensation: assign(({ context }) => rollbackPlan(context.completed, 'requested')),
-    advanceCompensation: assign(({ context, event }) => afterCompensation(context, event)),
-    compensateHead: enqueueActions(({ context, enqueue }) => {
-      const head = context.toCompensate[0];
-      if (head) enqueue.sendTo(head, { type: 'COMPENSATE' });
-    }),
-    notifySucceeded: enqueueActions(({ context, enqueue, self }) => {
-      const event: PatternSucceededEvent = {
-        type: 'PATTERN.SUCCEEDED',
-        name: context.name,
-        durationMs: spanMs(context.completed),
-        failedSteps: 0,
-      };
-      if (self._parent) enqueue.sendTo(self._parent, event);
-    }),
   },
 }).createMachine({
   id: 'sequential',
@@ -174,29 +165,13 @@ export const sequentialMachine = setup({
         patternTimeout: {
           guard: 'hasTimeout',
           target: 'draining',
-          actions: [
-            'cancelCurrentStep',
-            assign({
-              timedOut: true,
-              error: ({ context }) =>
-                timeoutError(`Sequential pattern "${context.name}"`, context.spec.timeoutMs ?? 0),
-            }),
-          ],
+          actions: ['cancelCurrentStep', 'recordTimeout'],
         },
       },
       on: {
         CANCEL: {
           target: 'draining',
-          actions: [
-            'cancelCurrentStep',
-            assign({
-              error: ({ context }) => ({
-                name: 'PatternExecutionError',
-                code: 'ND_PATTERN_EXECUTION',
-                message: `Sequential pattern "${context.name}" was cancelled`,
-              }),
-            }),
-          ],
+          actions: ['cancelCurrentStep', 'recordCancelled'],
         },
         'STEP.COMPLETED': [
           { guard: 'isLastStep', target: 'succeeded', actions: 'recordCompleted' },

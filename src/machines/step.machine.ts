@@ -1,5 +1,6 @@
-import { assign, fromPromise, sendTo, setup } from 'xstate';
-import type { SerializedError } from '../core/errors.js';
+import { assertEvent, assign, fromPromise, sendTo, setup } from 'xstate';
+import { backoffCapMs } from '../core/backoff.js';
+import { ErrorCode, serializedError, toSerializedError, type SerializedError } from '../core/errors.js';
 import type { StepSpec } from '../core/spec.js';
 import type { StepStatus } from '../core/status.js';
 
@@ -75,20 +76,6 @@ export type StepEvent = { type: 'COMPENSATE' } | { type: 'CANCEL' } | AttemptEve
 /** Largest delay `setTimeout` accepts: what the pattern machines use as "no timeout". */
 export const NO_TIMEOUT_MS = 2_147_483_647;
 
-function asSerialized(error: unknown): SerializedError {
-  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
-    const e = error as { name?: unknown; code: unknown; message: unknown; details?: unknown };
-    return {
-      name: typeof e.name === 'string' ? e.name : 'Error',
-      code: String(e.code),
-      message: String(e.message),
-      ...(typeof e.details === 'object' && e.details !== null ? { details: e.details } : {}),
-    };
-  }
-  if (error instanceof Error) return { name: error.name, code: 'ND_AGENT_ERROR', message: error.message };
-  return { name: 'Error', code: 'ND_AGENT_ERROR', message: String(error) };
-}
-
 const isRetryable = (error: SerializedError): boolean => error.details?.retryable !== false;
 
 /**
@@ -140,18 +127,39 @@ export const stepMachine = setup({
         finishedAt: context.result?.finishedAt,
       }),
     ),
+    recordResult: assign({
+      result: ({ event }) => {
+        assertEvent(event, 'ATTEMPT.DONE');
+        return event.result;
+      },
+    }),
+    recordAttemptError: assign({
+      error: ({ event }) => {
+        assertEvent(event, 'ATTEMPT.FAILED');
+        return toSerializedError(event.error);
+      },
+    }),
+    recordAttemptTimeout: assign({
+      error: ({ context }) =>
+        serializedError(
+          ErrorCode.TIMEOUT,
+          `Step "${context.spec.name}" timed out after ${context.spec.timeoutMs ?? 0} ms (attempt ${context.attempt})`,
+          { step: context.spec.name, timeoutMs: context.spec.timeoutMs ?? 0, retryable: true },
+        ),
+    }),
+    nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, error: undefined })),
   },
   delays: {
     /** Backoff before the next attempt, ms (no jitter here; the runtime provides a jittered one). */
-    backoff: ({ context }) => {
-      const b = context.spec.retry.backoff;
-      return Math.min(b.maxDelayMs, b.initialDelayMs * b.multiplier ** (context.attempt - 1));
-    },
+    backoff: ({ context }) => backoffCapMs(context.spec.retry.backoff, context.attempt),
   },
   guards: {
     canRetry: ({ context }) =>
       context.attempt < context.spec.retry.maxAttempts && (!context.error || isRetryable(context.error)),
-    isCurrentAttempt: ({ context, event }) => (event as AttemptEvent).attempt === context.attempt,
+    isCurrentAttempt: ({ context, event }) => {
+      assertEvent(event, ['ATTEMPT.DONE', 'ATTEMPT.FAILED', 'ATTEMPT.TIMEOUT']);
+      return event.attempt === context.attempt;
+    },
   },
 }).createMachine({
   id: 'step',
@@ -181,29 +189,17 @@ export const stepMachine = setup({
         'ATTEMPT.DONE': {
           guard: 'isCurrentAttempt',
           target: 'completed',
-          actions: assign({
-            result: ({ event }) => (event as Extract<AttemptEvent, { type: 'ATTEMPT.DONE' }>).result,
-          }),
+          actions: 'recordResult',
         },
         'ATTEMPT.FAILED': {
           guard: 'isCurrentAttempt',
           target: 'attemptFailed',
-          actions: assign({
-            error: ({ event }) =>
-              asSerialized((event as Extract<AttemptEvent, { type: 'ATTEMPT.FAILED' }>).error),
-          }),
+          actions: 'recordAttemptError',
         },
         'ATTEMPT.TIMEOUT': {
           guard: 'isCurrentAttempt',
           target: 'attemptFailed',
-          actions: assign({
-            error: ({ context }) => ({
-              name: 'TimeoutError',
-              code: 'ND_TIMEOUT',
-              message: `Step "${context.spec.name}" timed out after ${context.spec.timeoutMs ?? 0} ms (attempt ${context.attempt})`,
-              details: { step: context.spec.name, timeoutMs: context.spec.timeoutMs ?? 0, retryable: true },
-            }),
-          }),
+          actions: 'recordAttemptTimeout',
         },
       },
     },
@@ -216,7 +212,7 @@ export const stepMachine = setup({
       after: {
         backoff: {
           target: 'running',
-          actions: assign(({ context }) => ({ attempt: context.attempt + 1, error: undefined })),
+          actions: 'nextAttempt',
         },
       },
     },
@@ -237,7 +233,7 @@ export const stepMachine = setup({
         onDone: 'compensated',
         onError: {
           target: 'compensationFailed',
-          actions: assign({ compensationError: ({ event }) => asSerialized(event.error) }),
+          actions: assign({ compensationError: ({ event }) => toSerializedError(event.error) }),
         },
       },
     },

@@ -1,7 +1,8 @@
 /**
- * The wire protocol of remote agents (`natural-delegation/protocol`): versioned zod envelopes
- * for task requests, replies and cancellations, and the subjects they travel on. Documented
- * for other languages in docs/protocol.md.
+ * The agent protocol (`natural-delegation/protocol`): versioned zod envelopes for task requests
+ * (the one task envelope that command, HTTP and NATS agents all receive), replies and
+ * cancellations, and the NATS subjects they travel on. Documented for other languages in
+ * docs/protocol.md.
  */
 export {
   PROTOCOL_VERSION,

@@ -15,7 +15,7 @@ import {
   type ErrorDetails,
   type PatternError,
 } from '../core/errors.js';
-import { patternContextSchema } from '../runtime/PatternContext.js';
+import { patternContextSchema } from '../core/context.js';
 import { parseWith } from '../core/validate.js';
 
 /** The protocol version this build speaks. */
@@ -47,9 +47,15 @@ export function protocolSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX) {
 
 const versionProbe = z.object({ version: z.number() });
 
-/** A task (or compensation) request. `deadline` is absolute, epoch ms. */
+/**
+ * The task envelope, one for every agent outside the process: a NATS agent gets it as the
+ * request, an HTTP agent as the POST body, a command agent as JSON on stdin (or in its `taskEnv`
+ * variable). `kind` says whether to perform the task or undo it (`compensate`, with the
+ * completed task's `output`); `deadline` is absolute, epoch ms.
+ */
 export const taskRequestSchema = z.object({
   version: z.literal(PROTOCOL_VERSION),
+  /** `task`: perform it; `compensate`: undo the completed task whose result is `output`. */
   kind: z.enum(['task', 'compensate']),
   runId: z.string().min(1),
   pattern: z.string(),
@@ -155,7 +161,10 @@ export function fromWireError(
   return errorFromJSON({ name: name ?? 'AgentError', code, message, details: merged });
 }
 
-/** Builds the request envelope of a task (the `signal` stays local). */
+/**
+ * Builds the task envelope of a task (the `signal` stays local): what {@link taskRequestSchema}
+ * validates, sent alike by command, HTTP and NATS agents. `output` is included for `compensate`.
+ */
 export function toTaskRequest(
   task: AgentTask | CompensationTask,
   kind: 'task' | 'compensate',

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { parseWith } from '../core/validate.js';
 import { patternContextSchema, type PatternContextData, type PatternContextInput } from '../core/context.js';
 
@@ -60,7 +61,7 @@ export class PatternContext implements PatternContextData {
   /** Whether `key` is an attribute (and, when `value` is given, equals it deeply). */
   hasAttribute(key: string, value?: unknown): boolean {
     if (!Object.hasOwn(this.attributes, key)) return false;
-    return value === undefined || JSON.stringify(this.attributes[key]) === JSON.stringify(value);
+    return value === undefined || isDeepStrictEqual(this.attributes[key], value);
   }
 
   /** A new context with `additional` merged over the attributes; this one is unchanged. */

@@ -15,7 +15,8 @@ interface Echo {
   argv: string[];
 }
 interface Recorded {
-  mode: string;
+  version: number;
+  kind: string;
   step: string;
   idempotencyKey: string;
   input: { params?: unknown; runInput: unknown; results: Record<string, unknown> };
@@ -40,14 +41,15 @@ describe('command agents (a JSON workflow file)', () => {
     // `compensate: { agent: recorder }`: the recorder's handler gets the compensation task and output.
     const third = JSON.parse(await readFile(path.join(cwd, 'third.undo.json'), 'utf8')) as Recorded;
     expect(third).toMatchObject({
-      mode: 'compensate',
+      version: 1,
+      kind: 'compensate',
       step: 'third',
       output: 'plain text, not JSON',
       argv: ['by-agent'],
     });
     const first = JSON.parse(await readFile(path.join(cwd, 'first.undo.json'), 'utf8')) as Recorded;
     const second = JSON.parse(await readFile(path.join(cwd, 'second.undo.json'), 'utf8')) as Recorded;
-    expect(first.mode).toBe('compensate');
+    expect(first.kind).toBe('compensate');
     expect(first.argv).toEqual([]);
     expect(second.argv).toEqual(['second']);
     expect(first.idempotencyKey).toMatch(/\/compensate$/);

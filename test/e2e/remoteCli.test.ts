@@ -75,7 +75,7 @@ describe('ndf agent / ndf agents', () => {
         context: { domain: 'general', agentType: 'general', priority: 1, attributes: {} },
         signal: new AbortController().signal,
       });
-      expect(output).toEqual({ upper: 'HELLO', step: 'loud', mode: 'execute' });
+      expect(output).toEqual({ upper: 'HELLO', step: 'loud', kind: 'task' });
       const list = ndf(['agents', '--nats', server.url, '--json']);
       expect(await list.exited).toBe(0);
       const agents = JSON.parse(list.output()) as {

@@ -13,6 +13,7 @@ import {
   PatternTimeoutError,
   PatternValidationError,
   ResourceExhaustionError,
+  createError,
   errorFromJSON,
   isAgentError,
   isCircuitOpenError,
@@ -26,6 +27,7 @@ import {
   isPatternValidationError,
   isResourceExhaustionError,
   isTimeoutError,
+  serializedError,
   toSerializedError,
   type ErrorDetails,
   type SerializedError,
@@ -226,6 +228,32 @@ describe('error specifics', () => {
   });
 });
 
+describe('the error factory', () => {
+  it.each(cases)(
+    'createError($code) builds $name, and serializedError round-trips through errorFromJSON',
+    (c) => {
+      const made = createError(c.code, 'made', details);
+      expect(made).toBeInstanceOf(c.ctor);
+      expect([made.name, made.code, made.message, made.details]).toEqual([c.name, c.code, 'made', details]);
+
+      const json = serializedError(c.code, 'sent', details);
+      expect(json).toEqual({ name: c.name, code: c.code, message: 'sent', details });
+      const rebuilt = errorFromJSON(JSON.parse(JSON.stringify(json)) as SerializedError);
+      expect(rebuilt).toBeInstanceOf(c.ctor);
+      expect(toSerializedError(rebuilt)).toEqual(json);
+      expect(c.guard(json)).toBe(true);
+    },
+  );
+
+  it('leaves details out of the JSON when none are given', () => {
+    expect(serializedError(ErrorCode.TIMEOUT, 'late')).toEqual({
+      name: 'TimeoutError',
+      code: 'ND_TIMEOUT',
+      message: 'late',
+    });
+  });
+});
+
 describe('errorFromJSON', () => {
   it('turns an unknown code into a plain PatternError keeping the message', () => {
     const error = errorFromJSON({ name: 'Weird', code: 'ND_SOMETHING_NEW', message: 'hello' });
@@ -256,6 +284,35 @@ describe('toSerializedError', () => {
       name: 'RangeError',
       code: 'ND_AGENT_ERROR',
       message: 'bad range',
+    });
+  });
+
+  it('keeps name, code and details of an object carrying one of our codes (an error that crossed a boundary)', () => {
+    const foreign = {
+      name: 'CircuitOpenError',
+      code: 'ND_CIRCUIT_OPEN',
+      message: 'open',
+      details: { retryAt: 9 },
+    };
+    expect(toSerializedError(foreign)).toEqual(foreign);
+    const plain = Object.assign(new Error('late'), { code: 'ND_TIMEOUT' });
+    expect(toSerializedError(plain)).toEqual({ name: 'Error', code: 'ND_TIMEOUT', message: 'late' });
+  });
+
+  it("maps Node's own error codes (ENOENT…) to ND_AGENT_ERROR", () => {
+    const missing = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    expect(toSerializedError(missing)).toEqual({
+      name: 'Error',
+      code: 'ND_AGENT_ERROR',
+      message: 'no such file',
+    });
+  });
+
+  it('uses the message of a thrown plain object', () => {
+    expect(toSerializedError({ message: 'plain' })).toEqual({
+      name: 'Error',
+      code: 'ND_AGENT_ERROR',
+      message: 'plain',
     });
   });
 

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { ConcurrencyLimiter } from '../../src/actors/concurrencyLimiter.js';
 import { IdempotencyStore } from '../../src/actors/idempotencyStore.js';
-import { isResourceExhaustionError } from '../../src/core/errors.js';
 
 describe('IdempotencyStore', () => {
   it('replays a completed key until its TTL, then runs it again', async () => {
@@ -54,26 +52,5 @@ describe('IdempotencyStore', () => {
     expect(await first).toEqual({ value: 'done', outcome: 'executed' });
     expect(await joined).toEqual({ value: 'done', outcome: 'joined' });
     expect(store.running).toBe(0);
-  });
-});
-
-describe('ConcurrencyLimiter', () => {
-  it('runs at most max at once, queues up to maxQueued in FIFO order, and refuses more', async () => {
-    const limiter = new ConcurrencyLimiter(1, 1, 'agent-x');
-    const order: string[] = [];
-    let release: () => void = () => undefined;
-    const first = limiter.run(() =>
-      new Promise<void>((r) => (release = r)).then(() => void order.push('first')),
-    );
-    const second = limiter.run(async () => void order.push('second'));
-    const third = limiter.run(async () => void order.push('third')).catch((e: unknown) => e);
-    const refused = await third;
-    expect(isResourceExhaustionError(refused)).toBe(true);
-    expect((refused as Error).message).toBe('agent-x is busy: 1 running and 1 queued');
-    expect([limiter.inFlight, limiter.queued]).toEqual([1, 1]);
-    release();
-    await Promise.all([first, second]);
-    expect(order).toEqual(['first', 'second']);
-    expect([limiter.inFlight, limiter.queued]).toEqual([0, 0]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isResourceExhaustionError } from '../../src/core/errors.js';
 import { Semaphore } from '../../src/core/semaphore.js';
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -97,5 +98,29 @@ describe('Semaphore', () => {
     await waiting;
     controller.abort(new Error('late'));
     expect(s.active).toBe(1);
+  });
+
+  it('with maxWaiting, runs at most limit at once, queues up to maxWaiting in FIFO order, and refuses more', async () => {
+    const s = new Semaphore(1, { maxWaiting: 1, label: 'agent-x' });
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const first = s.run(() => new Promise<void>((r) => (release = r)).then(() => void order.push('first')));
+    const second = s.run(async () => void order.push('second'));
+    const refused = await s.run(async () => void order.push('third')).catch((e: unknown) => e);
+    expect(isResourceExhaustionError(refused)).toBe(true);
+    expect((refused as Error).message).toBe('agent-x is busy: 1 running and 1 queued');
+    expect((refused as { details: { retryable?: boolean } }).details.retryable).toBe(true);
+    expect([s.active, s.waiting]).toEqual([1, 1]);
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
+    expect([s.active, s.waiting]).toEqual([0, 0]);
+  });
+
+  it('run releases the permit when fn throws', async () => {
+    const s = new Semaphore(1);
+    await expect(s.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(s.active).toBe(0);
+    expect(await s.run(async () => 42)).toBe(42);
   });
 });

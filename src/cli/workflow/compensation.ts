@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Agent, CompensationTask } from '../../core/agent.js';
-import { runCommand, taskToJson } from '../../actors/commandAgent.js';
+import { runCommand } from '../../actors/commandAgent.js';
+import { toTaskRequest } from '../../protocol/protocol.js';
 import { checkExecutable } from './agents.js';
 import type { WorkflowIssue } from './issues.js';
 import type { Workflow } from './schema.js';
@@ -68,7 +69,7 @@ export function applyStepCompensations(
               opts,
               spec.command,
               'compensate.command',
-              taskToJson(task, 'compensate', task.output),
+              toTaskRequest(task, 'compensate'),
               task,
             )),
         },

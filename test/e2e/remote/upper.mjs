@@ -4,6 +4,6 @@ process.stdin.setEncoding('utf8').on('data', (c) => (input += c));
 process.stdin.on('end', () => {
   const task = JSON.parse(input);
   process.stdout.write(
-    JSON.stringify({ upper: String(task.input.params).toUpperCase(), step: task.step, mode: task.mode }),
+    JSON.stringify({ upper: String(task.input.params).toUpperCase(), step: task.step, kind: task.kind }),
   );
 });

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ndf, parseJsonl } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import type { CliResult } from './cli.js';
 
 const WORKFLOW = 'examples/data-pipeline/workflow.yaml';
@@ -25,8 +25,8 @@ const AGGREGATES = [
   'rating_mix',
 ];
 
-async function tempDir(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), 'ndf-pipeline-'));
+async function pipelineDir(): Promise<string> {
+  return tempDir('ndf-pipeline-');
 }
 
 describe('example 1: the movie data pipeline', () => {
@@ -35,7 +35,7 @@ describe('example 1: the movie data pipeline', () => {
   let run: CliResult;
 
   beforeAll(async () => {
-    const dir = await tempDir();
+    const dir = await pipelineDir();
     out = path.join(dir, 'out');
     traceFile = path.join(dir, 'trace.jsonl');
     run = await ndf(['run', WORKFLOW, '--input', JSON.stringify({ outDir: out }), '--trace', traceFile]);
@@ -114,7 +114,7 @@ describe('example 1: the movie data pipeline', () => {
 
 describe('example 1 with an injected failure', () => {
   it('rolls back every completed step and leaves no output behind (exit 1)', async () => {
-    const dir = await tempDir();
+    const dir = await pipelineDir();
     const out = path.join(dir, 'out');
     const traceFile = path.join(dir, 'trace.jsonl');
     const run = await ndf([
@@ -144,7 +144,7 @@ describe('example 1 with an injected failure', () => {
   });
 
   it('a failure in the parallel phase also leaves nothing half-written', async () => {
-    const out = path.join(await tempDir(), 'out');
+    const out = path.join(await pipelineDir(), 'out');
     const run = await ndf([
       'run',
       WORKFLOW,
@@ -159,7 +159,7 @@ describe('example 1 with an injected failure', () => {
 
 describe('example 1: --dry-run and --json', () => {
   it('--dry-run prints the plan and runs nothing', async () => {
-    const out = path.join(await tempDir(), 'out');
+    const out = path.join(await pipelineDir(), 'out');
     const run = await ndf(['run', WORKFLOW, '--dry-run', '--input', JSON.stringify({ outDir: out })]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('├─ phase aggregate (parallel; success ≥ 100%; errors ≤ 0)');
@@ -169,7 +169,7 @@ describe('example 1: --dry-run and --json', () => {
   });
 
   it('--json prints one JSON event per line, then the result', async () => {
-    const out = path.join(await tempDir(), 'out');
+    const out = path.join(await pipelineDir(), 'out');
     const run = await ndf([
       'run',
       WORKFLOW,

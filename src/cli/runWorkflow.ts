@@ -14,6 +14,7 @@ import { renderPlan } from './output/plan.js';
 import { createProgress } from './output/progress.js';
 import type { ProgressMode, ProgressReporter } from './output/progress.js';
 import { renderSummary } from './output/summary.js';
+import { checkOutputFile, renderOutputs, writeOutputs } from './output/outputs.js';
 import { createTraceWriter } from './output/trace.js';
 import type { TraceWriter } from './output/trace.js';
 import type { createWorkflowExecutor } from './workflow/build.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   timeout?: string;
   progress?: boolean;
   nats?: string;
+  output?: string;
+  resolver?: string;
 }
 
 /** What a run needs once the file and options are checked. */
@@ -109,6 +112,7 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
     executor = createWorkflowExecutor(workflow, agents, onEvent);
+    if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
@@ -135,9 +139,13 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
       trace: trace !== undefined,
     });
     progress.finish();
+    const written = await saveOutputs(options.output, result);
     if (mode === 'json') {
-      process.stdout.write(`${JSON.stringify({ type: 'run.result', result: withoutOutputs(result) })}\n`);
-    } else process.stdout.write(`\n${renderSummary(result)}\n`);
+      process.stdout.write(`${JSON.stringify({ type: 'run.result', result })}\n`);
+    } else {
+      const outputs = renderOutputs(result, written);
+      process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);
+    }
     return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
     progress.finish();
@@ -184,9 +192,16 @@ async function execute(
   });
 }
 
-/** The result for `--json`, without step outputs (they can be large). */
-function withoutOutputs(result: RunResult): RunResult {
-  return { ...result, steps: result.steps.map(({ output: _output, ...step }) => step) };
+/** Writes `--output` when given; resolves with the file written, undefined when none or on error (reported). */
+async function saveOutputs(file: string | undefined, result: RunResult): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    await writeOutputs(file, result);
+    return file;
+  } catch (error) {
+    process.stderr.write(`${pc.yellow('!')} --output: cannot write ${file}: ${(error as Error).message}\n`);
+    return undefined;
+  }
 }
 
 function parseTimeout(raw: string): number {

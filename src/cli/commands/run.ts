@@ -15,7 +15,14 @@ export function runCommand(): Command {
       '-t, --trace <file.jsonl>',
       'write every run event (with its timestamp `at`, epoch ms) as JSON lines',
     )
-    .option('--json', 'machine-readable output: one JSON event per line, then {"type":"run.result",…}')
+    .option(
+      '-o, --output <file.json>',
+      "write the run result with every step's output (JSON); the summary shows the last step's",
+    )
+    .option(
+      '--json',
+      'machine-readable output: one JSON event per line, then {"type":"run.result","result":…} with every step output',
+    )
     .option('--dry-run', 'validate and print the plan (agents, patterns, steps) without running')
     .option('--timeout <ms>', 'timeout of the whole run, ms (overrides run.timeoutMs)')
     .option('--no-progress', 'no live progress, only the summary')
@@ -34,6 +41,7 @@ Examples:
   $ ndf run examples/data-pipeline/workflow.yaml
   $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
   $ ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
+  $ ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
   $ ndf run workflow.yaml --dry-run
   $ ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
   $ ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,

@@ -8,6 +8,7 @@ import {
   withNatsOptions,
   type NatsCliOptions,
 } from './natsCliOptions.js';
+import { connectOrExplain, remoteAction } from './remoteAction.js';
 
 interface ResolverCliOptions extends NatsCliOptions {
   strategy: ConflictStrategy;
@@ -42,22 +43,26 @@ Examples:
   $ ndf resolver --nats nats://127.0.0.1:4222
   $ ndf resolver --nats nats://127.0.0.1:4222 --strategy deadline --prevention woundWait`,
     )
-    .action(async (o: ResolverCliOptions) => {
-      const { NatsTransport, ConflictResolver, serveConflictResolver } = await natsModules();
-      const transport = await NatsTransport.connect(natsOptionsFrom(o, 'ndf-resolver'));
-      const resolver = new ConflictResolver({
-        strategy: o.strategy,
-        prevention: o.prevention,
-        preemption: o.preemption ?? false,
-      });
-      const served = await serveConflictResolver({ transport, resolver, prefix: o.prefix });
-      process.stdout.write(
-        `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${o.nats}; Ctrl-C to stop\n`,
-      );
-      await untilSignal();
-      await served.stop();
-      resolver.close();
-      await transport.close();
-      process.exitCode = ExitCode.OK;
-    });
+    .action(
+      remoteAction('resolver', async (o: ResolverCliOptions) => {
+        const { NatsTransport, ConflictResolver, serveConflictResolver } = await natsModules();
+        const transport = await connectOrExplain(o.nats, () =>
+          NatsTransport.connect(natsOptionsFrom(o, 'ndf-resolver')),
+        );
+        const resolver = new ConflictResolver({
+          strategy: o.strategy,
+          prevention: o.prevention,
+          preemption: o.preemption ?? false,
+        });
+        const served = await serveConflictResolver({ transport, resolver, prefix: o.prefix });
+        process.stdout.write(
+          `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${o.nats}; Ctrl-C to stop\n`,
+        );
+        await untilSignal();
+        await served.stop();
+        resolver.close();
+        await transport.close();
+        process.exitCode = ExitCode.OK;
+      }),
+    );
 }

@@ -12,7 +12,7 @@ const cases = [
   {
     file: 'unknown-field.yaml',
     where: 'unknown-field.yaml:13:9 patterns.only.steps[0].retries:',
-    says: 'unknown field',
+    says: 'unknown field (did you mean "retry"?)',
   },
   {
     file: 'unknown-agent.yaml',
@@ -106,7 +106,7 @@ describe.concurrent('broken workflow files', () => {
       expect.objectContaining({
         path: ['patterns', 'only', 'steps', 0, 'retries'],
         line: 13,
-        message: 'unknown field',
+        message: 'unknown field (did you mean "retry"?)',
       }),
     ]);
   });

@@ -24,7 +24,8 @@ export interface CliResult {
 export interface NdfOptions {
   timeoutMs?: number;
   cwd?: string;
-  env?: Record<string, string>;
+  /** Added to the environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
   /** The launcher to run; default {@link NDF_BIN}. */
   bin?: string;
 }
@@ -32,7 +33,11 @@ export interface NdfOptions {
 function spawnNdf(args: readonly string[], options: NdfOptions): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [options.bin ?? NDF_BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
+    env: Object.fromEntries(
+      Object.entries({ ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env }).filter(
+        ([, value]) => value !== undefined,
+      ),
+    ),
     stdio: 'pipe',
   });
 }

@@ -3,10 +3,10 @@ import type { RunEvent } from '../core/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../core/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
 import type { RunResult } from '../core/result.js';
-import type { Agent } from '../core/agent.js';
+import type { Agent, ResourceArbiter } from '../core/agent.js';
 import { ExitCode, UsageError } from './exit.js';
-import { discoverRemoteAgents } from './remoteAgents.js';
-import type { DiscoveredRemoteAgents } from './remoteAgents.js';
+import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
+import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
 import { mergeRunInput, parseInputOption } from './input.js';
 import { planTree } from './output/planTree.js';
 import type { PlanNode } from './output/planTree.js';
@@ -69,21 +69,33 @@ async function prepare(
  * `options.nats` is given); resolves with the exit code.
  */
 export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+  if (options.resolver !== undefined && options.nats === undefined)
+    return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
   let remote: DiscoveredRemoteAgents | undefined;
+  let resolver: RemoteResolver | undefined;
   try {
     remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats);
+    if (remote && options.resolver !== undefined)
+      resolver = await connectRemoteResolver(remote.transport, options.resolver, options.nats ?? '');
   } catch (error) {
+    await remote?.close();
     if (error instanceof UsageError) return usage(error.message);
     throw error;
   }
   try {
-    return await runWith(file, options, remote?.agents ?? []);
+    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter);
   } finally {
+    await resolver?.close();
     await remote?.close();
   }
 }
 
-async function runWith(file: string, options: RunOptions, extraAgents: readonly Agent[]): Promise<ExitCode> {
+async function runWith(
+  file: string,
+  options: RunOptions,
+  extraAgents: readonly Agent[],
+  resolver: ResourceArbiter | undefined,
+): Promise<ExitCode> {
   const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
   const { loaded, input, timeoutMs } = prepared;
@@ -111,7 +123,7 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
   try {
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
-    executor = createWorkflowExecutor(workflow, agents, onEvent);
+    executor = createWorkflowExecutor(workflow, agents, onEvent, resolver);
     if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
   } catch (error) {

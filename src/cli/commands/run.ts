@@ -30,6 +30,10 @@ export function runCommand(): Command {
       '--nats <url>',
       'also use the remote agents serving on this NATS server (discovered, like `ndf agents`)',
     )
+    .option(
+      '--resolver <prefix>',
+      "with --nats: take the steps' locks from the conflict resolver `ndf resolver` serves under this subject prefix (its --prefix, usually nd)",
+    )
     .addHelpText(
       'after',
       `
@@ -44,6 +48,7 @@ Examples:
   $ ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
   $ ndf run workflow.yaml --dry-run
   $ ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
+  $ ndf run workflow.yaml --nats nats://127.0.0.1:4222 --resolver nd   # locks shared via ndf resolver
   $ ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,
     )
     .action(async (file: string, options: RunOptions) => {

@@ -48,6 +48,10 @@ describe('example 1: the movie data pipeline', () => {
       expect(run.stdout).toMatch(new RegExp(`│ [\\w_ ›]*${step} +│ ✔ completed +│ \\w+ +│ 1 +│`));
     }
     expect(run.stdout).toMatch(/movie_pipeline ✔ succeeded in [\d.]+ m?s \(run [0-9a-f-]+\)/);
+    // Where the files went: the last step's output names the manifest.
+    expect(run.stdout).toContain(
+      `output of publish › finalize: {"manifest":${JSON.stringify(path.join(out, 'manifest.json'))},"files":12}`,
+    );
   });
 
   it('stores the valid, cleaned rows as JSON and CSV, quarantines the invalid ones', async () => {
@@ -143,6 +147,37 @@ describe('example 1 with an injected failure', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'rolledBack' });
   });
 
+  it('a rollback undoes only what the run wrote: the outputs of an earlier good run come back', async () => {
+    const dir = await pipelineDir();
+    const out = path.join(dir, 'out');
+    const good = await ndf(['run', WORKFLOW, '--input', JSON.stringify({ outDir: out, limit: 200 })]);
+    expect(good.code).toBe(0);
+    const manifest = await readFile(path.join(out, 'manifest.json'), 'utf8');
+    const failed = await ndf([
+      'run',
+      WORKFLOW,
+      '--input',
+      JSON.stringify({ outDir: out, limit: 300, failAt: 'write_report' }),
+    ]);
+    expect(failed.code).toBe(1);
+    expect(await readFile(path.join(out, 'manifest.json'), 'utf8')).toBe(manifest);
+    const movies = JSON.parse(await readFile(path.join(out, 'movies.json'), 'utf8')) as unknown[];
+    expect(movies.length).toBeLessThanOrEqual(200);
+    expect((await readdir(out)).sort()).toEqual(
+      [
+        '.ndf-data-pipeline',
+        'aggregates',
+        'manifest.json',
+        'movies.csv',
+        'movies.json',
+        'quarantine.json',
+        'report.md',
+      ].sort(),
+    );
+    // Nothing set aside is left beside it.
+    expect(await readdir(dir)).toEqual(['out']);
+  });
+
   it('a failure in the parallel phase also leaves nothing half-written', async () => {
     const out = path.join(await pipelineDir(), 'out');
     const run = await ndf([
@@ -187,6 +222,9 @@ describe('example 1: --dry-run and --json', () => {
     expect(last.type).toBe('run.result');
     expect(last.result.success).toBe(true);
     expect(last.result.steps).toHaveLength(15);
-    expect(last.result.steps.every((s) => s.output === undefined)).toBe(true);
+    const finalize = last.result.steps.find((s) => s.name === 'finalize');
+    expect(finalize?.output).toEqual({ manifest: path.join(out, 'manifest.json'), files: 12 });
+    const load = last.result.steps.find((s) => s.name === 'load_movies')?.output as { rows: unknown[] };
+    expect(load.rows).toHaveLength(300);
   });
 });

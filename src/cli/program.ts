@@ -71,17 +71,18 @@ export async function createProgram(): Promise<Command> {
       'after',
       `
 Examples:
-  $ ndf run examples/data-pipeline/workflow.yaml              run the movie data pipeline
-  $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
-                                                              watch a rollback, keep its trace
-  $ ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
-  $ ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
-  $ ndf run my-workflow.yaml --dry-run                        print the plan
-  $ ndf schema --out docs/workflow.schema.json                JSON Schema for editors
+  $ npx ndf run examples/data-pipeline/workflow.yaml              run the movie data pipeline
+  $ npx ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
+                                                                  watch a rollback, keep its trace
+  $ npx ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
+  $ npx ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
+  $ npx ndf run my-workflow.yaml --dry-run                        print the plan
+  $ npx ndf schema --out docs/workflow.schema.json                JSON Schema for editors
 
 Logs (pino JSON lines on stderr) are quiet by default (warn); ask for more with
 --log-level info|debug or ND_LOG_LEVEL=debug, e.g. npx ndf --log-level info agents --nats …
 
+In a checkout the command is npx ndf (ndf is on PATH only once the package is installed).
 Workflow files are documented in docs/workflow.md.`,
     );
   program.addCommand(runCommand());

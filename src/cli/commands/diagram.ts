@@ -172,12 +172,12 @@ skipped/cancelled grey, running blue, retrying amber. Compensation edges are das
 Open an SVG in any browser; paste Mermaid into a Markdown file or https://mermaid.live.
 
 Examples:
-  $ ndf diagram --list
-  $ ndf diagram step                                    Mermaid of the step machine
-  $ ndf diagram circuitBreaker -o breaker.svg           SVG (format from the extension)
-  $ ndf diagram --workflow examples/data-pipeline/workflow.yaml -f dot
-  $ ndf diagram --workflow workflow.yaml --pattern main -o main.svg
-  $ ndf run workflow.yaml --trace run.jsonl; ndf diagram --trace run.jsonl -o run.svg`,
+  $ npx ndf diagram --list
+  $ npx ndf diagram step                                    Mermaid of the step machine
+  $ npx ndf diagram circuitBreaker -o breaker.svg           SVG (format from the extension)
+  $ npx ndf diagram --workflow examples/data-pipeline/workflow.yaml -f dot
+  $ npx ndf diagram --workflow workflow.yaml --pattern main -o main.svg
+  $ npx ndf run workflow.yaml --trace run.jsonl; npx ndf diagram --trace run.jsonl -o run.svg`,
     )
     .action(async (target: string | undefined, options: DiagramOptions) => {
       try {

@@ -42,14 +42,14 @@ Ctrl-C cancels the run (completed steps are rolled back); a second Ctrl-C stops 
 Exit codes: 0 the run succeeded, 1 it failed (or was interrupted), 2 bad input.
 
 Examples:
-  $ ndf run examples/data-pipeline/workflow.yaml
-  $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
-  $ ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
-  $ ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
-  $ ndf run workflow.yaml --dry-run
-  $ ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
-  $ ndf run workflow.yaml --nats nats://127.0.0.1:4222 --resolver nd   # locks shared via ndf resolver
-  $ ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,
+  $ npx ndf run examples/data-pipeline/workflow.yaml
+  $ npx ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
+  $ npx ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
+  $ npx ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
+  $ npx ndf run workflow.yaml --dry-run
+  $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
+  $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222 --resolver nd   # locks shared via ndf resolver
+  $ npx ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,
     )
     .action(async (file: string, options: RunOptions) => {
       process.exitCode = await runWorkflowFile(file, options);

@@ -51,9 +51,9 @@ export function agentCommand(): Command {
       'after',
       `
 Examples:
-  $ ndf agent --nats nats://127.0.0.1:4222 --name summarizer --capabilities summarize --module ./summarize.js
-  $ ndf agent --nats nats://127.0.0.1:4222 --name linter --capabilities lint --max-concurrent 2 --exec python3 lint.py
-  $ ndf agents --nats nats://127.0.0.1:4222        # see it (and its other instances)`,
+  $ npx ndf agent --nats nats://127.0.0.1:4222 --name summarizer --capabilities summarize --module ./summarize.js
+  $ npx ndf agent --nats nats://127.0.0.1:4222 --name linter --capabilities lint --max-concurrent 2 --exec python3 lint.py
+  $ npx ndf agents --nats nats://127.0.0.1:4222        # see it (and its other instances)`,
     )
     .action(
       remoteAction('agent', async (o: AgentCliOptions) => {

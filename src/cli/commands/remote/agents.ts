@@ -59,8 +59,8 @@ export function agentsCommand(): Command {
       'after',
       `
 Examples:
-  $ ndf agents --nats nats://127.0.0.1:4222
-  $ ndf agents --nats nats://127.0.0.1:4222 --json | jq '.[].name'`,
+  $ npx ndf agents --nats nats://127.0.0.1:4222
+  $ npx ndf agents --nats nats://127.0.0.1:4222 --json | jq '.[].name'`,
     )
     .action(
       remoteAction('agents', async (o: AgentsCliOptions) => {

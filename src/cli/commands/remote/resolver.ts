@@ -40,8 +40,8 @@ Run one resolver per subject prefix. Clients renew their leases; when a holder d
 resources go to the next waiter after its lease (default 10 s).
 
 Examples:
-  $ ndf resolver --nats nats://127.0.0.1:4222
-  $ ndf resolver --nats nats://127.0.0.1:4222 --strategy deadline --prevention woundWait`,
+  $ npx ndf resolver --nats nats://127.0.0.1:4222
+  $ npx ndf resolver --nats nats://127.0.0.1:4222 --strategy deadline --prevention woundWait`,
     )
     .action(
       remoteAction('resolver', async (o: ResolverCliOptions) => {

@@ -2,7 +2,7 @@
  * The user guide's quick start, in TypeScript: register a sequential pattern, give it agents,
  * execute it, and print each step's result. Run with `npx tsx examples/quickstart.ts`.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,7 +13,7 @@ import {
   defineAgent,
 } from '../src/index.js';
 
-// 1. Initialize the system (storage goes to a temporary directory so the example leaves nothing behind).
+// 1. Initialize the system (storage goes to a temporary directory, removed at the end).
 const registry = new PatternRegistry();
 const executor = new PatternExecutor(registry);
 const storage = new PatternStorage({ storagePath: await mkdtemp(join(tmpdir(), 'nd-quickstart-')) });
@@ -75,7 +75,14 @@ console.log(
   `basic_workflow ${result.status} in ${result.durationMs} ms; confidence ${pattern.confidenceScore.toFixed(2)} after ${pattern.executionCount} execution(s)`,
 );
 
-await storage.savePattern(pattern);
-console.log(`saved to ${storage.storagePath}`);
-await executor.close();
+try {
+  await storage.savePattern(pattern);
+  const saved = await storage.loadPattern('basic_workflow');
+  console.log(
+    `saved ${saved.name} to ${storage.storagePath} and loaded it back (${saved.executionCount} execution(s)); the directory is removed on exit`,
+  );
+} finally {
+  await executor.close();
+  await rm(storage.storagePath, { recursive: true, force: true });
+}
 process.exitCode = result.success ? 0 : 1;

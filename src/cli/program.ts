@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { remoteCommands } from './commands/remote/index.js';
 import { runCommand } from './commands/run.js';
@@ -43,6 +43,9 @@ async function optionalDiagramCommand(): Promise<Command | undefined> {
   }
 }
 
+/** Log levels of `--log-level` / `ND_LOG_LEVEL` (pino's). */
+const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
 /** Builds the `ndf` program with every subcommand. */
 export async function createProgram(): Promise<Command> {
   const program = new Command('ndf')
@@ -50,19 +53,36 @@ export async function createProgram(): Promise<Command> {
       'natural-delegation: run declarative workflows of agents (sequential, parallel, meta-orchestration)',
     )
     .version(packageVersion())
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'log level of the runtime and NATS clients, on stderr (pino JSON lines)',
+      )
+        .choices(LOG_LEVELS)
+        .env('ND_LOG_LEVEL')
+        .default('warn'),
+    )
+    .hook('preAction', (thisCommand) => {
+      // Every logger (src/core/logger.ts and the NATS services) reads ND_LOG_LEVEL when created.
+      process.env['ND_LOG_LEVEL'] = z.enum(LOG_LEVELS).parse(thisCommand.opts()['logLevel']);
+    })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
       `
 Examples:
-  $ ndf run examples/data-pipeline/workflow.yaml              run the movie data pipeline
-  $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
-                                                              watch a rollback, keep its trace
-  $ ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
-  $ ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
-  $ ndf run my-workflow.yaml --dry-run                        print the plan
-  $ ndf schema --out docs/workflow.schema.json                JSON Schema for editors
+  $ npx ndf run examples/data-pipeline/workflow.yaml              run the movie data pipeline
+  $ npx ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
+                                                                  watch a rollback, keep its trace
+  $ npx ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
+  $ npx ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
+  $ npx ndf run my-workflow.yaml --dry-run                        print the plan
+  $ npx ndf schema --out docs/workflow.schema.json                JSON Schema for editors
 
+Logs (pino JSON lines on stderr) are quiet by default (warn); ask for more with
+--log-level info|debug or ND_LOG_LEVEL=debug, e.g. npx ndf --log-level info agents --nats …
+
+In a checkout the command is npx ndf (ndf is on PATH only once the package is installed).
 Workflow files are documented in docs/workflow.md.`,
     );
   program.addCommand(runCommand());

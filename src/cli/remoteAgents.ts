@@ -1,9 +1,12 @@
-import type { Agent } from '../core/agent.js';
+import type { Agent, ResourceArbiter } from '../core/agent.js';
+import type { Transport } from '../transport/Transport.js';
 import { UsageError } from './exit.js';
 
 /** Agents discovered on a NATS server, and how to disconnect. */
 export interface DiscoveredRemoteAgents {
   readonly agents: readonly Agent[];
+  /** The connection they use (a remote resolver can share it). */
+  readonly transport: Transport;
   close(): Promise<void>;
 }
 
@@ -17,10 +20,44 @@ export async function discoverRemoteAgents(url: string): Promise<DiscoveredRemot
   const { connectRemoteAgents } = await import('../transport/connectRemoteAgents.js');
   try {
     const remote = await connectRemoteAgents({ url });
-    return { agents: remote.agents, close: () => remote.close() };
+    return { agents: remote.agents, transport: remote.transport, close: () => remote.close() };
   } catch (error) {
     throw new UsageError(
       `--nats: cannot discover agents at ${url}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+/** A conflict resolver served elsewhere (`ndf resolver`), as the executor's arbiter of locks. */
+export interface RemoteResolver {
+  readonly arbiter: ResourceArbiter;
+  /** Releases what this run still holds and stops renewing. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to the conflict resolver that `ndf resolver --prefix <prefix>` serves on the bus, for
+ * `ndf run --nats <url> --resolver <prefix>`: the steps' `locks` are then shared with every other
+ * runtime using it. It is asked once (`detect`) so that a missing resolver is reported before
+ * the run starts.
+ *
+ * @throws UsageError when no resolver answers under `prefix` within 2 s
+ */
+export async function connectRemoteResolver(
+  transport: Transport,
+  prefix: string,
+  url: string,
+): Promise<RemoteResolver> {
+  const { RemoteConflictResolver } = await import('../resolver/remoteConflictResolver.js');
+  const client = await RemoteConflictResolver.connect({ transport, prefix, timeoutMs: 2_000 });
+  try {
+    await client.detectConflicts();
+  } catch (error) {
+    await client.close();
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `--resolver: no conflict resolver answers on ${url} under prefix "${prefix}" (start one: npx ndf resolver --nats ${url} --prefix ${prefix}): ${why}`,
+    );
+  }
+  return { arbiter: client, close: () => client.close() };
 }

@@ -3,10 +3,10 @@ import type { RunEvent } from '../core/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../core/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
 import type { RunResult } from '../core/result.js';
-import type { Agent } from '../core/agent.js';
+import type { Agent, ResourceArbiter } from '../core/agent.js';
 import { ExitCode, UsageError } from './exit.js';
-import { discoverRemoteAgents } from './remoteAgents.js';
-import type { DiscoveredRemoteAgents } from './remoteAgents.js';
+import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
+import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
 import { mergeRunInput, parseInputOption } from './input.js';
 import { planTree } from './output/planTree.js';
 import type { PlanNode } from './output/planTree.js';
@@ -14,6 +14,7 @@ import { renderPlan } from './output/plan.js';
 import { createProgress } from './output/progress.js';
 import type { ProgressMode, ProgressReporter } from './output/progress.js';
 import { renderSummary } from './output/summary.js';
+import { checkOutputFile, renderOutputs, writeOutputs } from './output/outputs.js';
 import { createTraceWriter } from './output/trace.js';
 import type { TraceWriter } from './output/trace.js';
 import type { createWorkflowExecutor } from './workflow/build.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   timeout?: string;
   progress?: boolean;
   nats?: string;
+  output?: string;
+  resolver?: string;
 }
 
 /** What a run needs once the file and options are checked. */
@@ -66,21 +69,33 @@ async function prepare(
  * `options.nats` is given); resolves with the exit code.
  */
 export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+  if (options.resolver !== undefined && options.nats === undefined)
+    return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
   let remote: DiscoveredRemoteAgents | undefined;
+  let resolver: RemoteResolver | undefined;
   try {
     remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats);
+    if (remote && options.resolver !== undefined)
+      resolver = await connectRemoteResolver(remote.transport, options.resolver, options.nats ?? '');
   } catch (error) {
+    await remote?.close();
     if (error instanceof UsageError) return usage(error.message);
     throw error;
   }
   try {
-    return await runWith(file, options, remote?.agents ?? []);
+    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter);
   } finally {
+    await resolver?.close();
     await remote?.close();
   }
 }
 
-async function runWith(file: string, options: RunOptions, extraAgents: readonly Agent[]): Promise<ExitCode> {
+async function runWith(
+  file: string,
+  options: RunOptions,
+  extraAgents: readonly Agent[],
+  resolver: ResourceArbiter | undefined,
+): Promise<ExitCode> {
   const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
   const { loaded, input, timeoutMs } = prepared;
@@ -108,7 +123,8 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
   try {
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
-    executor = createWorkflowExecutor(workflow, agents, onEvent);
+    executor = createWorkflowExecutor(workflow, agents, onEvent, resolver);
+    if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
@@ -135,9 +151,13 @@ async function runWith(file: string, options: RunOptions, extraAgents: readonly 
       trace: trace !== undefined,
     });
     progress.finish();
+    const written = await saveOutputs(options.output, result);
     if (mode === 'json') {
-      process.stdout.write(`${JSON.stringify({ type: 'run.result', result: withoutOutputs(result) })}\n`);
-    } else process.stdout.write(`\n${renderSummary(result)}\n`);
+      process.stdout.write(`${JSON.stringify({ type: 'run.result', result })}\n`);
+    } else {
+      const outputs = renderOutputs(result, written);
+      process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);
+    }
     return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
     progress.finish();
@@ -184,9 +204,16 @@ async function execute(
   });
 }
 
-/** The result for `--json`, without step outputs (they can be large). */
-function withoutOutputs(result: RunResult): RunResult {
-  return { ...result, steps: result.steps.map(({ output: _output, ...step }) => step) };
+/** Writes `--output` when given; resolves with the file written, undefined when none or on error (reported). */
+async function saveOutputs(file: string | undefined, result: RunResult): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    await writeOutputs(file, result);
+    return file;
+  } catch (error) {
+    process.stderr.write(`${pc.yellow('!')} --output: cannot write ${file}: ${(error as Error).message}\n`);
+    return undefined;
+  }
 }
 
 function parseTimeout(raw: string): number {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ndf } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const fixture = (name: string): string => `test/e2e/fixtures/${name}`;
 
@@ -12,7 +12,7 @@ const cases = [
   {
     file: 'unknown-field.yaml',
     where: 'unknown-field.yaml:13:9 patterns.only.steps[0].retries:',
-    says: 'unknown field',
+    says: 'unknown field (did you mean "retry"?)',
   },
   {
     file: 'unknown-agent.yaml',
@@ -64,7 +64,7 @@ run:
 
 describe.concurrent('broken workflow files', () => {
   it('validate malformed YAML: exit 2 naming file and line', async () => {
-    const file = path.join(await mkdtemp(path.join(tmpdir(), 'ndf-malformed-')), 'malformed.yaml');
+    const file = path.join(tempDir('ndf-malformed-'), 'malformed.yaml');
     await writeFile(file, MALFORMED);
     const result = await ndf(['validate', file]);
     expect(result.code).toBe(2);
@@ -85,7 +85,7 @@ describe.concurrent('broken workflow files', () => {
   }
 
   it('run refuses a broken file with exit 2 before anything runs (no trace written)', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ndf-bad-'));
+    const dir = tempDir('ndf-bad-');
     const trace = path.join(dir, 'trace.jsonl');
     const result = await ndf(['run', fixture('unknown-agent.yaml'), '--trace', trace]);
     expect(result.code).toBe(2);
@@ -106,7 +106,7 @@ describe.concurrent('broken workflow files', () => {
       expect.objectContaining({
         path: ['patterns', 'only', 'steps', 0, 'retries'],
         line: 13,
-        message: 'unknown field',
+        message: 'unknown field (did you mean "retry"?)',
       }),
     ]);
   });

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ndf, ROOT } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const WORKFLOW = path.join(ROOT, 'test/e2e/fixtures/command-agent/workflow.json');
 
@@ -27,7 +27,7 @@ interface Recorded {
 
 describe('command agents (a JSON workflow file)', () => {
   it('pass the task as JSON on stdin or in env, read JSON or text stdout, fail with the stderr tail, run compensation commands', async () => {
-    const cwd = await mkdtemp(path.join(tmpdir(), 'ndf-command-'));
+    const cwd = tempDir('ndf-command-');
     const run = await ndf(['run', WORKFLOW], { cwd });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/│ last +│ ✖ failed +│ failing +│ 2 +│/);

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ndf, parseJsonl } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import type { CliResult } from './cli.js';
 
 const WORKFLOW = 'examples/data-pipeline/workflow.yaml';
@@ -25,8 +25,8 @@ const AGGREGATES = [
   'rating_mix',
 ];
 
-async function tempDir(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), 'ndf-pipeline-'));
+async function pipelineDir(): Promise<string> {
+  return tempDir('ndf-pipeline-');
 }
 
 describe('example 1: the movie data pipeline', () => {
@@ -35,7 +35,7 @@ describe('example 1: the movie data pipeline', () => {
   let run: CliResult;
 
   beforeAll(async () => {
-    const dir = await tempDir();
+    const dir = await pipelineDir();
     out = path.join(dir, 'out');
     traceFile = path.join(dir, 'trace.jsonl');
     run = await ndf(['run', WORKFLOW, '--input', JSON.stringify({ outDir: out }), '--trace', traceFile]);
@@ -48,6 +48,10 @@ describe('example 1: the movie data pipeline', () => {
       expect(run.stdout).toMatch(new RegExp(`│ [\\w_ ›]*${step} +│ ✔ completed +│ \\w+ +│ 1 +│`));
     }
     expect(run.stdout).toMatch(/movie_pipeline ✔ succeeded in [\d.]+ m?s \(run [0-9a-f-]+\)/);
+    // Where the files went: the last step's output names the manifest.
+    expect(run.stdout).toContain(
+      `output of publish › finalize: {"manifest":${JSON.stringify(path.join(out, 'manifest.json'))},"files":12}`,
+    );
   });
 
   it('stores the valid, cleaned rows as JSON and CSV, quarantines the invalid ones', async () => {
@@ -114,7 +118,7 @@ describe('example 1: the movie data pipeline', () => {
 
 describe('example 1 with an injected failure', () => {
   it('rolls back every completed step and leaves no output behind (exit 1)', async () => {
-    const dir = await tempDir();
+    const dir = await pipelineDir();
     const out = path.join(dir, 'out');
     const traceFile = path.join(dir, 'trace.jsonl');
     const run = await ndf([
@@ -143,8 +147,39 @@ describe('example 1 with an injected failure', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'rolledBack' });
   });
 
+  it('a rollback undoes only what the run wrote: the outputs of an earlier good run come back', async () => {
+    const dir = await pipelineDir();
+    const out = path.join(dir, 'out');
+    const good = await ndf(['run', WORKFLOW, '--input', JSON.stringify({ outDir: out, limit: 200 })]);
+    expect(good.code).toBe(0);
+    const manifest = await readFile(path.join(out, 'manifest.json'), 'utf8');
+    const failed = await ndf([
+      'run',
+      WORKFLOW,
+      '--input',
+      JSON.stringify({ outDir: out, limit: 300, failAt: 'write_report' }),
+    ]);
+    expect(failed.code).toBe(1);
+    expect(await readFile(path.join(out, 'manifest.json'), 'utf8')).toBe(manifest);
+    const movies = JSON.parse(await readFile(path.join(out, 'movies.json'), 'utf8')) as unknown[];
+    expect(movies.length).toBeLessThanOrEqual(200);
+    expect((await readdir(out)).sort()).toEqual(
+      [
+        '.ndf-data-pipeline',
+        'aggregates',
+        'manifest.json',
+        'movies.csv',
+        'movies.json',
+        'quarantine.json',
+        'report.md',
+      ].sort(),
+    );
+    // Nothing set aside is left beside it.
+    expect(await readdir(dir)).toEqual(['out']);
+  });
+
   it('a failure in the parallel phase also leaves nothing half-written', async () => {
-    const out = path.join(await tempDir(), 'out');
+    const out = path.join(await pipelineDir(), 'out');
     const run = await ndf([
       'run',
       WORKFLOW,
@@ -159,7 +194,7 @@ describe('example 1 with an injected failure', () => {
 
 describe('example 1: --dry-run and --json', () => {
   it('--dry-run prints the plan and runs nothing', async () => {
-    const out = path.join(await tempDir(), 'out');
+    const out = path.join(await pipelineDir(), 'out');
     const run = await ndf(['run', WORKFLOW, '--dry-run', '--input', JSON.stringify({ outDir: out })]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('├─ phase aggregate (parallel; success ≥ 100%; errors ≤ 0)');
@@ -169,7 +204,7 @@ describe('example 1: --dry-run and --json', () => {
   });
 
   it('--json prints one JSON event per line, then the result', async () => {
-    const out = path.join(await tempDir(), 'out');
+    const out = path.join(await pipelineDir(), 'out');
     const run = await ndf([
       'run',
       WORKFLOW,
@@ -187,6 +222,9 @@ describe('example 1: --dry-run and --json', () => {
     expect(last.type).toBe('run.result');
     expect(last.result.success).toBe(true);
     expect(last.result.steps).toHaveLength(15);
-    expect(last.result.steps.every((s) => s.output === undefined)).toBe(true);
+    const finalize = last.result.steps.find((s) => s.name === 'finalize');
+    expect(finalize?.output).toEqual({ manifest: path.join(out, 'manifest.json'), files: 12 });
+    const load = last.result.steps.find((s) => s.name === 'load_movies')?.output as { rows: unknown[] };
+    expect(load.rows).toHaveLength(300);
   });
 });

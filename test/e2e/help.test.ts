@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { ndf, ROOT } from './cli.js';
+import { NDF_BIN, ndf, ROOT } from './cli.js';
 
 describe.concurrent('ndf --help', () => {
   it('lists the commands with examples', async () => {
@@ -8,6 +8,23 @@ describe.concurrent('ndf --help', () => {
     expect(result.code).toBe(0);
     for (const word of ['run', 'validate', 'schema', 'Examples:', 'docs/workflow.md'])
       expect(result.stdout).toContain(word);
+  });
+
+  it('examples say npx ndf (ndf is not on PATH in a checkout) and --log-level is documented', async () => {
+    for (const args of [['--help'], ['run', '--help'], ['agent', '--help'], ['diagram', '--help']]) {
+      const result = await ndf(args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('$ npx ndf ');
+      expect(result.stdout).not.toMatch(/\$ ndf /);
+    }
+    const top = await ndf(['--help']);
+    expect(top.stdout).toContain('--log-level <level>');
+    expect(top.stdout).toContain('ND_LOG_LEVEL');
+  });
+
+  it('the e2e tests run a fresh build, not the sources', () => {
+    expect(NDF_BIN.startsWith(ROOT)).toBe(false);
+    expect(NDF_BIN).toMatch(/ndf-e2e-cli-\w+\/bin\/ndf\.js$/);
   });
 
   it('explains every option of run, with examples and exit codes', async () => {
@@ -19,6 +36,8 @@ describe.concurrent('ndf --help', () => {
       '--json',
       '--dry-run',
       '--timeout',
+      '--output',
+      '--resolver',
       'Exit codes',
       'Examples:',
     ]) {

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ndf, parseJsonl } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 let server: Server;
 let url = '';
@@ -77,7 +77,7 @@ run:
 
 describe('`kind: http` agents in ndf run', () => {
   it('performs the step on the endpoint, retrying a 503 with the same idempotency key', async () => {
-    const file = path.join(await mkdtemp(path.join(tmpdir(), 'ndf-http-')), 'http.yaml');
+    const file = path.join(tempDir('ndf-http-'), 'http.yaml');
     await writeFile(file, workflow(url));
     received.length = 0;
     failuresLeft = 1;

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, type NatsServer } from '../integration/natsServer.js';
-import { ndf, parseJsonl, ROOT } from './cli.js';
+import { ndf, NDF_BIN, parseJsonl, ROOT } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 let server: NatsServer;
 let agent: ChildProcessWithoutNullStreams;
@@ -12,7 +12,7 @@ let agent: ChildProcessWithoutNullStreams;
 /** Starts `ndf agent` serving capability `shout` (test/e2e/remote/upper.mjs) and waits until it serves. */
 function serveUpper(url: string): Promise<ChildProcessWithoutNullStreams> {
   const child = spawn(process.execPath, [
-    `${ROOT}/bin/ndf.js`,
+    NDF_BIN,
     'agent',
     '--nats',
     url,
@@ -69,7 +69,7 @@ agents: {}
 ${steps}`;
 
 async function writeWorkflow(text: string): Promise<string> {
-  const file = path.join(await mkdtemp(path.join(tmpdir(), 'ndf-nats-')), 'remote.yaml');
+  const file = path.join(tempDir('ndf-nats-'), 'remote.yaml');
   await writeFile(file, text);
   return file;
 }

@@ -1,12 +1,12 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ndf, parseJsonl } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 describe('example 2: project check on the fixture project', () => {
   it('runs the real tools in parallel, retries the flaky step, opens the breaker on the down dashboard', async () => {
-    const traceFile = path.join(await mkdtemp(path.join(tmpdir(), 'ndf-check-')), 'trace.jsonl');
+    const traceFile = path.join(tempDir('ndf-check-'), 'trace.jsonl');
     const run = await ndf(
       [
         'run',

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
 import { NatsTransport } from '../../src/transport/NatsTransport.js';
 import { startNatsServer, type NatsServer } from '../integration/natsServer.js';
+import { startNdf } from './cli.js';
 
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const upper = fileURLToPath(new URL('./remote/upper.mjs', import.meta.url));
 let server: NatsServer;
 
@@ -18,29 +17,7 @@ afterAll(async () => {
 });
 
 function ndf(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-    env: { ...process.env, ND_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const printed = (pattern: RegExp, timeoutMs = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${out} ${err}`)),
-        timeoutMs,
-      );
-      const check = () => {
-        if (!pattern.test(out)) return;
-        clearTimeout(timer);
-        resolve();
-      };
-      child.stdout.on('data', check);
-      check();
-    });
-  return { child, exited, printed, output: () => out, errors: () => err };
+  return startNdf(args);
 }
 
 describe('ndf agent / ndf agents', () => {

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ndf, ROOT } from './cli.js';
+import { ndf, NDF_BIN, ROOT } from './cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 describe('ndf run: timeouts, automatic selection, interruption', () => {
   it('a step timeout fails each attempt, retries, then fails the run (exit 1) without waiting for the command', async () => {
@@ -24,7 +24,7 @@ describe('ndf run: timeouts, automatic selection, interruption', () => {
   });
 
   it('--input @file reads YAML and merges over run.input; a bad --timeout is bad input', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ndf-input-'));
+    const dir = tempDir('ndf-input-');
     const out = path.join(dir, 'out');
     await writeFile(path.join(dir, 'input.yaml'), `outDir: ${out}\nlimit: 200\n`);
     const run = await ndf([
@@ -42,7 +42,7 @@ describe('ndf run: timeouts, automatic selection, interruption', () => {
   });
 
   it('Ctrl-C cancels the run, reports it and exits 1', async () => {
-    const child = spawn(process.execPath, [`${ROOT}/bin/ndf.js`, 'run', 'test/e2e/fixtures/slow.yaml'], {
+    const child = spawn(process.execPath, [NDF_BIN, 'run', 'test/e2e/fixtures/slow.yaml'], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1' },
     });

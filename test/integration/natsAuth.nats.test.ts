@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { NatsTransport } from '../../src/transport/NatsTransport.js';
 import { decodeText, encodeJson, type TransportError } from '../../src/transport/Transport.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { startNatsServer } from './natsServer.js';
 
 const logger = pino({ level: 'silent' });
@@ -46,7 +46,7 @@ describe('NatsTransport connection options', () => {
   });
 
   it('fails a request at once when the user may not publish to its subject', async () => {
-    const conf = path.join(await mkdtemp(path.join(tmpdir(), 'nd-perm-')), 'nats.conf');
+    const conf = path.join(tempDir('nd-perm-'), 'nats.conf');
     await writeFile(
       conf,
       'authorization { users = [ { user: ndf, password: pw, permissions: { publish: { deny: ["denied.>"] } } } ] }\n',

@@ -1,14 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { diagramCommand } from '../../src/cli/commands/diagram.js';
 import { builtInMachines } from '../../src/cli/commands/diagramMachines.js';
 import { renderSvg } from '../../src/diagram/index.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { sagaTrace, sampleMachine } from './diagramFixtures.js';
 import { parseMermaid } from './mermaidParser.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'ndf-diagram-'));
+const dir = tempDir('ndf-diagram-');
 
 /** Runs `ndf diagram <args>` in-process; returns stdout, stderr and the exit code. */
 async function ndfDiagram(...args: string[]): Promise<{ out: string; err: string; code: number }> {

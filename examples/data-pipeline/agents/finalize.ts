@@ -1,12 +1,15 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentTask, CompensationTask } from '../../../src/actors/agent.js';
 import { removeOutputs, writeJson } from './lib/files.js';
 import { maybeFail, resultOf, runInput } from './lib/pipeline.js';
-import { PARTIAL_FILE } from './prepare.js';
+import { PARTIAL_FILE, previousDir } from './prepare.js';
 import { aggregateOutput, counts } from './report.js';
 
-/** finalize: writes manifest.json (every output with its size) and removes the _PARTIAL marker. */
+/**
+ * finalize: writes manifest.json (every output with its size), removes the _PARTIAL marker and
+ * discards the earlier outputs prepare_output set aside.
+ */
 export async function handler(task: AgentTask): Promise<{ manifest: string; files: number }> {
   maybeFail(task);
   const outDir = runInput(task).outDir;
@@ -33,6 +36,8 @@ export async function handler(task: AgentTask): Promise<{ manifest: string; file
     task.signal,
   );
   await removeOutputs([path.join(outDir, PARTIAL_FILE)]);
+  // The run is complete: the earlier outputs prepare_output set aside are no longer needed.
+  await rm(previousDir(outDir), { recursive: true, force: true });
   return { manifest, files: files.length };
 }
 

@@ -40,10 +40,37 @@ export interface DiagramCommandDeps {
   readonly loadPatterns?: ((file: string) => Promise<ReadonlyMap<string, PatternSpec>>) | undefined;
 }
 
+/** Extensions of --out and the format each means. */
+const EXTENSIONS: Record<string, Format> = {
+  '.svg': 'svg',
+  '.dot': 'dot',
+  '.gv': 'dot',
+  '.mmd': 'mermaid',
+  '.mermaid': 'mermaid',
+  '.md': 'mermaid',
+};
+/** Image formats ndf cannot write (only text and SVG). */
+const IMAGES = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.pdf', '.bmp', '.tif', '.tiff']);
+
+/**
+ * The output format: --format, else from the extension of --out, else mermaid.
+ * @throws UsageError for an image extension (PNG…: text would land in a file named as an image)
+ *   and, without --format, for an extension it does not know
+ */
 function formatOf(options: DiagramOptions): Format {
-  if (options.format !== undefined) return options.format;
   const ext = path.extname(options.out ?? '').toLowerCase();
-  return ext === '.svg' ? 'svg' : ext === '.dot' || ext === '.gv' ? 'dot' : 'mermaid';
+  if (IMAGES.has(ext))
+    throw new UsageError(
+      `--out ${options.out}: ${ext.slice(1).toUpperCase()} is not supported; write .svg (then convert it, e.g. rsvg-convert -o x.png x.svg), .dot/.gv, .mmd or .md`,
+    );
+  if (options.format !== undefined) return options.format;
+  if (options.out === undefined) return 'mermaid';
+  const format = EXTENSIONS[ext];
+  if (format === undefined)
+    throw new UsageError(
+      `--out ${options.out}: cannot tell the format from "${ext || '(no extension)'}"; use .svg, .dot/.gv, .mmd or .md, or give --format`,
+    );
+  return format;
 }
 
 async function buildDiagram(
@@ -145,12 +172,12 @@ skipped/cancelled grey, running blue, retrying amber. Compensation edges are das
 Open an SVG in any browser; paste Mermaid into a Markdown file or https://mermaid.live.
 
 Examples:
-  $ ndf diagram --list
-  $ ndf diagram step                                    Mermaid of the step machine
-  $ ndf diagram circuitBreaker -o breaker.svg           SVG (format from the extension)
-  $ ndf diagram --workflow examples/data-pipeline/workflow.yaml -f dot
-  $ ndf diagram --workflow workflow.yaml --pattern main -o main.svg
-  $ ndf run workflow.yaml --trace run.jsonl; ndf diagram --trace run.jsonl -o run.svg`,
+  $ npx ndf diagram --list
+  $ npx ndf diagram step                                    Mermaid of the step machine
+  $ npx ndf diagram circuitBreaker -o breaker.svg           SVG (format from the extension)
+  $ npx ndf diagram --workflow examples/data-pipeline/workflow.yaml -f dot
+  $ npx ndf diagram --workflow workflow.yaml --pattern main -o main.svg
+  $ npx ndf run workflow.yaml --trace run.jsonl; npx ndf diagram --trace run.jsonl -o run.svg`,
     )
     .action(async (target: string | undefined, options: DiagramOptions) => {
       try {
@@ -161,8 +188,8 @@ Examples:
           process.exitCode = ExitCode.OK;
           return;
         }
-        const diagram = await buildDiagram(target, options, full);
         const format = formatOf(options);
+        const diagram = await buildDiagram(target, options, full);
         const text = await render(diagram, format, options);
         if (options.out === undefined) process.stdout.write(text);
         else {

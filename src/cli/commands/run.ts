@@ -15,13 +15,24 @@ export function runCommand(): Command {
       '-t, --trace <file.jsonl>',
       'write every run event (with its timestamp `at`, epoch ms) as JSON lines',
     )
-    .option('--json', 'machine-readable output: one JSON event per line, then {"type":"run.result",…}')
+    .option(
+      '-o, --output <file.json>',
+      "write the run result with every step's output (JSON); the summary shows the last step's",
+    )
+    .option(
+      '--json',
+      'machine-readable output: one JSON event per line, then {"type":"run.result","result":…} with every step output',
+    )
     .option('--dry-run', 'validate and print the plan (agents, patterns, steps) without running')
     .option('--timeout <ms>', 'timeout of the whole run, ms (overrides run.timeoutMs)')
     .option('--no-progress', 'no live progress, only the summary')
     .option(
       '--nats <url>',
       'also use the remote agents serving on this NATS server (discovered, like `ndf agents`)',
+    )
+    .option(
+      '--resolver <prefix>',
+      "with --nats: take the steps' locks from the conflict resolver `ndf resolver` serves under this subject prefix (its --prefix, usually nd)",
     )
     .addHelpText(
       'after',
@@ -31,12 +42,14 @@ Ctrl-C cancels the run (completed steps are rolled back); a second Ctrl-C stops 
 Exit codes: 0 the run succeeded, 1 it failed (or was interrupted), 2 bad input.
 
 Examples:
-  $ ndf run examples/data-pipeline/workflow.yaml
-  $ ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
-  $ ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
-  $ ndf run workflow.yaml --dry-run
-  $ ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
-  $ ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,
+  $ npx ndf run examples/data-pipeline/workflow.yaml
+  $ npx ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
+  $ npx ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
+  $ npx ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
+  $ npx ndf run workflow.yaml --dry-run
+  $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
+  $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222 --resolver nd   # locks shared via ndf resolver
+  $ npx ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,
     )
     .action(async (file: string, options: RunOptions) => {
       process.exitCode = await runWorkflowFile(file, options);

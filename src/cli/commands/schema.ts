@@ -12,7 +12,7 @@ export function schemaCommand(): Command {
       'after',
       `
 Examples:
-  $ ndf schema --out docs/workflow.schema.json
+  $ npx ndf schema --out docs/workflow.schema.json
   # then, first line of a YAML workflow, for editors with the YAML language server:
   # yaml-language-server: $schema=../../docs/workflow.schema.json`,
     )

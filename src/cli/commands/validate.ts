@@ -27,8 +27,8 @@ Modules of module agents are imported (a module that throws at import is reporte
 commands of command agents must exist (on PATH or relative to their cwd).
 
 Examples:
-  $ ndf validate examples/data-pipeline/workflow.yaml
-  $ ndf validate my-workflow.json --json`,
+  $ npx ndf validate examples/data-pipeline/workflow.yaml
+  $ npx ndf validate my-workflow.json --json`,
     )
     .action(async (file: string, options: { json?: boolean }) => {
       try {

@@ -1,4 +1,4 @@
-import type { Agent } from '../../core/agent.js';
+import type { Agent, ResourceArbiter } from '../../core/agent.js';
 import type { RunEventListener } from '../../core/events.js';
 import { PatternExecutor } from '../../runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../runtime/PatternRegistry.js';
@@ -82,7 +82,9 @@ export function toPattern(name: string, spec: PatternSpecFile) {
 
 /**
  * A registry with every pattern of the workflow, and an executor over it with the workflow's
- * agents and breaker settings (an agent's own `breaker` merged over the top-level one). The caller runs it and closes it.
+ * agents and breaker settings (an agent's own `breaker` merged over the top-level one), and
+ * `resolver` as the arbiter of the steps' `locks` (default: an in-process ConflictResolver; a
+ * given one is not closed with the executor). The caller runs it and closes it.
  *
  * @throws the pattern classes' own validation errors (PatternValidationError, InvalidPatternError)
  */
@@ -90,6 +92,7 @@ export function createWorkflowExecutor(
   workflow: Workflow,
   agents: readonly Agent[],
   onEvent?: RunEventListener,
+  resolver?: ResourceArbiter,
 ): PatternExecutor {
   const registry = new PatternRegistry();
   for (const [name, spec] of Object.entries(workflow.patterns))
@@ -99,6 +102,7 @@ export function createWorkflowExecutor(
     agents: agents.filter((agent) => own(agent) === undefined),
     ...optional('breaker', workflow.breaker),
     ...optional('onEvent', onEvent),
+    ...optional('resolver', resolver),
   });
   for (const agent of agents) {
     const breaker = own(agent);

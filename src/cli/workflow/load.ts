@@ -9,7 +9,10 @@ import { WorkflowError } from './issues.js';
 import type { FieldPath, WorkflowIssue } from './issues.js';
 import { workflowSchema } from './schema.js';
 import type { Workflow } from './schema.js';
+import { repairWorkflow } from './repair.js';
+import type { RepairedWorkflow } from './repair.js';
 import { parseWorkflowSource } from './source.js';
+import { closest, knownFields } from './suggest.js';
 import type { WorkflowSource } from './source.js';
 
 /** A workflow file that passed every check, with its agents built. */
@@ -51,19 +54,58 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   }
   const source = parseWorkflowSource(text);
   if (source.syntaxIssues.length > 0) throw new WorkflowError(file, source.syntaxIssues);
-  const parsed = workflowSchema.safeParse(source.value);
-  if (!parsed.success) throw new WorkflowError(file, schemaIssues(parsed.error.issues, source));
-  const workflow = parsed.data;
+  if (source.value === null || source.value === undefined)
+    throw new WorkflowError(file, [
+      { path: [], message: 'the file is empty: expected a workflow (see docs/workflow.md)' },
+    ]);
   const extra = options.extraAgents ?? [];
+  const parsed = workflowSchema.safeParse(source.value);
+  if (!parsed.success) {
+    // Report every problem in one pass: check what the schema accepted as well.
+    const repaired = repairWorkflow(source.value, parsed.error.issues);
+    const later = repaired ? await laterIssues(repaired, dir, extra, options) : [];
+    throw new WorkflowError(file, [
+      ...schemaIssues(parsed.error.issues, source),
+      ...locateAll(later, source),
+    ]);
+  }
+  const workflow = parsed.data;
   const refIssues = checkReferences(workflow, extra);
-  if (refIssues.length > 0) throw new WorkflowError(file, locateAll(refIssues, source));
-  if (options.buildAgents === false) return { file, dir, workflow, agents: [] };
-  const built = await buildAgents(workflow, dir);
-  const issues = [...built.issues, ...checkStepCompensations(workflow, dir)];
-  if (issues.length > 0) throw new WorkflowError(file, locateAll(issues, source));
+  const built = options.buildAgents === false ? undefined : await buildAgents(workflow, dir);
+  const issues = [
+    ...refIssues,
+    ...(built?.issues ?? []),
+    ...(built ? checkStepCompensations(workflow, dir) : []),
+  ];
+  if (issues.length > 0) {
+    await closeAll(built?.agents.values() ?? []);
+    throw new WorkflowError(file, locateAll(issues, source));
+  }
+  if (!built) return { file, dir, workflow, agents: [] };
   // A declared agent wins over a discovered one with the same id.
   extra.forEach((agent) => built.agents.has(agent.id) || built.agents.set(agent.id, agent));
   return { file, dir, workflow, agents: applyStepCompensations(workflow, dir, built.agents) };
+}
+
+/** Reference, command and module problems of the part of a workflow that passed the schema. */
+async function laterIssues(
+  repaired: RepairedWorkflow,
+  dir: string,
+  extra: readonly Agent[],
+  options: LoadOptions,
+): Promise<WorkflowIssue[]> {
+  const { workflow, droppedAgents, droppedPatterns } = repaired;
+  const refs = checkReferences(workflow, [...extra, ...droppedAgents]).filter(
+    (issue) => !droppedPatterns.some((name) => issue.message.startsWith(`unknown pattern "${name}"`)),
+  );
+  if (options.buildAgents === false) return refs;
+  const built = await buildAgents(workflow, dir);
+  await closeAll(built.agents.values());
+  return [...refs, ...built.issues, ...checkStepCompensations(workflow, dir)];
+}
+
+async function closeAll(agents: Iterable<Agent>): Promise<void> {
+  await Promise.all([...agents].map(async (agent) => agent.close?.()));
 }
 
 function locateAll(issues: readonly WorkflowIssue[], source: WorkflowSource): WorkflowIssue[] {
@@ -79,9 +121,10 @@ function schemaIssues(
   return issues.flatMap((issue): WorkflowIssue[] => {
     const at = [...prefix, ...issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol')];
     if (issue.code === 'unrecognized_keys') {
+      const known = knownFields(workflowSchema, at);
       return issue.keys.map((key) => ({
         path: [...at, key],
-        message: 'unknown field',
+        message: unknownField(key, known),
         ...source.locate(at, key),
       }));
     }
@@ -89,6 +132,12 @@ function schemaIssues(
     if (branch) return schemaIssues(branch, source, at);
     return [{ path: at, message: issue.message, ...source.locate(at) }];
   });
+}
+
+/** `unknown field`, with a "did you mean" for a near-miss of a known one. */
+function unknownField(key: string, known: readonly string[]): string {
+  const guess = closest(key, known);
+  return guess === undefined ? 'unknown field' : `unknown field (did you mean "${guess}"?)`;
 }
 
 /**

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import type { DiscoveredAgent } from '../../../actors/discoverAgents.js';
 import { ExitCode } from '../../exit.js';
+import { connectOrExplain, positiveIntOption, remoteAction } from './remoteAction.js';
 import { natsModules, natsOptionsFrom, withNatsOptions, type NatsCliOptions } from './natsCliOptions.js';
 
 interface AgentsCliOptions extends NatsCliOptions {
@@ -58,21 +59,26 @@ export function agentsCommand(): Command {
       'after',
       `
 Examples:
-  $ ndf agents --nats nats://127.0.0.1:4222
-  $ ndf agents --nats nats://127.0.0.1:4222 --json | jq '.[].name'`,
+  $ npx ndf agents --nats nats://127.0.0.1:4222
+  $ npx ndf agents --nats nats://127.0.0.1:4222 --json | jq '.[].name'`,
     )
-    .action(async (o: AgentsCliOptions) => {
-      const { NatsTransport, discoverAgents } = await natsModules();
-      const transport = await NatsTransport.connect(natsOptionsFrom(o, 'ndf-agents'));
-      try {
-        const agents = await discoverAgents(transport, { timeoutMs: Number(o.timeout), prefix: o.prefix });
-        if (o.json) process.stdout.write(`${JSON.stringify(agents, null, 2)}\n`);
-        else if (agents.length === 0)
-          process.stdout.write(`no agents found on ${o.nats} (prefix ${o.prefix})\n`);
-        else process.stdout.write(`${agentsTable(agents)}\n`);
-        process.exitCode = ExitCode.OK;
-      } finally {
-        await transport.close();
-      }
-    });
+    .action(
+      remoteAction('agents', async (o: AgentsCliOptions) => {
+        const timeoutMs = positiveIntOption('timeout', o.timeout);
+        const { NatsTransport, discoverAgents } = await natsModules();
+        const transport = await connectOrExplain(o.nats, () =>
+          NatsTransport.connect(natsOptionsFrom(o, 'ndf-agents')),
+        );
+        try {
+          const agents = await discoverAgents(transport, { timeoutMs, prefix: o.prefix });
+          if (o.json) process.stdout.write(`${JSON.stringify(agents, null, 2)}\n`);
+          else if (agents.length === 0)
+            process.stdout.write(`no agents found on ${o.nats} (prefix ${o.prefix})\n`);
+          else process.stdout.write(`${agentsTable(agents)}\n`);
+          process.exitCode = ExitCode.OK;
+        } finally {
+          await transport.close();
+        }
+      }),
+    );
 }

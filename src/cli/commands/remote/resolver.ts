@@ -8,6 +8,7 @@ import {
   withNatsOptions,
   type NatsCliOptions,
 } from './natsCliOptions.js';
+import { connectOrExplain, remoteAction } from './remoteAction.js';
 
 interface ResolverCliOptions extends NatsCliOptions {
   strategy: ConflictStrategy;
@@ -39,25 +40,29 @@ Run one resolver per subject prefix. Clients renew their leases; when a holder d
 resources go to the next waiter after its lease (default 10 s).
 
 Examples:
-  $ ndf resolver --nats nats://127.0.0.1:4222
-  $ ndf resolver --nats nats://127.0.0.1:4222 --strategy deadline --prevention woundWait`,
+  $ npx ndf resolver --nats nats://127.0.0.1:4222
+  $ npx ndf resolver --nats nats://127.0.0.1:4222 --strategy deadline --prevention woundWait`,
     )
-    .action(async (o: ResolverCliOptions) => {
-      const { NatsTransport, ConflictResolver, serveConflictResolver } = await natsModules();
-      const transport = await NatsTransport.connect(natsOptionsFrom(o, 'ndf-resolver'));
-      const resolver = new ConflictResolver({
-        strategy: o.strategy,
-        prevention: o.prevention,
-        preemption: o.preemption ?? false,
-      });
-      const served = await serveConflictResolver({ transport, resolver, prefix: o.prefix });
-      process.stdout.write(
-        `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${o.nats}; Ctrl-C to stop\n`,
-      );
-      await untilSignal();
-      await served.stop();
-      resolver.close();
-      await transport.close();
-      process.exitCode = ExitCode.OK;
-    });
+    .action(
+      remoteAction('resolver', async (o: ResolverCliOptions) => {
+        const { NatsTransport, ConflictResolver, serveConflictResolver } = await natsModules();
+        const transport = await connectOrExplain(o.nats, () =>
+          NatsTransport.connect(natsOptionsFrom(o, 'ndf-resolver')),
+        );
+        const resolver = new ConflictResolver({
+          strategy: o.strategy,
+          prevention: o.prevention,
+          preemption: o.preemption ?? false,
+        });
+        const served = await serveConflictResolver({ transport, resolver, prefix: o.prefix });
+        process.stdout.write(
+          `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${o.nats}; Ctrl-C to stop\n`,
+        );
+        await untilSignal();
+        await served.stop();
+        resolver.close();
+        await transport.close();
+        process.exitCode = ExitCode.OK;
+      }),
+    );
 }

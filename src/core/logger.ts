@@ -1,11 +1,37 @@
 import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { parseWith } from './validate.js';
+
+/** The level every library logger uses when `ND_LOG_LEVEL` is not set: warnings and errors only. */
+export const DEFAULT_LOG_LEVEL = 'warn';
+
+const levelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /**
- * The library's default logger: silent unless `ND_LOG_LEVEL` is set (`info`, `debug`…), so
- * embedding applications decide; pass your own pino logger to PatternExecutor to integrate.
+ * The level of library loggers: `ND_LOG_LEVEL` (one of pino's levels, or `silent`), else
+ * {@link DEFAULT_LOG_LEVEL}.
+ * @throws PatternValidationError naming `ND_LOG_LEVEL` when it is not a pino level
  */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): z.infer<typeof levelSchema> {
+  const value = env['ND_LOG_LEVEL'];
+  return value === undefined || value === '' ? DEFAULT_LOG_LEVEL : parseWith(levelSchema, value, 'ND_LOG_LEVEL');
+}
+
+/**
+ * The one factory of the library's loggers (pino, JSON lines on stderr so they never mix with a
+ * command's output): quiet by default (level {@link DEFAULT_LOG_LEVEL} unless `ND_LOG_LEVEL`
+ * says otherwise), named `name` (`natural-delegation`, `agent:<name>`, `resolver`…). Components
+ * bind per-run fields with `logger.child({ runId })`. Pass your own pino logger to
+ * PatternExecutor, NatsTransport, serveAgent or serveConflictResolver to integrate with yours.
+ * @throws PatternValidationError when `ND_LOG_LEVEL` is not a pino level
+ */
+export function createLogger(name = 'natural-delegation'): Logger {
+  return pino({ name, level: logLevel() }, pino.destination(2));
+}
+
+/** The library's default logger: {@link createLogger} with the name `natural-delegation`. */
 export function defaultLogger(): Logger {
-  return pino({ name: 'natural-delegation', level: process.env['ND_LOG_LEVEL'] ?? 'silent' });
+  return createLogger();
 }
 
 export type { Logger };

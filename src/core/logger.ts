@@ -1,4 +1,6 @@
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type * as PinoModule from 'pino';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { parseWith } from './validate.js';
 
@@ -14,8 +16,15 @@ const levelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
  */
 export function logLevel(env: NodeJS.ProcessEnv = process.env): z.infer<typeof levelSchema> {
   const value = env['ND_LOG_LEVEL'];
-  return value === undefined || value === '' ? DEFAULT_LOG_LEVEL : parseWith(levelSchema, value, 'ND_LOG_LEVEL');
+  return value === undefined || value === ''
+    ? DEFAULT_LOG_LEVEL
+    : parseWith(levelSchema, value, 'ND_LOG_LEVEL');
 }
+
+type Pino = typeof PinoModule;
+let pinoModule: Pino | undefined;
+/** pino, loaded (synchronously, it is CommonJS) by the first logger made, not by importing the library. */
+const loadPino = (): Pino => (pinoModule ??= createRequire(import.meta.url)('pino') as Pino);
 
 /**
  * The one factory of the library's loggers (pino, JSON lines on stderr so they never mix with a
@@ -26,6 +35,7 @@ export function logLevel(env: NodeJS.ProcessEnv = process.env): z.infer<typeof l
  * @throws PatternValidationError when `ND_LOG_LEVEL` is not a pino level
  */
 export function createLogger(name = 'natural-delegation'): Logger {
+  const { pino } = loadPino();
   return pino({ name, level: logLevel() }, pino.destination(2));
 }
 

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
+import type * as YamlModule from 'yaml';
 import { z } from 'zod';
 import type { Outcome } from '../learning/outcomes.js';
 import { successRate } from '../learning/outcomes.js';
 import type { PatternSnapshot } from '../runtime/patterns/snapshot.js';
 import { parseWith } from '../core/validate.js';
 
-type Yaml = typeof import('yaml');
+type Yaml = typeof YamlModule;
 let yaml: Yaml | undefined;
 /**
  * The `yaml` package, loaded on the first YAML export (synchronously, through its CommonJS

@@ -48,7 +48,8 @@ export async function createConsumerProject(): Promise<ConsumerProject> {
       path.join(dir, 'package.json'),
       JSON.stringify({ name: 'nd-consumer', version: '1.0.0', private: true, type: 'module' }),
     );
-    await npm(['install', '--omit=dev', '--no-package-lock', tarball], dir);
+    // --engine-strict: a dependency whose `engines` refuses this node fails the install
+    await npm(['install', '--omit=dev', '--no-package-lock', '--engine-strict', tarball], dir);
     return { dir, tarball, remove };
   } catch (error) {
     await remove();

@@ -5,7 +5,7 @@
  * the import-time bench (bench/importTime.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,10 @@ export async function createConsumerProject(): Promise<ConsumerProject> {
       JSON.stringify({ name: 'nd-consumer', version: '1.0.0', private: true, type: 'module' }),
     );
     // --engine-strict: a dependency whose `engines` refuses this node fails the install
-    await npm(['install', '--omit=dev', '--no-package-lock', '--engine-strict', tarball], dir);
+    await npm(
+      ['install', '--omit=dev', '--no-package-lock', '--engine-strict', '--prefer-offline', tarball],
+      dir,
+    );
     return { dir, tarball, remove };
   } catch (error) {
     await remove();
@@ -57,22 +60,40 @@ export async function createConsumerProject(): Promise<ConsumerProject> {
   }
 }
 
+/** An installed package: its name, version and the node versions it declares it supports. */
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  /** `engines.node` of its package.json, when it has one. */
+  node?: string;
+}
+
 /** Packages installed under `dir/node_modules` (scoped and nested ones included). */
-export async function installedPackages(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (modules: string, prefix: string): Promise<void> => {
+export async function installedPackages(dir: string): Promise<InstalledPackage[]> {
+  const found: InstalledPackage[] = [];
+  const walk = async (modules: string, scoped: boolean): Promise<void> => {
     const entries = await readdir(modules, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-      if (entry.name.startsWith('@') && prefix === '') {
-        await walk(path.join(modules, entry.name), `${entry.name}/`);
+      const where = path.join(modules, entry.name);
+      if (entry.name.startsWith('@') && !scoped) {
+        await walk(where, true);
         continue;
       }
-      found.push(`${prefix}${entry.name}`);
-      await walk(path.join(modules, entry.name, 'node_modules'), '');
+      const manifest = JSON.parse(await readFile(path.join(where, 'package.json'), 'utf8')) as {
+        name: string;
+        version: string;
+        engines?: { node?: string };
+      };
+      found.push({
+        name: manifest.name,
+        version: manifest.version,
+        ...(manifest.engines?.node ? { node: manifest.engines.node } : {}),
+      });
+      await walk(path.join(where, 'node_modules'), false);
     }
   };
-  await walk(path.join(dir, 'node_modules'), '');
+  await walk(path.join(dir, 'node_modules'), false);
   return found;
 }
 

@@ -16,8 +16,8 @@ export function controlSubjects(verb: 'PING' | 'INFO' | 'STATS', name: string, i
 /**
  * Hosts a service on any {@link Transport} with the NATS micro protocol
  * (https://github.com/nats-io/nats-architecture-and-design ADR-32): endpoints in a queue group,
- * and `$SRV.PING/INFO/STATS` answered with the JSON shapes of `@nats-io/services` (`nats
- * micro ls` and that client's discovery understand them). Both transports use it, so discovery
+ * and `$SRV.PING/INFO/STATS` answered with the ADR-32 JSON shapes (`io.nats.micro.v1.*_response`),
+ * as `@nats-io/services` sends them. Both transports use it, so discovery
  * works identically on each; written here rather than taken from `@nats-io/services`, whose only
  * releases are prereleases pinned to an older `@nats-io/nats-core`, which would install a second
  * copy of the NATS client in every consumer.

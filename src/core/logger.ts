@@ -5,20 +5,24 @@ import { z } from 'zod';
 import { parseWith } from './validate.js';
 
 /** The level every library logger uses when `ND_LOG_LEVEL` is not set: warnings and errors only. */
-export const DEFAULT_LOG_LEVEL = 'warn';
+export const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
 
 const levelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+/** A pino level, or `silent`. */
+export type LogLevel = z.infer<typeof levelSchema>;
 
 /**
  * The level of library loggers: `ND_LOG_LEVEL` (one of pino's levels, or `silent`), else
- * {@link DEFAULT_LOG_LEVEL}.
+ * `fallback` ({@link DEFAULT_LOG_LEVEL} unless a caller that reports the same events itself,
+ * like the `ndf` command, asks for another).
  * @throws PatternValidationError naming `ND_LOG_LEVEL` when it is not a pino level
  */
-export function logLevel(env: NodeJS.ProcessEnv = process.env): z.infer<typeof levelSchema> {
+export function logLevel(
+  env: NodeJS.ProcessEnv = process.env,
+  fallback: LogLevel = DEFAULT_LOG_LEVEL,
+): LogLevel {
   const value = env['ND_LOG_LEVEL'];
-  return value === undefined || value === ''
-    ? DEFAULT_LOG_LEVEL
-    : parseWith(levelSchema, value, 'ND_LOG_LEVEL');
+  return value === undefined || value === '' ? fallback : parseWith(levelSchema, value, 'ND_LOG_LEVEL');
 }
 
 type Pino = typeof PinoModule;
@@ -32,11 +36,13 @@ const loadPino = (): Pino => (pinoModule ??= createRequire(import.meta.url)('pin
  * says otherwise), named `name` (`natural-delegation`, `agent:<name>`, `resolver`…). Components
  * bind per-run fields with `logger.child({ runId })`. Pass your own pino logger to
  * PatternExecutor, NatsTransport, serveAgent or serveConflictResolver to integrate with yours.
+ * `fallback` replaces the default level for a caller that reports the same events itself (the
+ * `ndf` command prints runs and breaker changes, so its executor logs only if `ND_LOG_LEVEL` asks).
  * @throws PatternValidationError when `ND_LOG_LEVEL` is not a pino level
  */
-export function createLogger(name = 'natural-delegation'): Logger {
+export function createLogger(name = 'natural-delegation', fallback: LogLevel = DEFAULT_LOG_LEVEL): Logger {
   const { pino } = loadPino();
-  return pino({ name, level: logLevel() }, pino.destination(2));
+  return pino({ name, level: logLevel(process.env, fallback) }, pino.destination(2));
 }
 
 /** The library's default logger: {@link createLogger} with the name `natural-delegation`. */

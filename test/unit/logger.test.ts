@@ -32,3 +32,12 @@ describe('createLogger: the one logger factory of the library', () => {
     expect(logger.child({ runId: 'r1' }).level).toBe('info');
   });
 });
+
+describe('a caller that reports the same events itself (ndf)', () => {
+  it('chooses another fallback level; ND_LOG_LEVEL still wins', () => {
+    expect(logLevel({}, 'silent')).toBe('silent');
+    expect(logLevel({ ND_LOG_LEVEL: 'warn' }, 'silent')).toBe('warn');
+    vi.stubEnv('ND_LOG_LEVEL', '');
+    expect(createLogger('ndf', 'silent').level).toBe('silent');
+  });
+});

@@ -47,6 +47,13 @@ let tsImporter: Promise<ScopedImport> | undefined;
 function typeScriptImporter(): Promise<ScopedImport> {
   tsImporter ??= import('tsx/esm/api').then(
     ({ register }) => register({ namespace: 'ndf-module-agents' }).import,
+    (error: unknown) => {
+      // tsx is a dev dependency: a published install runs JavaScript agents without it
+      if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      throw new Error(
+        'TypeScript module agents need tsx: run `npm install tsx` (or compile the agent to .js)',
+      );
+    },
   );
   return tsImporter;
 }

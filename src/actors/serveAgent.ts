@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { pino, type Logger } from 'pino';
+import { createLogger, type Logger } from '../core/logger.js';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../core/clock.js';
 import {
@@ -136,9 +136,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     throw new PatternValidationError(`serveAgent ${o.name}: give a transport or a nats connection`, {
       field: 'transport',
     });
-  const logger =
-    options.logger ??
-    pino({ name: `agent:${o.name}`, level: process.env['ND_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
+  const logger = options.logger ?? createLogger(`agent:${o.name}`);
   const subjects = protocolSubjects(o.prefix);
   const stats = {
     received: 0,

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { createLogger, type Logger } from '../core/logger.js';
 import type { z } from 'zod';
 import { ResourceExhaustionError } from '../core/errors.js';
 import {
@@ -64,9 +64,7 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
   const resolver = options.resolver ?? new ConflictResolver();
   const prefix = options.prefix ?? DEFAULT_SUBJECT_PREFIX;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const logger =
-    options.logger ??
-    pino({ name: 'resolver', level: process.env['ND_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
+  const logger = options.logger ?? createLogger('resolver');
   const subjects = protocolSubjects(prefix);
   const busSessions = new Set<string>();
 

@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import type { Clock } from '../core/clock.js';
 import { PatternValidationError } from '../core/errors.js';
 import type { PatternSnapshot } from '../runtime/patterns/snapshot.js';
@@ -138,6 +137,8 @@ export class FileStore {
     if (previous && this.options.backup) await this.backup(stem, previous.file);
     const target = this.path(stem, this.options.compression);
     await mkdir(this.patternsDir, { recursive: true });
+    // loaded on the first write, so that importing the library does not load it
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(target, data);
     await rm(this.path(stem, !this.options.compression), { force: true });
     return target;

@@ -1,9 +1,21 @@
-import { stringify as toYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlModule from 'yaml';
 import { z } from 'zod';
 import type { Outcome } from '../learning/outcomes.js';
 import { successRate } from '../learning/outcomes.js';
 import type { PatternSnapshot } from '../runtime/patterns/snapshot.js';
 import { parseWith } from '../core/validate.js';
+
+type Yaml = typeof YamlModule;
+let yaml: Yaml | undefined;
+/**
+ * The `yaml` package, loaded on the first YAML export (synchronously, through its CommonJS
+ * build) so that importing the library does not load it.
+ */
+function toYaml(value: unknown): string {
+  yaml ??= createRequire(import.meta.url)('yaml') as Yaml;
+  return yaml.stringify(value);
+}
 
 /** The formats {@link exportLearningData} writes. */
 export const EXPORT_FORMATS = ['json', 'csv', 'yaml'] as const;

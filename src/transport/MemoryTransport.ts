@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.js';
-import { hostMemoryService } from './memoryService.js';
+import { hostMicroService } from './microService.js';
 import { subjectMatches } from './subjects.js';
 import {
   TransportError,
@@ -159,7 +159,7 @@ export class MemoryTransport implements Transport {
 
   addService(definition: ServiceDefinition): Promise<HostedService> {
     this.assertOpen(definition.name);
-    return Promise.resolve(hostMemoryService(this, definition, this.clock));
+    return Promise.resolve(hostMicroService(this, definition, this.clock));
   }
 
   onStatus(listener: TransportStatusListener): () => void {

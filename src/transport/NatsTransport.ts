@@ -1,6 +1,7 @@
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { CancellationSignal } from '../core/cancellation.js';
-import { pino, type Logger } from 'pino';
+import { createLogger, type Logger } from '../core/logger.js';
+import { systemClock } from '../core/clock.js';
 import { toConnectionOptions, type NatsTransportOptionsInput } from './natsOptions.js';
 import {
   TransportError,
@@ -19,13 +20,13 @@ import {
 } from './Transport.js';
 import { mapNatsError } from './natsErrors.js';
 import { fromNatsHeaders, toMessage, toNatsHeaders } from './natsMessages.js';
-import { hostNatsService } from './natsService.js';
+import { hostMicroService } from './microService.js';
 import { NatsReplyMux } from './natsReplyMux.js';
 import { ReconnectGate } from './reconnectGate.js';
 
 /** Extra options of {@link NatsTransport} beyond the connection options. */
 export interface NatsTransportExtras {
-  /** Status changes and rejections are logged here (default: pino to stderr, level `ND_LOG_LEVEL` or `info`). */
+  /** Status changes and rejections are logged here (default: `createLogger()`: stderr, level `ND_LOG_LEVEL` or `warn`). */
   logger?: Logger;
 }
 
@@ -68,7 +69,7 @@ export class NatsTransport implements Transport {
     extras: NatsTransportExtras = {},
   ): Promise<NatsTransport> {
     const { options: parsed, connection } = toConnectionOptions(options);
-    const logger = extras.logger ?? defaultLogger();
+    const logger = extras.logger ?? createLogger();
     const nc = await connect(connection);
     logger.info({ server: nc.getServer(), connection: parsed.name }, 'nats connected');
     return new NatsTransport(nc, logger, parsed.maxPendingWhileDisconnected, true);
@@ -81,7 +82,7 @@ export class NatsTransport implements Transport {
   ): NatsTransport {
     return new NatsTransport(
       nc,
-      extras.logger ?? defaultLogger(),
+      extras.logger ?? createLogger(),
       extras.maxPendingWhileDisconnected ?? 1000,
       false,
     );
@@ -170,8 +171,11 @@ export class NatsTransport implements Transport {
     return { subject, unsubscribe: () => sub.unsubscribe() };
   }
 
-  addService(definition: ServiceDefinition): Promise<HostedService> {
-    return hostNatsService(this.connection, definition, this.logger);
+  /** Hosts `definition` as a NATS micro service; resolves once the server has its subscriptions. */
+  async addService(definition: ServiceDefinition): Promise<HostedService> {
+    const hosted = hostMicroService(this, definition, systemClock);
+    await this.connection.flush();
+    return hosted;
   }
 
   onStatus(listener: TransportStatusListener): () => void {
@@ -233,13 +237,6 @@ export class NatsTransport implements Transport {
     this.reconnect.fail(new TransportError('closed', '', 'NATS connection closed'));
     this.emit({ type: 'closed' });
   }
-}
-
-function defaultLogger(): Logger {
-  return pino(
-    { name: 'natural-delegation', level: process.env['ND_LOG_LEVEL'] ?? 'info' },
-    pino.destination(2),
-  );
 }
 
 function tooLarge(subject: string, data: Uint8Array, max: number): TransportError {

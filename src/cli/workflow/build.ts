@@ -1,5 +1,6 @@
 import type { Agent, ResourceArbiter } from '../../core/agent.js';
 import type { RunEventListener } from '../../core/events.js';
+import { createLogger } from '../../core/logger.js';
 import { PatternExecutor } from '../../runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../runtime/PatternRegistry.js';
 import {
@@ -100,6 +101,7 @@ export function createWorkflowExecutor(
   const own = (agent: Agent) => workflow.agents[agent.id]?.breaker;
   const executor = new PatternExecutor(registry, {
     agents: agents.filter((agent) => own(agent) === undefined),
+    logger: createLogger('ndf', 'silent'), // ndf prints runs and breaker changes itself
     ...optional('breaker', workflow.breaker),
     ...optional('onEvent', onEvent),
     ...optional('resolver', resolver),

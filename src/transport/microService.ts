@@ -14,12 +14,15 @@ export function controlSubjects(verb: 'PING' | 'INFO' | 'STATS', name: string, i
 }
 
 /**
- * Hosts a service on an in-process transport with the NATS micro protocol
+ * Hosts a service on any {@link Transport} with the NATS micro protocol
  * (https://github.com/nats-io/nats-architecture-and-design ADR-32): endpoints in a queue group,
- * and `$SRV.PING/INFO/STATS` answered with the same JSON shapes as `@nats-io/services`, so
- * discovery works identically on both transports.
+ * and `$SRV.PING/INFO/STATS` answered with the ADR-32 JSON shapes (`io.nats.micro.v1.*_response`),
+ * as `@nats-io/services` sends them. Both transports use it, so discovery
+ * works identically on each; written here rather than taken from `@nats-io/services`, whose only
+ * releases are prereleases pinned to an older `@nats-io/nats-core`, which would install a second
+ * copy of the NATS client in every consumer.
  */
-export function hostMemoryService(
+export function hostMicroService(
   transport: Transport,
   definition: ServiceDefinition,
   clock: Clock,

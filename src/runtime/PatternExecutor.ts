@@ -39,7 +39,7 @@ export class PatternExecutor {
   private timeoutDefaultMs: number;
   private readonly clock: Clock;
   private readonly pool: AgentPool;
-  private readonly bus = new EventBus();
+  private readonly bus: EventBus;
   private readonly logger: Logger;
   /** The in-process resolver created when none was given (closed with the executor). */
   private readonly ownResolver: ConflictResolver | undefined;
@@ -67,6 +67,7 @@ export class PatternExecutor {
       (o.timeoutDefault ?? PatternConfig.getCurrentConfig().patternTimeoutSeconds) * 1000;
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? defaultLogger();
+    this.bus = new EventBus(this.logger);
     // Named locks go through the in-process conflict resolver unless one is given (e.g. RemoteConflictResolver).
     this.ownResolver = o.resolver ? undefined : new ConflictResolver({ clock: this.clock });
     const resolver: ResourceArbiter = o.resolver ?? (this.ownResolver as ConflictResolver);
@@ -74,6 +75,7 @@ export class PatternExecutor {
     this.pool = new AgentPool({
       clock: this.clock,
       breaker: o.breaker,
+      log: this.logger,
       onBreakerChange: (change) => {
         this.logger.warn(
           { agent: change.agentId, from: change.from, to: change.to },

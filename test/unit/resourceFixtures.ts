@@ -1,0 +1,20 @@
+import type { ResourceSource, ResourceUsage } from '../../src/runtime/resources/ResourceMonitor.js';
+
+/** A source whose figures the test sets; counts host readings. */
+export function scriptedSource(usage: Partial<ResourceUsage> = {}) {
+  const state = {
+    usage: { cpu: 0, memory: 0, diskIo: 0, network: 0, ...usage } as ResourceUsage,
+    rss: 100,
+    cpuMs: 0,
+    readings: 0,
+  };
+  const source: ResourceSource = {
+    usage: () => {
+      state.readings += 1;
+      return state.usage;
+    },
+    processRssBytes: () => state.rss,
+    cpuTimeMs: () => state.cpuMs,
+  };
+  return { state, source };
+}

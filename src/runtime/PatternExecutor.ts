@@ -15,6 +15,7 @@ import { RunLauncher } from './executor/RunLauncher.js';
 import { executionTuningSchema, heapUsage, type ExecutionTuning } from './executor/tuning.js';
 import { optionsSchema, type ExecutorOptions, type RunOptions } from './executorOptions.js';
 import { provideMachines } from './machines.js';
+import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { PatternConfig } from './PatternConfig.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import type { PatternRegistry } from './PatternRegistry.js';
@@ -37,6 +38,10 @@ export type { ExecutorOptions, RunOptions };
 export class PatternExecutor {
   readonly threadPoolSize: number;
   private timeoutDefaultMs: number;
+  /** `configureExecution({ memoryLimitMb })`: runs do not start while the process is over it, MiB. */
+  private memoryLimitMb: number | undefined;
+  /** Host and process figures (runs, memory limit, parallel load gate). */
+  readonly resourceMonitor: ResourceMonitor;
   private readonly clock: Clock;
   private readonly pool: AgentPool;
   private readonly bus: EventBus;
@@ -68,6 +73,7 @@ export class PatternExecutor {
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? defaultLogger();
     this.bus = new EventBus(this.logger);
+    this.resourceMonitor = o.resourceMonitor ?? new ResourceMonitor();
     // Named locks go through the in-process conflict resolver unless one is given (e.g. RemoteConflictResolver).
     this.ownResolver = o.resolver ? undefined : new ConflictResolver({ clock: this.clock });
     const resolver: ResourceArbiter = o.resolver ?? (this.ownResolver as ConflictResolver);
@@ -115,6 +121,8 @@ export class PatternExecutor {
       bus: this.bus,
       liveMeta: this.liveMeta,
       timeoutDefaultMs: () => this.timeoutDefaultMs,
+      monitor: this.resourceMonitor,
+      memoryLimitMb: () => this.memoryLimitMb,
     });
     if (o.clock) registry.adoptClock(o.clock);
     for (const p of registry.listPatterns()) this.bind(p);
@@ -148,12 +156,18 @@ export class PatternExecutor {
     return this.bus.add(listener);
   }
 
-  /** The reference's execution tuning: `threadPoolSize` and `timeoutDefault` (seconds). */
+  /**
+   * The reference's execution tuning: `threadPoolSize` (patterns batchExecute runs at once),
+   * `timeoutDefault` (default overall timeout, seconds) and `memoryLimitMb` (a run does not
+   * start while this process's resident set size is over it, MiB).
+   * @throws PatternValidationError naming a bad option
+   */
   configureExecution(options: ExecutionTuning): void {
     const o = parseWith(executionTuningSchema, options, 'configureExecution');
     if (o.threadPoolSize !== undefined)
       (this as { threadPoolSize: number }).threadPoolSize = o.threadPoolSize;
     if (o.timeoutDefault !== undefined) this.timeoutDefaultMs = o.timeoutDefault * 1000;
+    if (o.memoryLimitMb !== undefined) this.memoryLimitMb = o.memoryLimitMb;
   }
 
   /** Heap in use / heap limit of this process, 0..1. */
@@ -163,7 +177,8 @@ export class PatternExecutor {
 
   /**
    * Runs a pattern to its end and reports everything that happened.
-   * @throws PatternNotFoundError, NoCapableAgentError (before anything runs), ConfidenceThresholdError, PatternValidationError for bad options
+   * @throws PatternNotFoundError, NoCapableAgentError (before anything runs), ConfidenceThresholdError, PatternValidationError for bad options,
+   *   ResourceExhaustionError when the process is over `memoryLimitMb`
    */
   run(
     patternName: string,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type AnyActor, type Snapshot } from 'xstate';
 import type { ResourceArbiter } from '../../core/agent.js';
 import type { Clock } from '../../core/clock.js';
-import { toSerializedError, type SerializedError } from '../../core/errors.js';
+import { ResourceExhaustionError, toSerializedError, type SerializedError } from '../../core/errors.js';
 import type { RunEventListener } from '../../core/events.js';
 import type { Logger } from '../../core/logger.js';
 import type { RunResult } from '../../core/result.js';
@@ -21,6 +21,7 @@ import { planRun } from '../planRun.js';
 import { RunEnv } from '../RunEnv.js';
 import { RunRecorder } from '../RunRecorder.js';
 import { releaseIdle, waitForEnd } from '../runActor.js';
+import type { ResourceContext, ResourceMonitor } from '../resources/ResourceMonitor.js';
 import { LiveRunView, MetaRunView } from '../RunView.js';
 import { checkConfidence } from './confidenceGate.js';
 import type { EventBus } from './EventBus.js';
@@ -40,7 +41,13 @@ export interface RunLauncherDeps {
   readonly liveMeta: LiveMetaRuns;
   /** The executor's default overall timeout, ms (read at each run: configureExecution may change it). */
   readonly timeoutDefaultMs: () => number;
+  /** Measures each run and the process memory. */
+  readonly monitor: ResourceMonitor;
+  /** The process memory limit, MiB (`configureExecution({ memoryLimitMb })`); undefined: none. */
+  readonly memoryLimitMb: () => number | undefined;
 }
+
+const MIB = 1024 * 1024;
 
 /** What a run needs between its start and its end. */
 interface StartedRun {
@@ -57,6 +64,8 @@ interface StartedRun {
   readonly extra: RunEventListener | null | undefined;
   /** What the pattern sees of this run (built-in patterns only). */
   view: LiveRunView | undefined;
+  /** Measures the run's CPU time and peak RSS (opened when the actor is created). */
+  resources: ResourceContext | undefined;
 }
 
 /** One run's lifecycle: validate and plan, start the root actor, wait, turn its end into a RunResult. */
@@ -93,6 +102,7 @@ export class RunLauncher {
     const pattern = registry.getPattern(patternName);
     const ctx = PatternContext.from(context);
     checkConfidence(pattern);
+    this.checkMemory(patternName);
     const runId = o.runId ?? randomUUID();
     const extra = o.onEvent;
     const listening = bus.size > 0 || extra !== undefined;
@@ -144,6 +154,7 @@ export class RunLauncher {
       signal: o.signal,
       extra: listening ? (extra ?? null) : undefined,
       view: undefined,
+      resources: undefined,
     };
     if (pattern instanceof BuiltInPattern) {
       liveMeta.replace(patternName);
@@ -155,7 +166,23 @@ export class RunLauncher {
           : new LiveRunView(runId, clock, recorder, patternName);
       pattern.attachRun(started.view);
     }
+    started.resources = this.deps.monitor.resourceContext();
     return started;
+  }
+
+  /**
+   * @throws ResourceExhaustionError naming the limit and the measured resident set size when
+   *   the process is over `memoryLimitMb`
+   */
+  private checkMemory(patternName: string): void {
+    const limitMb = this.deps.memoryLimitMb();
+    if (limitMb === undefined) return;
+    const rssMb = this.deps.monitor.processRssBytes() / MIB;
+    if (rssMb <= limitMb) return;
+    throw new ResourceExhaustionError(
+      `Pattern "${patternName}" not started: process memory (resident set) is ${rssMb.toFixed(1)} MiB, over memoryLimitMb ${limitMb}`,
+      { patternName, field: 'memoryLimitMb', threshold: limitMb },
+    );
   }
 
   /** Turns the ended root actor into a RunResult, records learning and emits `run.finished`. */
@@ -179,9 +206,18 @@ export class RunLauncher {
     else if (succeeded) releaseIdle(actor);
     else actor.stop();
     const durationMs = clock.now() - run.startedAt;
+    const figures = run.resources?.end();
     learnFromRun(
       this.deps.registry,
-      { pattern: run.pattern, kind: run.kind, domain: run.domain, success: succeeded, durationMs, actor },
+      {
+        pattern: run.pattern,
+        kind: run.kind,
+        domain: run.domain,
+        success: succeeded,
+        durationMs,
+        actor,
+        measured: figures && { cpuMs: figures.cpuMs, peakRssBytes: figures.peakRssBytes },
+      },
       clock.now(),
     );
     const result: RunResult = {

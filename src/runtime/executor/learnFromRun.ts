@@ -13,6 +13,8 @@ export interface RunOutcome {
   /** Wall time of the run, ms. */
   readonly durationMs: number;
   readonly actor: AnyActor;
+  /** Resource figures measured over the run (the pattern's own; children of a meta run get none). */
+  readonly measured?: { readonly cpuMs: number; readonly peakRssBytes: number } | undefined;
 }
 
 /**
@@ -20,9 +22,9 @@ export interface RunOutcome {
  * Custom patterns record themselves. `at` is epoch ms.
  */
 export function learnFromRun(registry: PatternRegistry, outcome: RunOutcome, at: number): void {
-  const { pattern, kind, domain, success, durationMs, actor } = outcome;
+  const { pattern, kind, domain, success, durationMs, actor, measured } = outcome;
   if (!(pattern instanceof BuiltInPattern)) return;
-  pattern.recordExecution(success, domain, durationMs, at);
+  pattern.recordExecution(success, domain, durationMs, at, measured);
   if (kind !== 'orchestration') return;
   const context = (actor.getSnapshot() as { context: OrchestrationContext }).context;
   for (const o of context.phases.flatMap((p) => p.outcomes)) {

@@ -98,19 +98,33 @@ export class PatternExecutor {
       },
     });
     for (const agent of o.agents) this.pool.register(agent);
-    const machines = provideMachines(o.random ?? Math.random, {
-      run: async (name, env) => {
-        const started = this.clock.now();
-        const success = await this.registry.getPattern(name).execute(PatternContext.from(env.run.context));
-        return { success, durationMs: this.clock.now() - started };
+    // Host load gates parallel tasks on the wall clock, or when a monitor is given (see the option).
+    const monitor = this.resourceMonitor;
+    const gate =
+      o.resourceMonitor !== undefined || o.clock === undefined
+        ? {
+            hasHeadroom: (limits: { cpu: number; memory: number }) =>
+              monitor.isResourceAvailable(limits.cpu, limits.memory),
+            recheckMs: monitor.sampleIntervalMs,
+          }
+        : undefined;
+    const machines = provideMachines(
+      o.random ?? Math.random,
+      {
+        run: async (name, env) => {
+          const started = this.clock.now();
+          const success = await this.registry.getPattern(name).execute(PatternContext.from(env.run.context));
+          return { success, durationMs: this.clock.now() - started };
+        },
+        compensate: async (name, env) => {
+          const pattern = this.registry.getPattern(name) as DelegationPattern & {
+            compensate?: (c: PatternContext) => unknown;
+          };
+          await pattern.compensate?.(PatternContext.from(env.run.context));
+        },
       },
-      compensate: async (name, env) => {
-        const pattern = this.registry.getPattern(name) as DelegationPattern & {
-          compensate?: (c: PatternContext) => unknown;
-        };
-        await pattern.compensate?.(PatternContext.from(env.run.context));
-      },
-    });
+      gate,
+    );
     this.launcher = new RunLauncher({
       registry,
       pool: this.pool,

@@ -3,7 +3,7 @@ import type { ResourceSource, ResourceUsage } from '../../src/runtime/resources/
 /** A source whose figures the test sets; counts host readings. */
 export function scriptedSource(usage: Partial<ResourceUsage> = {}) {
   const state = {
-    usage: { cpu: 0, memory: 0, diskIo: 0, network: 0, ...usage } as ResourceUsage,
+    usage: { cpu: 0, memory: 0, diskIo: 0, network: 0, ...usage },
     rss: 100,
     cpuMs: 0,
     readings: 0,

@@ -50,6 +50,22 @@ describe('ResourceMonitor', () => {
     expect(ctx.end()).toBe(figures);
   });
 
+  it('open contexts share one sampling timer, which stops when the last one ends', () => {
+    const clock = simulatedClock(0);
+    const { state, source } = scriptedSource();
+    const m = new ResourceMonitor({ source, clock, sampleIntervalMs: 10 });
+    const contexts = Array.from({ length: 50 }, () => m.resourceContext());
+    expect(state.rssReads).toBe(1); // one reading serves every context opened within the interval
+    for (let i = 0; i < 10; i++) clock.increment(10);
+    expect(state.rssReads).toBe(11); // one per tick, not one per context
+    state.rss = 700;
+    for (const c of contexts) c.end();
+    const reads = state.rssReads;
+    for (let i = 0; i < 10; i++) clock.increment(10);
+    expect(state.rssReads).toBe(reads);
+    expect(contexts[0]!.end().peakRssBytes).toBe(700);
+  });
+
   it('the host source gives fractions within 0..1 and positive process figures', () => {
     const source = systemResourceSource();
     const u = source.usage();

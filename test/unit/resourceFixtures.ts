@@ -7,13 +7,17 @@ export function scriptedSource(usage: Partial<ResourceUsage> = {}) {
     rss: 100,
     cpuMs: 0,
     readings: 0,
+    rssReads: 0,
   };
   const source: ResourceSource = {
     usage: () => {
       state.readings += 1;
       return state.usage;
     },
-    processRssBytes: () => state.rss,
+    processRssBytes: () => {
+      state.rssReads += 1;
+      return state.rss;
+    },
     cpuTimeMs: () => state.cpuMs,
   };
   return { state, source };

@@ -80,44 +80,75 @@ export class ResourceMonitor {
     return this.source.processRssBytes();
   }
 
-  /** Opens a measurement of what runs from now until its `end()`. */
+  /** Open contexts' peaks, updated by one shared sampling timer while any is open. */
+  private readonly open = new Set<{ rss: number; memory: number }>();
+  private timer: unknown;
+  private lastRss: { at: number; bytes: number } | undefined;
+
+  /** This process's RSS, bytes, read at most once per sample interval. */
+  private sampledRss(): number {
+    const now = this.clock.now();
+    if (!this.lastRss || now - this.lastRss.at >= this.sampleIntervalMs) {
+      this.lastRss = { at: now, bytes: this.source.processRssBytes() };
+    }
+    return this.lastRss.bytes;
+  }
+
+  /** This process's RSS now, bytes (also refreshes the shared reading). */
+  private freshRss(): number {
+    this.lastRss = { at: this.clock.now(), bytes: this.source.processRssBytes() };
+    return this.lastRss.bytes;
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    if (this.open.size === 0) return;
+    const rss = this.sampledRss();
+    const memory = this.getCurrentUsage().memory;
+    for (const peaks of this.open) {
+      peaks.rss = Math.max(peaks.rss, rss);
+      peaks.memory = Math.max(peaks.memory, memory);
+    }
+    this.schedule();
+  };
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(this.tick, this.sampleIntervalMs);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Opens a measurement of what runs from now until its `end()`. Memory is sampled every
+   * `sampleIntervalMs` by one timer shared by all open contexts (none runs while none is open).
+   */
   resourceContext(): ResourceContext {
     const { clock, source } = this;
     const startedAt = clock.now();
     const cpuAtStart = source.cpuTimeMs();
-    let peakRssBytes = source.processRssBytes();
-    let peakMemory = this.getCurrentUsage().memory;
+    const peaks = { rss: this.sampledRss(), memory: this.getCurrentUsage().memory };
+    this.open.add(peaks);
+    this.schedule();
     let figures: ResourceFigures | undefined;
-    let timer: unknown;
-    const sample = (): void => {
-      peakRssBytes = Math.max(peakRssBytes, source.processRssBytes());
-      peakMemory = Math.max(peakMemory, this.getCurrentUsage().memory);
-    };
-    const tick = (): void => {
-      sample();
-      schedule();
-    };
-    const schedule = (): void => {
-      timer = clock.setTimeout(tick, this.sampleIntervalMs);
-      (timer as { unref?: () => void } | undefined)?.unref?.();
-    };
-    schedule();
     return {
       get peakMemory() {
-        return peakMemory;
+        return peaks.memory;
       },
       get peakRssBytes() {
-        return peakRssBytes;
+        return peaks.rss;
       },
       end: () => {
         if (figures) return figures;
-        clock.clearTimeout(timer);
-        sample();
+        this.open.delete(peaks);
+        if (this.open.size === 0 && this.timer !== undefined) {
+          clock.clearTimeout(this.timer);
+          this.timer = undefined;
+        }
         figures = {
           wallMs: clock.now() - startedAt,
           cpuMs: Math.max(0, source.cpuTimeMs() - cpuAtStart),
-          peakRssBytes,
-          peakMemory,
+          peakRssBytes: Math.max(peaks.rss, this.freshRss()),
+          peakMemory: Math.max(peaks.memory, this.getCurrentUsage().memory),
         };
         return figures;
       },

@@ -27,7 +27,8 @@ export interface ResourceSource {
   processRssBytes(): number;
   /**
    * CPU time consumed so far, ms, cumulative: this process (user + system) plus its reaped
-   * children (Linux `/proc/self/stat` cutime + cstime, so command agents count once they exit).
+   * children (Linux `/proc/self/stat` cutime + cstime, so command agents count once they exit;
+   * counted in 10 ms ticks, and read at most once per tick).
    */
   cpuTimeMs(): number;
 }
@@ -108,7 +109,18 @@ function busiest(
   return clamp01(max);
 }
 
+/** Reaped children's CPU time is counted in 10 ms ticks: one reading serves this long, ms. */
+const CHILD_CPU_READING_MS = 10;
+let childCpu: { at: number; ms: number } | undefined;
+
+/** CPU time of this process's reaped children, ms (read at most once per tick). */
 function childCpuMs(): number {
+  const now = performance.now();
+  if (!childCpu || now - childCpu.at >= CHILD_CPU_READING_MS) childCpu = { at: now, ms: readChildCpuMs() };
+  return childCpu.ms;
+}
+
+function readChildCpuMs(): number {
   const stat = readText('/proc/self/stat');
   if (!stat) return 0;
   // Fields after the parenthesised command: state is field 3; cutime, cstime are 16 and 17.

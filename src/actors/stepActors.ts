@@ -115,7 +115,8 @@ class Attempt {
     );
     let answer: Promise<unknown>;
     try {
-      answer = this.lease.agent.execute(task);
+      // Promise.resolve: a custom agent written in JS may return a plain value (or a thenable).
+      answer = Promise.resolve(this.lease.agent.execute(task));
     } catch (error) {
       answer = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -129,7 +130,7 @@ class Attempt {
     const { run } = this.env;
     const finishedAt = run.clock.now();
     this.lease.succeed(finishedAt - this.startedAt);
-    if (!this.cancel.aborted) run.recorder.results[this.spec.name] = output;
+    if (!this.cancel.aborted) run.recorder.recordResult(this.spec.name, output);
     const result: StepAttemptOutput = {
       output,
       agent: this.lease.agent.id,

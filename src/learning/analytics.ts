@@ -2,6 +2,20 @@ import type { ConfidenceScorer } from './confidence.js';
 import { emptyStats, recordOutcome, successRate, type OutcomeStats } from './outcomes.js';
 
 const DAY_MS = 86_400_000;
+const MIB = 1024 * 1024;
+
+/** Means and peak of the measured outcomes (see `PatternAnalytics.resourceUsage`). */
+function resourceFigures(history: OutcomeStats['history']): Record<string, number> {
+  const measured = history.filter((o) => o.cpuMs !== undefined || o.peakRssBytes !== undefined);
+  if (measured.length === 0) return {};
+  const sum = (f: (o: (typeof measured)[number]) => number) => measured.reduce((s, o) => s + f(o), 0);
+  return {
+    measuredRuns: measured.length,
+    avgWallTimeMs: sum((o) => o.durationMs) / measured.length,
+    avgCpuTimeMs: sum((o) => o.cpuMs ?? 0) / measured.length,
+    peakRssMb: Math.max(...measured.map((o) => o.peakRssBytes ?? 0)) / MIB,
+  };
+}
 
 /** Trend over a period. */
 export interface TrendAnalysis {
@@ -30,7 +44,14 @@ export class PatternAnalytics {
   readonly confidenceTrend: readonly number[];
   /** Success rate by domain, 0..1. */
   readonly domainPerformance: Readonly<Record<string, number>>;
-  /** Mean resource usage; filled by runtimes that measure it. */
+  /**
+   * Measured resource figures over the recorded history's runs that carry them (the
+   * executor measures every built-in pattern run; empty when none was measured):
+   * `measuredRuns` (count), `avgWallTimeMs` (mean wall time, ms), `avgCpuTimeMs` (mean CPU
+   * time of the process and its reaped children, e.g. command agents, during the run, ms),
+   * `peakRssMb` (highest resident set size of the process sampled during a run, MiB).
+   * Process-wide figures: runs that overlap share them.
+   */
   readonly resourceUsage: Readonly<Record<string, number>>;
   readonly lastExecution: Date | undefined;
   /** Samples gathered toward `minSamples`, 0..1. */
@@ -56,7 +77,7 @@ export class PatternAnalytics {
         c.successes / Math.max(1, c.successes + c.failures),
       ]),
     );
-    this.resourceUsage = {};
+    this.resourceUsage = resourceFigures(stats.history);
     const last = stats.history[stats.history.length - 1];
     this.lastExecution = last ? new Date(last.at) : undefined;
     this.learningProgress = Math.min(1, stats.executions / Math.max(1, minSamples));

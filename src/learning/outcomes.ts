@@ -7,6 +7,10 @@ export interface Outcome {
   readonly success: boolean;
   readonly durationMs: number;
   readonly domain?: string | undefined;
+  /** CPU time of the process and its reaped children during the run, ms (when measured). */
+  readonly cpuMs?: number | undefined;
+  /** Peak resident set size of the process sampled during the run, bytes (when measured). */
+  readonly peakRssBytes?: number | undefined;
 }
 
 export interface OutcomeStats {

@@ -28,10 +28,23 @@ import {
   type StepMachineInput,
 } from './step.machine.js';
 
+/** Caps on the summed declared cpu / memory of running tasks (0..1 each), e.g. a phase's allocation. */
+export interface ResourceCaps {
+  readonly cpu?: number | undefined;
+  readonly memory?: number | undefined;
+}
+
 export interface ParallelInput {
   readonly name: string;
   readonly spec: ParallelSpec;
   readonly env: unknown;
+  /** Caps below `spec.resourceThreshold` (a meta-orchestration phase's `resourceAllocation`). */
+  readonly caps?: ResourceCaps | undefined;
+}
+
+/** Sent by the runtime when measured load may have dropped: held-back tasks are reconsidered. */
+export interface ResourcesRecheckEvent {
+  readonly type: 'RESOURCES.RECHECK';
 }
 
 interface Completed {
@@ -44,6 +57,8 @@ export interface ParallelContext {
   readonly name: string;
   readonly spec: ParallelSpec;
   readonly env: unknown;
+  /** Limits on the summed declared cpu / memory of running tasks: `resourceThreshold` or a lower cap. */
+  readonly limits: { readonly cpu: number; readonly memory: number };
   /** Status of each task, in `spec.tasks` order (a task's actor is the child named after it). */
   status: readonly StepStatus[];
   /** No task before this index is pending: where the scheduler starts looking. */
@@ -64,7 +79,11 @@ export interface ParallelContext {
 }
 
 type ParallelEvent =
-  StepCompletedEvent | PatternControlEvent | DoneActorEvent<StepFinalOutput> | ErrorActorEvent;
+  | StepCompletedEvent
+  | PatternControlEvent
+  | ResourcesRecheckEvent
+  | DoneActorEvent<StepFinalOutput>
+  | ErrorActorEvent;
 
 const EPSILON = 1e-9;
 
@@ -102,8 +121,7 @@ export function runnableTasks(context: ParallelContext): StepSpec[] {
     const needCpu = task.resources?.cpu ?? 0;
     const needMem = task.resources?.memory ?? 0;
     const fits =
-      cpu + needCpu <= spec.resourceThreshold + EPSILON &&
-      memory + needMem <= spec.resourceThreshold + EPSILON;
+      cpu + needCpu <= context.limits.cpu + EPSILON && memory + needMem <= context.limits.memory + EPSILON;
     if (!fits && running > 0) continue;
     picked.push(task);
     running += 1;
@@ -140,22 +158,38 @@ type Bookkeeping = Pick<ParallelContext, 'status' | 'firstPending' | 'running' |
 /**
  * Starts every runnable task of `context` (`spawn` creates its step actor) and returns the
  * bookkeeping after; `owned` is a copy of `context.status` the caller gives up (one copy per
- * event).
+ * event). When more than one task would be running, `headroom()` (the measured-load gate) is
+ * asked; without headroom no task starts unless none runs (then one does, so nothing starves),
+ * and `held` says tasks wait for a `RESOURCES.RECHECK`.
  */
 function startRunnable(
   context: ParallelContext,
   owned: StepStatus[],
   spawn: (id: string, input: StepMachineInput) => void,
-): Bookkeeping {
+  headroom: () => boolean,
+): Bookkeeping & { held: boolean } {
   let { cpu, memory, running } = context;
-  for (const task of runnableTasks(context)) {
+  let picked = runnableTasks(context);
+  let held = false;
+  if (running + picked.length > 1 && !headroom()) {
+    held = true;
+    picked = running === 0 ? picked.slice(0, 1) : [];
+  }
+  for (const task of picked) {
     spawn(task.name, { spec: task, env: context.env });
     owned[taskIndex(context.spec, task.name)] = 'running';
     cpu += task.resources?.cpu ?? 0;
     memory += task.resources?.memory ?? 0;
     running += 1;
   }
-  return { status: owned, firstPending: firstPendingFrom(owned, context.firstPending), running, cpu, memory };
+  return {
+    status: owned,
+    firstPending: firstPendingFrom(owned, context.firstPending),
+    running,
+    cpu,
+    memory,
+    held,
+  };
 }
 
 /** Bookkeeping after task `name` stopped running with `final`; `skipped` dependents marked too. */
@@ -177,6 +211,11 @@ function taskEnded(
     cpu: context.cpu - (resources?.cpu ?? 0),
     memory: context.memory - (resources?.memory ?? 0),
   };
+}
+
+/** The bookkeeping fields of a `startRunnable` result (without `held`). */
+function bookkeeping({ held: _held, ...rest }: Bookkeeping & { held: boolean }): Bookkeeping {
+  return rest;
 }
 
 /** The context update for a completed task. */
@@ -209,7 +248,10 @@ function failedUpdate(
 
 /**
  * A parallel coordination pattern: tasks form a DAG (`dependsOn`); at most `maxConcurrent`
- * run at once, and running tasks' summed cpu/memory stay within `resourceThreshold`. A failed
+ * run at once, and running tasks' summed declared cpu/memory stay within `resourceThreshold`
+ * (or the lower `caps` of the input). While the `hasMeasuredHeadroom` guard (provided by the
+ * runtime: measured host load) says no, no further task starts, except one when none runs;
+ * `awaitHeadroom` then asks the runtime for a `RESOURCES.RECHECK` event. A failed
  * task does not stop independent ones (failure isolation); its dependents are skipped, never
  * run. If failed + skipped tasks exceed `failureTolerance` (a fraction of all tasks), running
  * tasks are cancelled and completed ones compensated in reverse completion order.
@@ -227,6 +269,8 @@ export const parallelMachine = setup({
   },
   guards: {
     ...stepSagaGuards,
+    /** Measured-load gate (see `startRunnable`); the runtime provides it, pure default: always. */
+    hasMeasuredHeadroom: () => true,
     toleranceExceeded: ({ context }) =>
       context.failures / Math.max(1, context.spec.tasks.length) > context.spec.failureTolerance + EPSILON,
     allSettled: ({ context }) =>
@@ -242,20 +286,33 @@ export const parallelMachine = setup({
     })),
     /** Progress hook for statuses decided here (skipped); the runtime provides it. */
     reportTaskStatus: (_: unknown, _params: { task: string; status: StepStatus }) => undefined,
-    schedule: assign(({ context, spawn }) =>
-      startRunnable(context, context.status.slice(), (id, input) => spawn('step', { id, input })),
-    ),
+    /** Progress hook: tasks are held back for load; the runtime sends `RESOURCES.RECHECK` later. */
+    awaitHeadroom: () => undefined,
+    schedule: enqueueActions(({ context, enqueue, check }) => {
+      const after = startRunnable(
+        context,
+        context.status.slice(),
+        (id, input) => enqueue.spawnChild('step', { id, input }),
+        () => check('hasMeasuredHeadroom'),
+      );
+      enqueue.assign(bookkeeping(after));
+      if (after.held) enqueue('awaitHeadroom');
+    }),
     recordCompleted: assign(({ context, event }) => {
       assertEvent(event, 'STEP.COMPLETED');
       return completedUpdate(context, event);
     }),
-    recordCompletedAndSchedule: assign(({ context, event, spawn }) => {
+    recordCompletedAndSchedule: enqueueActions(({ context, event, enqueue, check }) => {
       assertEvent(event, 'STEP.COMPLETED');
       const after = { ...context, ...completedUpdate(context, event) };
-      return {
-        ...after,
-        ...startRunnable(after, after.status as StepStatus[], (id, input) => spawn('step', { id, input })),
-      };
+      const started = startRunnable(
+        after,
+        after.status as StepStatus[],
+        (id, input) => enqueue.spawnChild('step', { id, input }),
+        () => check('hasMeasuredHeadroom'),
+      );
+      enqueue.assign({ ...after, ...bookkeeping(started) });
+      if (started.held) enqueue('awaitHeadroom');
     }),
     recordFailed: enqueueActions(({ context, event, enqueue }) => {
       assertActorEnd<StepFinalOutput>(event);
@@ -263,16 +320,18 @@ export const parallelMachine = setup({
       enqueue.assign(update);
       for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
     }),
-    recordFailedAndSchedule: enqueueActions(({ context, event, enqueue }) => {
+    recordFailedAndSchedule: enqueueActions(({ context, event, enqueue, check }) => {
       assertActorEnd<StepFinalOutput>(event);
       const { update, skipped } = failedUpdate(context, event);
       const after = { ...context, ...update };
-      enqueue.assign({
-        ...after,
-        ...startRunnable(after, after.status as StepStatus[], (id, input) =>
-          enqueue.spawnChild('step', { id, input }),
-        ),
-      });
+      const started = startRunnable(
+        after,
+        after.status as StepStatus[],
+        (id, input) => enqueue.spawnChild('step', { id, input }),
+        () => check('hasMeasuredHeadroom'),
+      );
+      enqueue.assign({ ...after, ...bookkeeping(started) });
+      if (started.held) enqueue('awaitHeadroom');
       for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
     }),
     cancelRunning: enqueueActions(({ context, enqueue }) => {
@@ -292,6 +351,10 @@ export const parallelMachine = setup({
     name: input.name,
     spec: input.spec,
     env: input.env,
+    limits: {
+      cpu: Math.min(input.spec.resourceThreshold, input.caps?.cpu ?? 1),
+      memory: Math.min(input.spec.resourceThreshold, input.caps?.memory ?? 1),
+    },
     status: input.spec.tasks.map(() => 'pending' as const),
     firstPending: 0,
     running: 0,
@@ -331,6 +394,7 @@ export const parallelMachine = setup({
       },
       on: {
         'STEP.COMPLETED': { actions: 'recordCompletedAndSchedule' },
+        'RESOURCES.RECHECK': { actions: 'schedule' },
         'xstate.done.actor.*': { guard: 'isRunningTask', actions: 'recordFailedAndSchedule' },
         'xstate.error.actor.*': { guard: 'isRunningTask', actions: 'recordFailedAndSchedule' },
         CANCEL: {

@@ -2,6 +2,7 @@ import type { Agent } from '../core/agent.js';
 import type { CancellationSignal } from '../core/cancellation.js';
 import { CircuitBreaker, type BreakerOptionsInput, type BreakerStateChange } from './CircuitBreaker.js';
 import type { Clock } from '../core/clock.js';
+import type { ListenerErrorLog } from '../core/listeners.js';
 import { CircuitOpenError, NoCapableAgentError, PatternValidationError } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { StepSpec } from '../core/spec.js';
@@ -27,6 +28,8 @@ export interface AgentPoolOptions {
   readonly clock: Clock;
   /** Breaker options for every agent unless registered with its own. */
   readonly breaker?: BreakerOptionsInput | undefined;
+  /** Where breaker listener errors are logged (default: the library's logger). */
+  readonly log?: ListenerErrorLog | undefined;
   readonly onBreakerChange?: ((change: BreakerStateChange) => void) | undefined;
 }
 
@@ -55,7 +58,12 @@ export class AgentPool {
     const entry: Entry = {
       agent,
       slots: new Semaphore(agent.maxConcurrent),
-      breaker: new CircuitBreaker(agent.id, breaker ?? this.options.breaker, this.options.clock),
+      breaker: new CircuitBreaker(
+        agent.id,
+        breaker ?? this.options.breaker,
+        this.options.clock,
+        this.options.log,
+      ),
     };
     const listener = this.options.onBreakerChange;
     if (listener) entry.breaker.onStateChange(listener);

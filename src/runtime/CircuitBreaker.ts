@@ -8,6 +8,7 @@ import {
 import { bucketLength, windowStats } from '../machines/slidingWindow.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { CircuitOpenError, ErrorCode, PatternError, PatternValidationError } from '../core/errors.js';
+import { notifyAll, type ListenerErrorLog } from '../core/listeners.js';
 import { parseWith } from '../core/validate.js';
 
 /**
@@ -116,6 +117,7 @@ export class CircuitBreaker {
   /** The agent this breaker protects. */
   readonly agentId: string;
   readonly #clock: Clock;
+  readonly #log: ListenerErrorLog | undefined;
   readonly #actor: Actor<typeof circuitBreakerMachine>;
   readonly #changeListeners = new Set<BreakerListener>();
   readonly #breakListeners = new Set<BreakerListener>();
@@ -133,10 +135,17 @@ export class CircuitBreaker {
    * @param agentId - id of the agent (non-empty).
    * @param options - see {@link breakerOptionsSchema}; omitted fields take their defaults.
    * @param clock - time source for the recovery timeout and outcome times (default: the wall clock).
+   * @param log - where errors thrown by state-change listeners are logged (default: the library's logger).
    * @throws PatternValidationError when `agentId` or an option is invalid; `details.field` names it
    *   (e.g. `CircuitBreaker.options.failureThreshold`).
    */
-  constructor(agentId: string, options: BreakerOptionsInput = {}, clock: Clock = systemClock) {
+  constructor(
+    agentId: string,
+    options: BreakerOptionsInput = {},
+    clock: Clock = systemClock,
+    log?: ListenerErrorLog,
+  ) {
+    this.#log = log;
     this.agentId = parseWith(z.string().min(1), agentId, 'CircuitBreaker.agentId');
     const parsed = parseWith(breakerOptionsSchema, options, 'CircuitBreaker.options');
     this.#clock = clock;
@@ -247,7 +256,7 @@ export class CircuitBreaker {
 
   /**
    * Calls `listener` on every state change (synchronously, in registration order). A listener that throws
-   * is isolated: its error is dropped so that it cannot stop the breaker or the other listeners.
+   * is isolated: its error is logged at `warn` and dropped so that it cannot stop the breaker or the other listeners.
    * @returns a disposer that removes the listener.
    */
   onStateChange(listener: BreakerListener): () => void {
@@ -324,17 +333,7 @@ export class CircuitBreaker {
     if (value === from) return;
     this.#state = value;
     const change: BreakerStateChange = { agentId: this.agentId, from, to: value, at: this.#clock.now() };
-    notify(this.#changeListeners, change);
-    if (value === 'open') notify(this.#breakListeners, change);
-  }
-}
-
-function notify(listeners: ReadonlySet<BreakerListener>, change: BreakerStateChange): void {
-  for (const listener of [...listeners]) {
-    try {
-      listener(change);
-    } catch {
-      // A hook must not break the breaker; see onStateChange.
-    }
+    notifyAll(this.#changeListeners, change, this.#log, 'circuit breaker listener');
+    if (value === 'open') notifyAll(this.#breakListeners, change, this.#log, 'circuit breaker listener');
   }
 }

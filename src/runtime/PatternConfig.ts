@@ -6,16 +6,16 @@ const configSchema = z
   .object({
     /** 0..1: patterns below it (with enough samples) are not selected. */
     globalConfidenceThreshold: z.number().min(0).max(1),
-    /** 0..1: step size of recency-weighted learning. */
+    /** 0..1: step size of recency-weighted learning. Stored only: nothing reads it yet (see setLearningRate). */
     learningRate: z.number().min(0).max(1),
-    /** Days learning data is kept by cleanup. */
+    /** Days learning data is to be kept. Stored only: nothing reads it yet (see setMemoryRetentionDays). */
     memoryRetentionDays: z.number().int().min(1),
     /** Default pattern timeout, seconds. */
     patternTimeoutSeconds: z.number().positive(),
     confidenceAlgorithm: z.enum(['simple_average', 'weighted_average', 'adaptive_bayes']),
     /** Executions before a confidence level above LOW is given. */
     minSamples: z.number().int().min(1),
-    /** 0..1. */
+    /** 0..1. Stored only: nothing reads it yet (see configureConfidenceCalculation). */
     convergenceThreshold: z.number().min(0).max(1),
   })
   .strict();
@@ -50,10 +50,21 @@ export const PatternConfig = {
   setGlobalConfidenceThreshold(threshold: number): void {
     update({ globalConfidenceThreshold: threshold });
   },
-  /** @param rate - 0..1 */
+  /**
+   * Stores the learning rate. Not yet acted on: every algorithm scores by success rate and
+   * nothing reads this value until the learning work (recency-weighted scoring) lands.
+   * @param rate - 0..1
+   * @throws PatternValidationError when out of range
+   */
   setLearningRate(rate: number): void {
     update({ learningRate: rate });
   },
+  /**
+   * Stores how many days learning data is to be kept. Not yet acted on: outcome history is
+   * bounded by count (200), and nothing reads this value until the learning work lands.
+   * @param days - an integer ≥ 1
+   * @throws PatternValidationError when invalid
+   */
   setMemoryRetentionDays(days: number): void {
     update({ memoryRetentionDays: days });
   },
@@ -62,10 +73,13 @@ export const PatternConfig = {
     update({ patternTimeoutSeconds: timeoutSeconds });
   },
   /**
-   * @param algorithm - `simple_average` | `weighted_average` | `adaptive_bayes` (the learning
-   *   work implements the last two; until then every algorithm scores by success rate)
+   * Configures confidence scoring. Only `minSamples` acts today; `algorithm` and
+   * `convergenceThreshold` are stored and not read: every algorithm scores by success rate
+   * until the learning work implements `weighted_average` and `adaptive_bayes`.
+   * @param algorithm - `simple_average` | `weighted_average` | `adaptive_bayes` (stored only, see above)
    * @param minSamples - executions before confidence can leave LOW
-   * @param convergenceThreshold - 0..1
+   * @param convergenceThreshold - 0..1 (stored only, see above)
+   * @throws PatternValidationError naming an invalid field
    */
   configureConfidenceCalculation(
     algorithm: PatternConfigValues['confidenceAlgorithm'] = 'adaptive_bayes',

@@ -11,10 +11,14 @@ import { MetaOrchestrationPattern } from './patterns/MetaOrchestrationPattern.js
 import { ParallelCoordinationPattern } from './patterns/ParallelCoordinationPattern.js';
 import { SequentialDelegationPattern } from './patterns/SequentialDelegationPattern.js';
 import { parseWith } from '../core/validate.js';
+import { BoundedCache } from './BoundedCache.js';
 
 const optionsSchema = z
   .object({
-    /** Most patterns kept; registering one more evicts the least recently used. */
+    /**
+     * Most entries of the registry's lookup cache (domain → similarity features). It bounds
+     * derived data only: a registered pattern and its learning data are never dropped.
+     */
     cacheSize: z.number().int().min(1).default(1000),
     enableLearning: z.boolean().default(true),
     /** Time for analytics and cleanup (default: the wall clock, or the first executor's clock). */
@@ -27,13 +31,16 @@ const optionsSchema = z
   .strict();
 export type PatternRegistryOptions = z.input<typeof optionsSchema>;
 
-/** Feature set of a pattern for similarity search. */
-function patternFeatures(p: DelegationPattern): { domainFeatures: Set<string>; features: Set<string> } {
+/** Feature set of a pattern for similarity search (`featuresOf`: a domain's features, cached). */
+function patternFeatures(
+  p: DelegationPattern,
+  featuresOf: (domain: string) => readonly string[],
+): { domainFeatures: Set<string>; features: Set<string> } {
   const domains = new Set<string>();
   const features = new Set<string>();
   if (p instanceof BuiltInPattern)
-    for (const d of p.domains) for (const f of domainFeatures(d.replace(/\.?\*$/, ''))) domains.add(f);
-  for (const d of Object.keys(p.outcomeStats.byDomain)) for (const f of domainFeatures(d)) domains.add(f);
+    for (const d of p.domains) for (const f of featuresOf(d.replace(/\.?\*$/, ''))) domains.add(f);
+  for (const d of Object.keys(p.outcomeStats.byDomain)) for (const f of featuresOf(d)) domains.add(f);
   if (p instanceof SequentialDelegationPattern) for (const s of p.stepNames) features.add(`item:${s}`);
   if (p instanceof ParallelCoordinationPattern) {
     for (const t of p.taskNames) features.add(`item:${t}`);
@@ -79,7 +86,9 @@ function contextFeatures(c: PatternContext): Set<string> {
 export class PatternRegistry {
   private readonly patterns = new Map<string, DelegationPattern>();
   private readonly listeners = new Set<(p: DelegationPattern) => void>();
+  /** Capacity of the lookup cache (see the option); never a limit on registered patterns. */
   readonly cacheSize: number;
+  private readonly domainFeatureCache: BoundedCache<string, readonly string[]>;
   readonly learningEnabled: boolean;
   private clock: Clock = systemClock;
   private clockChosen = false;
@@ -92,6 +101,7 @@ export class PatternRegistry {
         : options;
     const o = parseWith(optionsSchema, raw, 'PatternRegistry');
     this.cacheSize = o.cacheSize;
+    this.domainFeatureCache = new BoundedCache(o.cacheSize);
     this.learningEnabled = o.enableLearning;
     if (o.clock) {
       this.clock = o.clock;
@@ -116,7 +126,6 @@ export class PatternRegistry {
         patternName: pattern.name,
       });
     }
-    if (this.patterns.size >= this.cacheSize) this.evictOldest();
     if (!this.learningEnabled) pattern.setLearningEnabled(false);
     this.patterns.set(pattern.name, pattern);
     for (const l of this.listeners) l(pattern);
@@ -132,11 +141,9 @@ export class PatternRegistry {
     return this.patterns.delete(name);
   }
 
-  private evictOldest(): void {
-    let oldest: DelegationPattern | undefined;
-    for (const p of this.patterns.values()) if (!oldest || p.lastUsedAt < oldest.lastUsedAt) oldest = p;
-    if (oldest) this.patterns.delete(oldest.name);
-  }
+  /** Features of a domain for similarity search, through the bounded lookup cache. */
+  private featuresOf = (domain: string): readonly string[] =>
+    this.domainFeatureCache.get(domain, domainFeatures);
 
   /** @throws PatternNotFoundError naming the pattern and the registered ones */
   getPattern(name: string): DelegationPattern {
@@ -194,13 +201,16 @@ export class PatternRegistry {
   ): [DelegationPattern, number][] {
     const ctx = PatternContext.from(context);
     const features = contextFeatures(ctx);
-    const dFeatures = new Set(domainFeatures(ctx.domain));
+    const dFeatures = new Set(this.featuresOf(ctx.domain));
     return this.listPatterns()
       .map((p): [DelegationPattern, number] => {
         const domainMatch = p instanceof BuiltInPattern && p.domains.some((d) => ctx.matchesDomain(d));
         return [
           p,
-          contextSimilarity({ domainMatch, domainFeatures: dFeatures, features }, patternFeatures(p)),
+          contextSimilarity(
+            { domainMatch, domainFeatures: dFeatures, features },
+            patternFeatures(p, this.featuresOf),
+          ),
         ];
       })
       .filter(([, s]) => s >= threshold)

@@ -26,14 +26,33 @@ export class RunRecorder {
   private readonly reports = new Map<string, MutableReport>();
   /** Steps declared up front, reported as `pending` until something happens to them (no allocation per step). */
   private readonly declared: { path: readonly string[]; steps: readonly string[] }[] = [];
-  /** Outputs of completed steps by step name (what later steps see as `input.results`). */
-  readonly results: Record<string, unknown> = {};
+  /** Outputs of completed steps by step name. */
+  private readonly outputs: Record<string, unknown> = {};
+  /** The frozen copy handed out until the next output is recorded. */
+  private view: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     readonly runId: string,
     private readonly now: () => number,
     private readonly emit: RunEventListener | undefined,
   ) {}
+
+  /**
+   * Outputs of the steps completed so far, by step name: what a step sees as `input.results`.
+   * A frozen copy (shallow: the outputs themselves are the agents' values), so a step sees the
+   * results before it, a step that adds a key throws in strict mode instead of changing what
+   * others see, and an output that embeds `input.results` is never circular.
+   */
+  get results(): Readonly<Record<string, unknown>> {
+    this.view ??= Object.freeze({ ...this.outputs });
+    return this.view;
+  }
+
+  /** Records the output of completed step `step` for later steps' `input.results`. */
+  recordResult(step: string, output: unknown): void {
+    this.outputs[step] = output;
+    this.view = undefined;
+  }
 
   private key(path: readonly string[], step: string): string {
     return path.length === 1 ? `${path[0]}\u0000${step}` : `${path.join('\u0000')}\u0000${step}`;

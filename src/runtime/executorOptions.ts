@@ -4,6 +4,7 @@ import type { BreakerOptionsInput } from './CircuitBreaker.js';
 import type { Clock } from '../core/clock.js';
 import type { RunEventListener } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { ResourceMonitor } from './resources/ResourceMonitor.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -34,6 +35,15 @@ export const optionsSchema = z
       .custom<ResourceArbiter>((r) => typeof r === 'object' && r !== null && 'acquire' in r)
       .optional(),
     onEvent: fn<RunEventListener>('onEvent').optional(),
+    /**
+     * Host and process figures: what `memoryLimitMb` and analytics measure, and the load a
+     * parallel pattern checks before starting another task. Default: a monitor of this host;
+     * parallel patterns are gated by measured load only on the wall clock (with an injected
+     * `clock` the run is a simulation, so host load is not part of it) or when a monitor is given.
+     */
+    resourceMonitor: z
+      .custom<ResourceMonitor>((m) => m instanceof ResourceMonitor, { message: 'not a ResourceMonitor' })
+      .optional(),
     logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'info' in l).optional(),
   })
   .strict();

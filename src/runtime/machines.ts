@@ -1,4 +1,4 @@
-import { fromPromise, type AnyStateMachine } from 'xstate';
+import { fromPromise, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { abortAttempt, compensateStepActor, startAttempt } from '../actors/stepActors.js';
 import { customPatternMachine } from '../machines/customPattern.machine.js';
 import { orchestrationMachine } from '../machines/orchestration.machine.js';
@@ -8,6 +8,17 @@ import { stepMachine, type StepContext } from '../machines/step.machine.js';
 import type { StepStatus } from '../core/status.js';
 import { backoffDelayMs } from '../core/backoff.js';
 import type { RunEnv } from './RunEnv.js';
+
+/** The measured-load gate of parallel patterns. */
+export interface LoadGate {
+  /** True when measured host cpu and memory are within `limits` (0..1 each). */
+  hasHeadroom(limits: { readonly cpu: number; readonly memory: number }): boolean;
+  /** How long held-back tasks wait before load is measured again, ms. */
+  readonly recheckMs: number;
+}
+
+/** Parallel actors with a recheck pending (one timer each at most). */
+const recheckPending = new WeakSet<AnyActorRef>();
 
 /** How the runtime runs and compensates user-defined patterns inside a meta-orchestration. */
 export interface CustomPatternHooks {
@@ -42,8 +53,13 @@ function reportStep(context: StepContext, status: StepStatus): void {
 /**
  * Provides the machines once per executor (provide() allocates; runs reuse the result).
  * @param random - uniform [0, 1) for backoff jitter
+ * @param gate - measured-load gate of parallel patterns; none: only declared requirements count
  */
-export function provideMachines(random: () => number, custom: CustomPatternHooks): RuntimeMachines {
+export function provideMachines(
+  random: () => number,
+  custom: CustomPatternHooks,
+  gate?: LoadGate,
+): RuntimeMachines {
   const step = stepMachine.provide({
     actors: { compensateStep: compensateStepActor },
     delays: { backoff: ({ context }) => backoffDelayMs(context.spec.retry.backoff, context.attempt, random) },
@@ -57,7 +73,17 @@ export function provideMachines(random: () => number, custom: CustomPatternHooks
   const sequential = sequentialMachine.provide({ actors: { step } });
   const parallel = parallelMachine.provide({
     actors: { step },
+    guards: { hasMeasuredHeadroom: ({ context }) => gate?.hasHeadroom(context.limits) ?? true },
     actions: {
+      awaitHeadroom: ({ context, self }) => {
+        if (!gate || recheckPending.has(self)) return;
+        recheckPending.add(self);
+        const { clock } = (context.env as RunEnv).run;
+        clock.setTimeout(() => {
+          recheckPending.delete(self);
+          if (self.getSnapshot().status === 'active') self.send({ type: 'RESOURCES.RECHECK' });
+        }, gate.recheckMs);
+      },
       reportTaskStatus: ({ context }, params: { task: string; status: StepStatus }) => {
         const env = context.env as RunEnv;
         env.run.recorder.status(env.path, params.task, params.status);

@@ -1,4 +1,5 @@
 import type { ChildPattern } from '../machines/orchestration.machine.js';
+import type { ResourceCaps } from '../machines/parallel.machine.js';
 import type { AgentPool } from './AgentPool.js';
 import { InvalidPatternError, PatternNotFoundError } from '../core/errors.js';
 import type { PatternRegistry } from './PatternRegistry.js';
@@ -18,6 +19,7 @@ const MACHINE_OF = { sequential: 'sequential', parallel: 'parallel', meta: 'orch
  *   the pattern's own, which wins over `fallback` (the executor's default); nested patterns use their own
  * @throws PatternNotFoundError for a phase naming an unregistered pattern
  * @throws InvalidPatternError naming the cycle when meta-orchestrations include each other
+ * @param caps - cpu / memory caps from the phases that run this pattern (the lowest of nested ones)
  * @throws NoCapableAgentError naming the step and the capabilities that exist
  */
 export function planRun(
@@ -27,6 +29,7 @@ export function planRun(
   registry: PatternRegistry,
   pool: AgentPool,
   chain: readonly string[] = [],
+  caps: ResourceCaps = {},
 ): ChildPattern {
   if (!(pattern instanceof BuiltInPattern))
     return {
@@ -45,6 +48,7 @@ export function planRun(
   if (spec.kind === 'meta') {
     const children: Record<string, ChildPattern> = {};
     for (const phase of spec.phases) {
+      const phaseCaps = lowest(caps, phase.resourceAllocation);
       for (const name of phase.patterns) {
         if (!registry.has(name)) {
           throw new PatternNotFoundError(
@@ -52,10 +56,15 @@ export function planRun(
             { patternName: name },
           );
         }
-        children[name] = planRun(registry.getPattern(name), env.child(name), {}, registry, pool, [
-          ...chain,
-          pattern.name,
-        ]);
+        children[name] = planRun(
+          registry.getPattern(name),
+          env.child(name),
+          {},
+          registry,
+          pool,
+          [...chain, pattern.name],
+          phaseCaps,
+        );
       }
     }
     return { kind: 'orchestration', input: { name: pattern.name, spec, env, children } };
@@ -66,5 +75,13 @@ export function planRun(
     env.path,
     steps.map((s) => s.name),
   );
+  if (spec.kind === 'parallel') return { kind: 'parallel', input: { name: pattern.name, spec, env, caps } };
   return { kind: MACHINE_OF[spec.kind], input: { name: pattern.name, spec, env } };
+}
+
+/** The lower of two caps per resource. */
+function lowest(a: ResourceCaps, b: Readonly<Record<string, number>> | undefined): ResourceCaps {
+  const min = (x: number | undefined, y: number | undefined) =>
+    x === undefined ? y : y === undefined ? x : Math.min(x, y);
+  return { cpu: min(a.cpu, b?.['cpu']), memory: min(a.memory, b?.['memory']) };
 }

@@ -114,16 +114,20 @@ describe('registerPattern / register', () => {
     expect(p.executionCount).toBe(0);
   });
 
-  it('evicts the least recently used pattern when the cache is full', () => {
+  it('never forgets a registered pattern or its learning data when more than cacheSize are registered', () => {
     const r = new PatternRegistry({ cacheSize: 2 });
     const a = seq('a');
     const b = seq('b');
     a.lastUsedAt = 500;
     b.lastUsedAt = 100;
+    b.recordExecution(true, 'data', 10);
     r.registerPattern(a);
     r.registerPattern(b);
     r.registerPattern(seq('c'));
-    expect(r.listPatterns().map((p) => p.name)).toEqual(['a', 'c']);
+    expect(r.listPatterns().map((p) => p.name)).toEqual(['a', 'b', 'c']);
+    expect(r.getPattern('b').executionCount).toBe(1);
+    // the bounded lookup cache still answers similarity searches across more domains than it holds
+    expect(r.findSimilarPatterns({ domain: 'x_y.z' }, 0).length).toBe(3);
   });
 
   it('notifies onRegister listeners until disposed', () => {

@@ -89,11 +89,19 @@ export abstract class DelegationPattern implements Snapshottable {
   /**
    * Records one execution for learning (ignored while learning is disabled).
    * @param durationMs - how long it took, ms
+   * @param at - when it ended, epoch ms
+   * @param measured - resource figures of the run when measured: CPU time (ms) and peak RSS (bytes)
    */
-  recordExecution(success: boolean, domain?: string, durationMs = 0, at = Date.now()): void {
+  recordExecution(
+    success: boolean,
+    domain?: string,
+    durationMs = 0,
+    at = Date.now(),
+    measured?: { readonly cpuMs: number; readonly peakRssBytes: number },
+  ): void {
     this.lastUsedAt = at;
     if (!this.learning) return;
-    this.stats = recordOutcome(this.stats, { at, success, durationMs, domain });
+    this.stats = recordOutcome(this.stats, { at, success, durationMs, domain, ...measured });
   }
 
   /**

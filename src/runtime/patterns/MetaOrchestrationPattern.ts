@@ -27,6 +27,14 @@ export const successCriteriaSchema = z
     responseTimeThresholdMs: c.responseTimeThresholdMs ?? c.response_time_threshold,
   }));
 
+/**
+ * A phase's cap on the declared cpu / memory (0..1 each) of every pattern it runs: a parallel
+ * pattern's running tasks stay within it, as within their own `resourceThreshold`.
+ */
+const allocationSchema = z
+  .object({ cpu: z.number().min(0).max(1).optional(), memory: z.number().min(0).max(1).optional() })
+  .strict();
+
 const phaseSchema = z
   .object({
     name: z.string().min(1),
@@ -34,8 +42,8 @@ const phaseSchema = z
     coordination: z.enum(['sequential', 'parallel']).default('sequential'),
     successCriteria: successCriteriaSchema.optional(),
     success_criteria: successCriteriaSchema.optional(),
-    resourceAllocation: z.record(z.string(), z.number()).optional(),
-    resource_allocation: z.record(z.string(), z.number()).optional(),
+    resourceAllocation: allocationSchema.optional(),
+    resource_allocation: allocationSchema.optional(),
   })
   .strict()
   .transform((p): PhaseSpec => ({

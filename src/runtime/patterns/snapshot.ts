@@ -29,6 +29,8 @@ const outcomeSchema = z.object({
   success: z.boolean(),
   durationMs: z.number().nonnegative(),
   domain: z.string().optional(),
+  cpuMs: z.number().nonnegative().optional(),
+  peakRssBytes: z.number().nonnegative().optional(),
 });
 
 export const outcomeStatsSchema = z.object({

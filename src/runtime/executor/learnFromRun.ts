@@ -1,0 +1,34 @@
+import type { AnyActor } from 'xstate';
+import type { ChildPattern, OrchestrationContext } from '../../machines/orchestration.machine.js';
+import type { PatternRegistry } from '../PatternRegistry.js';
+import { BuiltInPattern } from '../patterns/BuiltInPattern.js';
+import type { DelegationPattern } from '../patterns/DelegationPattern.js';
+
+/** What a finished run teaches: its outcome and, for a meta run, each child pattern's. */
+export interface RunOutcome {
+  readonly pattern: DelegationPattern;
+  readonly kind: ChildPattern['kind'];
+  readonly domain: string;
+  readonly success: boolean;
+  /** Wall time of the run, ms. */
+  readonly durationMs: number;
+  readonly actor: AnyActor;
+  /** Resource figures measured over the run (the pattern's own; children of a meta run get none). */
+  readonly measured?: { readonly cpuMs: number; readonly peakRssBytes: number } | undefined;
+}
+
+/**
+ * Records outcomes for learning: the pattern's, and for a meta run each child pattern's.
+ * Custom patterns record themselves. `at` is epoch ms.
+ */
+export function learnFromRun(registry: PatternRegistry, outcome: RunOutcome, at: number): void {
+  const { pattern, kind, domain, success, durationMs, actor, measured } = outcome;
+  if (!(pattern instanceof BuiltInPattern)) return;
+  pattern.recordExecution(success, domain, durationMs, at, measured);
+  if (kind !== 'orchestration') return;
+  const context = (actor.getSnapshot() as { context: OrchestrationContext }).context;
+  for (const o of context.phases.flatMap((p) => p.outcomes)) {
+    const p = registry.has(o.name) ? registry.getPattern(o.name) : undefined;
+    if (p instanceof BuiltInPattern) p.recordExecution(o.success, domain, o.durationMs, at);
+  }
+}

@@ -101,9 +101,18 @@ export const phaseSpecSchema = z
     coordination: z.enum(['sequential', 'parallel']).default('sequential'),
     successCriteria: successCriteriaSchema.optional(),
     resourceAllocation: z
-      .record(z.string(), z.number().min(0))
+      .object({
+        cpu: z.number().min(0).max(1).optional().describe('Cap on the declared cpu of each pattern (0..1).'),
+        memory: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe('Cap on the declared memory of each pattern (0..1).'),
+      })
+      .strict()
       .optional()
-      .describe('Share of resources per pattern of the phase.'),
+      .describe('Caps the declared cpu/memory of the patterns the phase runs.'),
   })
   .strict();
 

@@ -11,8 +11,10 @@ let fallbackLog: ListenerErrorLog | undefined;
  * others still run. Nothing is rethrown, so an observer can never fail what it observes
  * (a run, a breaker, a transport). Listeners removed meanwhile are skipped, as a Set iterates.
  *
- * @param log - where errors go; default: the library's default logger (silent unless `ND_LOG_LEVEL`)
+ * @param log - where errors go; default: the library's default logger (level `warn` unless
+ *   `ND_LOG_LEVEL` says otherwise)
  * @param what - what the listeners are, for the log line (e.g. `run event listener`)
+ * @param bindings - fields added to the log line (e.g. `{ runId }`)
  * @returns how many listeners threw
  */
 export function notifyAll<T>(
@@ -20,6 +22,7 @@ export function notifyAll<T>(
   value: T,
   log?: ListenerErrorLog,
   what = 'listener',
+  bindings: Readonly<Record<string, unknown>> = {},
 ): number {
   let failures = 0;
   for (const listener of listeners) {
@@ -27,7 +30,7 @@ export function notifyAll<T>(
       listener(value);
     } catch (err) {
       failures += 1;
-      (log ?? (fallbackLog ??= defaultLogger())).warn({ err }, `${what} threw; ignored`);
+      (log ?? (fallbackLog ??= defaultLogger())).warn({ ...bindings, err }, `${what} threw; ignored`);
     }
   }
   return failures;

@@ -63,7 +63,11 @@ describe('listener isolation', () => {
     expect(events[0]).toBe('run.started');
     expect(events.at(-1)).toBe('run.finished');
     expect(log.warn).toHaveBeenCalledWith(
-      { err: expect.objectContaining({ message: 'listener bug' }) },
+      {
+        runId: result.runId,
+        event: 'run.started',
+        err: expect.objectContaining({ message: 'listener bug' }),
+      },
       'run event listener threw; ignored',
     );
     await executor.close();

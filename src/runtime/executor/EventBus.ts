@@ -23,7 +23,8 @@ export class EventBus {
 
   /** Hands `event` to every executor-wide listener, then to `extra` (a run's own listener). */
   emit(event: RunEvent, extra?: RunEventListener): void {
-    notifyAll(this.listeners, event, this.log, 'run event listener');
-    if (extra) notifyAll([extra], event, this.log, 'run event listener');
+    const bindings = { runId: event.runId, event: event.type };
+    notifyAll(this.listeners, event, this.log, 'run event listener', bindings);
+    if (extra) notifyAll([extra], event, this.log, 'run event listener', bindings);
   }
 }

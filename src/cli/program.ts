@@ -56,15 +56,17 @@ export async function createProgram(): Promise<Command> {
     .addOption(
       new Option(
         '--log-level <level>',
-        'log level of the runtime and NATS clients, on stderr (pino JSON lines)',
+        'log level of the runtime and NATS clients, on stderr (pino JSON lines); default warn, ' +
+          'and for ndf run silent, as it prints runs and breaker changes itself',
       )
         .choices(LOG_LEVELS)
-        .env('ND_LOG_LEVEL')
-        .default('warn'),
+        .env('ND_LOG_LEVEL'),
     )
     .hook('preAction', (thisCommand) => {
-      // Every logger (src/core/logger.ts and the NATS services) reads ND_LOG_LEVEL when created.
-      process.env['ND_LOG_LEVEL'] = z.enum(LOG_LEVELS).parse(thisCommand.opts()['logLevel']);
+      // Every logger (src/core/logger.ts) reads ND_LOG_LEVEL when created; unset, each caller's
+      // default holds (warn, or silent for the executor of ndf run).
+      const level: unknown = thisCommand.opts()['logLevel'];
+      if (level !== undefined) process.env['ND_LOG_LEVEL'] = z.enum(LOG_LEVELS).parse(level);
     })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(

@@ -15,7 +15,7 @@ describe.concurrent('step outputs are visible', () => {
     const file = path.join(tempDir('ndf-outputs-'), 'sub', 'outputs.json');
     const run = await ndf(['run', FIRST, '--no-progress', '--output', file]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^output of echo: \{"mode":"execute",.*"step":"echo"/m);
+    expect(run.stdout).toMatch(/^output of echo: \{"version":1,"kind":"task",.*"step":"echo"/m);
     expect(run.stdout).toContain(`every step output: ${file}`);
     const written = JSON.parse(await readFile(file, 'utf8')) as { status: string; steps: Step[] };
     expect(written.status).toBe('succeeded');

@@ -63,8 +63,8 @@ function task(signal: AbortSignal = new AbortController().signal): AgentTask {
     capability: 'x',
     attempt: 1,
     idempotencyKey: 'run-1/slow',
-    input: { runInput: null, results: {} },
-    context: {},
+    input: { params: undefined, runInput: null, results: {} },
+    context: { domain: 'test', agentType: 'x', priority: 1, attributes: {} },
     signal,
   };
 }

@@ -1,4 +1,6 @@
+import { constants } from 'node:os';
 import pc from 'picocolors';
+import { allGroupsGone, killAllGroups } from '../actors/processGroup.js';
 import type { RunEvent } from '../core/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../core/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
@@ -64,11 +66,20 @@ async function prepare(
   }
 }
 
+/** The signals that cancel a run: Ctrl-C, `docker stop` / systemd / Kubernetes, a closed terminal. */
+export const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The conventional exit code of a process stopped by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
+}
+
 /**
  * Loads, runs and reports one workflow file (with the agents discovered over NATS when
- * `options.nats` is given); resolves with the exit code.
+ * `options.nats` is given); resolves with the exit code: an {@link ExitCode}, or
+ * {@link signalExitCode} when a signal of {@link CANCEL_SIGNALS} cancelled the run.
  */
-export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+export async function runWorkflowFile(file: string, options: RunOptions): Promise<number> {
   if (options.resolver !== undefined && options.nats === undefined)
     return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
   let remote: DiscoveredRemoteAgents | undefined;
@@ -95,7 +106,7 @@ async function runWith(
   options: RunOptions,
   extraAgents: readonly Agent[],
   resolver: ResourceArbiter | undefined,
-): Promise<ExitCode> {
+): Promise<number> {
   const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
   const { loaded, input, timeoutMs } = prepared;
@@ -141,8 +152,7 @@ async function runWith(
   sinks.progress = progress;
   const { trace } = sinks;
   const abort = new AbortController();
-  const onSigint = (): void => abort.abort(new Error('interrupted (SIGINT)'));
-  process.once('SIGINT', onSigint);
+  const cancel = onCancelSignal(abort);
   try {
     const result = await execute(executor, workflow.run, {
       input,
@@ -150,6 +160,8 @@ async function runWith(
       signal: abort.signal,
       trace: trace !== undefined,
     });
+    // The run reports only once none of its commands is left (cancelled ones get their grace period).
+    await allGroupsGone();
     progress.finish();
     const written = await saveOutputs(options.output, result);
     if (mode === 'json') {
@@ -158,8 +170,10 @@ async function runWith(
       const outputs = renderOutputs(result, written);
       process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);
     }
-    return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
+    if (cancel.received) return signalExitCode(cancel.received);
+    return result.success ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
+    await allGroupsGone();
     progress.finish();
     if (error instanceof UsageError) return usage(`${file}: ${error.message}`);
     if (isPatternValidationError(error) || isInvalidPatternError(error))
@@ -167,12 +181,40 @@ async function runWith(
     process.stderr.write(
       `${pc.red('✖')} run failed: ${error instanceof Error ? error.message : String(error)}\n`,
     );
-    return ExitCode.RUN_FAILED;
+    return cancel.received ? signalExitCode(cancel.received) : ExitCode.RUN_FAILED;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    cancel.dispose();
     await closeTrace(trace);
     await executor.close();
   }
+}
+
+/**
+ * While a run is on, SIGINT, SIGTERM and SIGHUP cancel it: no step is dispatched any more, the
+ * running attempts are aborted (their commands' process groups killed) and completed steps are
+ * compensated as on a failure; the caller then exits with 128 + the signal's number. A second
+ * signal exits at once (128 + its number), after a SIGKILL to every command still running.
+ */
+function onCancelSignal(abort: AbortController): { readonly received?: NodeJS.Signals; dispose(): void } {
+  const state: { received?: NodeJS.Signals; dispose(): void } = {
+    dispose: () => {
+      for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSignal);
+    },
+  };
+  function onSignal(signal: NodeJS.Signals): void {
+    if (state.received !== undefined) {
+      killAllGroups();
+      process.stderr.write(`${pc.red('✖')} ${signal} again: stopping at once, without compensation\n`);
+      process.exit(signalExitCode(signal));
+    }
+    state.received = signal;
+    process.stderr.write(
+      `${pc.yellow('!')} ${signal}: cancelling the run (completed steps are compensated); ${signal} again stops at once\n`,
+    );
+    abort.abort(new Error(`interrupted (${signal})`));
+  }
+  for (const signal of CANCEL_SIGNALS) process.on(signal, onSignal);
+  return state;
 }
 
 type WorkflowExecutor = ReturnType<typeof createWorkflowExecutor>;

@@ -1,12 +1,12 @@
-import { constants } from 'node:os';
 import pc from 'picocolors';
-import { allGroupsGone, killAllGroups } from '../actors/processGroup.js';
+import { allGroupsGone } from '../actors/processGroup.js';
 import type { RunEvent } from '../core/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../core/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
 import type { RunResult } from '../core/result.js';
 import type { Agent, ResourceArbiter } from '../core/agent.js';
 import { ExitCode, UsageError } from './exit.js';
+import { onStopSignals, signalExitCode } from './signals.js';
 import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
 import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
 import { mergeRunInput, parseInputOption } from './input.js';
@@ -66,18 +66,10 @@ async function prepare(
   }
 }
 
-/** The signals that cancel a run: Ctrl-C, `docker stop` / systemd / Kubernetes, a closed terminal. */
-export const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/** The conventional exit code of a process stopped by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
-export function signalExitCode(signal: NodeJS.Signals): number {
-  return 128 + constants.signals[signal];
-}
-
 /**
  * Loads, runs and reports one workflow file (with the agents discovered over NATS when
  * `options.nats` is given); resolves with the exit code: an {@link ExitCode}, or
- * {@link signalExitCode} when a signal of {@link CANCEL_SIGNALS} cancelled the run.
+ * 128 + the signal's number when SIGINT, SIGTERM or SIGHUP cancelled the run.
  */
 export async function runWorkflowFile(file: string, options: RunOptions): Promise<number> {
   if (options.resolver !== undefined && options.nats === undefined)
@@ -152,7 +144,11 @@ async function runWith(
   sinks.progress = progress;
   const { trace } = sinks;
   const abort = new AbortController();
-  const cancel = onCancelSignal(abort);
+  // SIGINT, SIGTERM, SIGHUP: no step starts any more, running attempts are aborted (their
+  // commands' groups killed), completed steps are compensated as on a failure; exit 128+signal.
+  const cancel = onStopSignals('cancelling the run (completed steps are compensated)', (signal) =>
+    abort.abort(new Error(`interrupted (${signal})`)),
+  );
   try {
     const result = await execute(executor, workflow.run, {
       input,
@@ -187,34 +183,6 @@ async function runWith(
     await closeTrace(trace);
     await executor.close();
   }
-}
-
-/**
- * While a run is on, SIGINT, SIGTERM and SIGHUP cancel it: no step is dispatched any more, the
- * running attempts are aborted (their commands' process groups killed) and completed steps are
- * compensated as on a failure; the caller then exits with 128 + the signal's number. A second
- * signal exits at once (128 + its number), after a SIGKILL to every command still running.
- */
-function onCancelSignal(abort: AbortController): { readonly received?: NodeJS.Signals; dispose(): void } {
-  const state: { received?: NodeJS.Signals; dispose(): void } = {
-    dispose: () => {
-      for (const signal of CANCEL_SIGNALS) process.removeListener(signal, onSignal);
-    },
-  };
-  function onSignal(signal: NodeJS.Signals): void {
-    if (state.received !== undefined) {
-      killAllGroups();
-      process.stderr.write(`${pc.red('✖')} ${signal} again: stopping at once, without compensation\n`);
-      process.exit(signalExitCode(signal));
-    }
-    state.received = signal;
-    process.stderr.write(
-      `${pc.yellow('!')} ${signal}: cancelling the run (completed steps are compensated); ${signal} again stops at once\n`,
-    );
-    abort.abort(new Error(`interrupted (${signal})`));
-  }
-  for (const signal of CANCEL_SIGNALS) process.on(signal, onSignal);
-  return state;
 }
 
 type WorkflowExecutor = ReturnType<typeof createWorkflowExecutor>;

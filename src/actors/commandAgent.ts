@@ -110,6 +110,12 @@ export function parseStdout(stdout: string): unknown {
  * stdout is the result (parsed as JSON when it is JSON). A non-zero exit fails the attempt with
  * the tail of stderr in the message; a missing executable fails it without retry.
  *
+ * Each command runs in its own process group (see processGroup.ts). A timeout, a cancellation
+ * (`task.signal`) or an oversized stdout fails the attempt at once and terminates the group:
+ * SIGTERM, then SIGKILL `killGraceMs` later (default env `NDF_KILL_GRACE_MS`, else 2000 ms).
+ * What remains of the group when the command exits is terminated the same way, and no group
+ * outlives this process (an exit hook, and a watchdog process for SIGKILL).
+ *
  * @throws PatternValidationError when an option is malformed
  * @example
  * const tsc = createCommandAgent({ id: 'tsc', capabilities: ['typecheck'], command: ['npx', 'tsc', '--noEmit'] });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { z } from 'zod';
-import { parseWith } from '../core/validate.js';
+import { PatternValidationError } from '../core/errors.js';
 
 /**
  * Process groups of the commands the runtime starts, so that no child of a run outlives it.
@@ -24,11 +24,19 @@ import { parseWith } from '../core/validate.js';
 const posix = process.platform !== 'win32';
 const POLL_MS = 25;
 
-/** The default grace period between SIGTERM and SIGKILL, ms (env `NDF_KILL_GRACE_MS`, else 2000). */
+/**
+ * The default grace period between SIGTERM and SIGKILL, ms (env `NDF_KILL_GRACE_MS`, else 2000).
+ * @throws PatternValidationError when `NDF_KILL_GRACE_MS` is not a whole number ≥ 0
+ */
 export function defaultKillGraceMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.NDF_KILL_GRACE_MS;
   if (raw === undefined || raw === '') return 2_000;
-  return parseWith(z.coerce.number().int().min(0), raw, 'environment variable NDF_KILL_GRACE_MS');
+  const grace = z.coerce.number().int().min(0).safeParse(raw);
+  if (grace.success) return grace.data;
+  throw new PatternValidationError(
+    `Invalid environment variable NDF_KILL_GRACE_MS: expected a whole number of ms (0 or more), got "${raw}"`,
+    { field: 'NDF_KILL_GRACE_MS' },
+  );
 }
 
 interface Group {

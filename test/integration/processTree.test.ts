@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCommandAgent } from '../../src/actors/commandAgent.js';
-import { allGroupsGone, liveGroupCount } from '../../src/actors/processGroup.js';
+import { allGroupsGone, defaultKillGraceMs, liveGroupCount } from '../../src/actors/processGroup.js';
 import type { AgentTask } from '../../src/core/agent.js';
 import { tempDir } from '../helpers/tempDir.js';
 import { startFixture } from './processes.js';
@@ -197,5 +197,17 @@ describe('no command outlives the process that runs it', () => {
       'the command and its child die after the host',
     );
     expect(existsSync(path.join(dir, 'late'))).toBe(false);
+  });
+});
+
+describe('the kill grace period', () => {
+  it('is NDF_KILL_GRACE_MS when set, 2000 ms when not, and a bad value is named', () => {
+    expect(defaultKillGraceMs({})).toBe(2_000);
+    expect(defaultKillGraceMs({ NDF_KILL_GRACE_MS: '750' })).toBe(750);
+    expect(defaultKillGraceMs({ NDF_KILL_GRACE_MS: '0' })).toBe(0);
+    for (const bad of ['soon', '-1', '1.5'])
+      expect(() => defaultKillGraceMs({ NDF_KILL_GRACE_MS: bad })).toThrow(
+        `Invalid environment variable NDF_KILL_GRACE_MS: expected a whole number of ms (0 or more), got "${bad}"`,
+      );
   });
 });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -6,6 +5,7 @@ import { AgentError } from '../core/errors.js';
 import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 import { toTaskRequest, type TaskRequest } from '../protocol/protocol.js';
+import { defaultKillGraceMs, spawnInGroup, terminateGroup } from './processGroup.js';
 
 /** Options of {@link createCommandAgent}, validated with zod. */
 export const commandAgentOptionsSchema = z
@@ -19,8 +19,16 @@ export const commandAgentOptionsSchema = z
     cwd: z.string().optional(),
     /** Added to the parent's environment. */
     env: z.record(z.string(), z.string()).default({}),
-    /** Kills the process after this many ms (SIGTERM, then SIGKILL 2 s later). */
+    /**
+     * Fails the attempt after this many ms and kills the command's process group (SIGTERM, then
+     * SIGKILL `killGraceMs` later).
+     */
     timeoutMs: z.number().int().positive().optional(),
+    /**
+     * Grace period between SIGTERM and SIGKILL when the command is killed (timeout,
+     * cancellation), ms; default env `NDF_KILL_GRACE_MS`, else 2000.
+     */
+    killGraceMs: z.number().int().min(0).optional(),
     /** Where the task JSON goes: the child's stdin, or the environment variable `taskEnv`. */
     taskVia: z.enum(['stdin', 'env']).default('stdin'),
     taskEnv: z
@@ -39,7 +47,6 @@ type ParsedOptions = z.infer<typeof commandAgentOptionsSchema>;
 
 const STDERR_TAIL = 2_000;
 const MAX_STDOUT = 64 * 1024 * 1024;
-const KILL_GRACE_MS = 2_000;
 
 /**
  * Finds an executable the way `spawn` would: a name with a slash is resolved against `cwd`,
@@ -103,12 +110,19 @@ export function parseStdout(stdout: string): unknown {
  * stdout is the result (parsed as JSON when it is JSON). A non-zero exit fails the attempt with
  * the tail of stderr in the message; a missing executable fails it without retry.
  *
+ * Each command runs in its own process group (see processGroup.ts). A timeout, a cancellation
+ * (`task.signal`) or an oversized stdout fails the attempt at once and terminates the group:
+ * SIGTERM, then SIGKILL `killGraceMs` later (default env `NDF_KILL_GRACE_MS`, else 2000 ms).
+ * What remains of the group when the command exits is terminated the same way, and no group
+ * outlives this process (an exit hook, and a watchdog process for SIGKILL).
+ *
  * @throws PatternValidationError when an option is malformed
  * @example
  * const tsc = createCommandAgent({ id: 'tsc', capabilities: ['typecheck'], command: ['npx', 'tsc', '--noEmit'] });
  */
 export function createCommandAgent(options: CommandAgentOptions): Agent {
-  const opts = parseWith(commandAgentOptionsSchema, options, `command agent ${options.id}`);
+  const parsed = parseWith(commandAgentOptionsSchema, options, `command agent ${options.id}`);
+  const opts = { ...parsed, killGraceMs: parsed.killGraceMs ?? defaultKillGraceMs() };
   const agent: Agent = {
     id: opts.id,
     capabilities: opts.capabilities,
@@ -133,7 +147,10 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
  * messages.
  */
 export function runCommand(
-  opts: Pick<ParsedOptions, 'id' | 'cwd' | 'env' | 'timeoutMs' | 'taskVia' | 'taskEnv' | 'source'>,
+  opts: Pick<
+    ParsedOptions,
+    'id' | 'cwd' | 'env' | 'timeoutMs' | 'killGraceMs' | 'taskVia' | 'taskEnv' | 'source'
+  >,
   argv: readonly string[],
   field: string,
   request: TaskRequest,
@@ -151,48 +168,61 @@ export function runCommand(
   return new Promise<unknown>((resolve, reject) => {
     if (file === undefined) return reject(new AgentError(`${where}: empty command`, { agentId: opts.id }));
     if (task.signal.aborted) return reject(abortError(opts.id, where, task.signal));
-    const child = spawn(file, args, { cwd: opts.cwd, env, shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+    const graceMs = opts.killGraceMs ?? defaultKillGraceMs();
+    const child = spawnInGroup(
+      file,
+      args,
+      { cwd: opts.cwd, env, shell: false, stdio: ['pipe', 'pipe', 'pipe'] },
+      graceMs,
+    );
+    const { stdin, stdout: out, stderr: err } = child;
+    if (!stdin || !out || !err) throw new Error('unreachable: spawned with pipes');
     let stdout = '';
     let stderr = '';
     let failure: AgentError | undefined;
-    const kill = (reason: AgentError): void => {
-      failure ??= reason;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
-    };
-    const limit = effectiveTimeout(opts.timeoutMs, task.deadline);
-    const timer =
-      limit === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              kill(
-                new AgentError(`${where}: "${file}" timed out after ${limit} ms`, {
-                  agentId: opts.id,
-                  timeoutMs: limit,
-                  retryable: true,
-                }),
-              ),
-            limit,
-          );
-    const onAbort = (): void => kill(abortError(opts.id, where, task.signal));
-    task.signal.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
       if (timer) clearTimeout(timer);
       task.signal.removeEventListener('abort', onAbort);
     };
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    // Reported when it happens, not when the pipes close; the group dies in the background
+    // (processGroup.ts makes sure it does, even if this process exits first).
+    const kill = (reason: AgentError): void => {
+      if (failure) return;
+      failure = reason;
+      cleanup();
+      if (child.pid !== undefined) terminateGroup(child.pid, graceMs);
+      reject(reason);
+    };
+    const onAbort = (): void => kill(abortError(opts.id, where, task.signal));
+    task.signal.addEventListener('abort', onAbort, { once: true });
+    const limit = effectiveTimeout(opts.timeoutMs, task.deadline);
+    if (limit !== undefined) {
+      timer = setTimeout(
+        () =>
+          kill(
+            new AgentError(`${where}: "${file}" timed out after ${limit} ms`, {
+              agentId: opts.id,
+              timeoutMs: limit,
+              retryable: true,
+            }),
+          ),
+        limit,
+      );
+    }
+    out.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       if (stdout.length > MAX_STDOUT)
         kill(new AgentError(`${where}: stdout exceeds ${MAX_STDOUT} bytes`, { agentId: opts.id }));
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_TAIL * 4);
     });
-    child.stdin.on('error', () => undefined); // a child that never reads stdin is fine
-    child.stdin.end(opts.taskVia === 'stdin' ? payload : '');
+    stdin.on('error', () => undefined); // a child that never reads stdin is fine
+    stdin.end(opts.taskVia === 'stdin' ? payload : '');
     child.on('error', (error: NodeJS.ErrnoException) => {
       cleanup();
+      if (failure) return;
       const missing = error.code === 'ENOENT';
       const message = missing
         ? `${where}[0]: command "${file}" not found (cwd ${opts.cwd ?? process.cwd()})`
@@ -201,7 +231,7 @@ export function runCommand(
     });
     child.on('close', (code, signal) => {
       cleanup();
-      if (failure) return reject(failure);
+      if (failure) return; // already reported
       if (code === 0) return resolve(parseStdout(stdout));
       const tail = stderr.trim().slice(-STDERR_TAIL);
       const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`;

@@ -2,7 +2,7 @@
 export const ExitCode = {
   /** The run succeeded, the file is valid, the help was shown. */
   OK: 0,
-  /** The run failed (a step failed, a timeout, criteria not met) or was interrupted. */
+  /** The run failed (a step failed, a timeout, criteria not met); a signal exits with 128 + its number. */
   RUN_FAILED: 1,
   /** Bad input: the workflow file, an option, the run input. */
   BAD_INPUT: 2,

@@ -1,10 +1,12 @@
 import pc from 'picocolors';
+import { allGroupsGone } from '../actors/processGroup.js';
 import type { RunEvent } from '../core/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../core/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
 import type { RunResult } from '../core/result.js';
 import type { Agent, ResourceArbiter } from '../core/agent.js';
 import { ExitCode, UsageError } from './exit.js';
+import { onStopSignals, signalExitCode } from './signals.js';
 import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
 import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
 import { mergeRunInput, parseInputOption } from './input.js';
@@ -66,9 +68,10 @@ async function prepare(
 
 /**
  * Loads, runs and reports one workflow file (with the agents discovered over NATS when
- * `options.nats` is given); resolves with the exit code.
+ * `options.nats` is given); resolves with the exit code: an {@link ExitCode}, or
+ * 128 + the signal's number when SIGINT, SIGTERM or SIGHUP cancelled the run.
  */
-export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+export async function runWorkflowFile(file: string, options: RunOptions): Promise<number> {
   if (options.resolver !== undefined && options.nats === undefined)
     return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
   let remote: DiscoveredRemoteAgents | undefined;
@@ -95,7 +98,7 @@ async function runWith(
   options: RunOptions,
   extraAgents: readonly Agent[],
   resolver: ResourceArbiter | undefined,
-): Promise<ExitCode> {
+): Promise<number> {
   const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
   const { loaded, input, timeoutMs } = prepared;
@@ -141,8 +144,11 @@ async function runWith(
   sinks.progress = progress;
   const { trace } = sinks;
   const abort = new AbortController();
-  const onSigint = (): void => abort.abort(new Error('interrupted (SIGINT)'));
-  process.once('SIGINT', onSigint);
+  // SIGINT, SIGTERM, SIGHUP: no step starts any more, running attempts are aborted (their
+  // commands' groups killed), completed steps are compensated as on a failure; exit 128+signal.
+  const cancel = onStopSignals('cancelling the run (completed steps are compensated)', (signal) =>
+    abort.abort(new Error(`interrupted (${signal})`)),
+  );
   try {
     const result = await execute(executor, workflow.run, {
       input,
@@ -150,6 +156,8 @@ async function runWith(
       signal: abort.signal,
       trace: trace !== undefined,
     });
+    // The run reports only once none of its commands is left (cancelled ones get their grace period).
+    await allGroupsGone();
     progress.finish();
     const written = await saveOutputs(options.output, result);
     if (mode === 'json') {
@@ -158,8 +166,10 @@ async function runWith(
       const outputs = renderOutputs(result, written);
       process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);
     }
-    return result.success && !abort.signal.aborted ? ExitCode.OK : ExitCode.RUN_FAILED;
+    if (cancel.received) return signalExitCode(cancel.received);
+    return result.success ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
+    await allGroupsGone();
     progress.finish();
     if (error instanceof UsageError) return usage(`${file}: ${error.message}`);
     if (isPatternValidationError(error) || isInvalidPatternError(error))
@@ -167,9 +177,9 @@ async function runWith(
     process.stderr.write(
       `${pc.red('✖')} run failed: ${error instanceof Error ? error.message : String(error)}\n`,
     );
-    return ExitCode.RUN_FAILED;
+    return cancel.received ? signalExitCode(cancel.received) : ExitCode.RUN_FAILED;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    cancel.dispose();
     await closeTrace(trace);
     await executor.close();
   }

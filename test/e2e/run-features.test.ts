@@ -41,7 +41,7 @@ describe('ndf run: timeouts, automatic selection, interruption', () => {
     expect(bad.stderr).toContain('--timeout: expected a positive number of ms, got "soon"');
   });
 
-  it('Ctrl-C cancels the run, reports it and exits 1', async () => {
+  it('Ctrl-C cancels the run, reports it and exits 130 (128 + SIGINT)', async () => {
     const child = spawn(process.execPath, [NDF_BIN, 'run', 'test/e2e/fixtures/slow.yaml'], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1' },
@@ -56,7 +56,7 @@ describe('ndf run: timeouts, automatic selection, interruption', () => {
       });
       child.on('close', resolve);
     });
-    expect(code).toBe(1);
+    expect(code).toBe(130);
     expect(stdout).toMatch(/│ sleep +│ ⊘ cancelled +│ sleeper/);
     expect(stdout).toContain('was cancelled');
     expect(Date.now() - started).toBeLessThan(20_000);

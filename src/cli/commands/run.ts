@@ -24,7 +24,10 @@ export function runCommand(): Command {
       'machine-readable output: one JSON event per line, then {"type":"run.result","result":…} with every step output',
     )
     .option('--dry-run', 'validate and print the plan (agents, patterns, steps) without running')
-    .option('--timeout <ms>', 'timeout of the whole run, ms (overrides run.timeoutMs)')
+    .option(
+      '--timeout <ms>',
+      'timeout of the whole run, ms (overrides run.timeoutMs; default 60000, i.e. 60 s, when neither is set)',
+    )
     .option('--no-progress', 'no live progress, only the summary')
     .option(
       '--nats <url>',
@@ -38,8 +41,13 @@ export function runCommand(): Command {
       'after',
       `
 Progress is a live tree on a terminal, plain lines when stdout is not a terminal.
-Ctrl-C cancels the run (completed steps are rolled back); a second Ctrl-C stops at once.
-Exit codes: 0 the run succeeded, 1 it failed (or was interrupted), 2 bad input.
+A run that sets no timeout (run.timeoutMs, --timeout) is cancelled after 60 s.
+Ctrl-C, SIGTERM (docker stop, systemd, Kubernetes) and SIGHUP cancel the run: no further step
+starts, running commands are killed with their children (SIGTERM, then SIGKILL after
+NDF_KILL_GRACE_MS, default 2000 ms), completed steps are rolled back; a second signal stops at
+once (no rollback), still killing the commands.
+Exit codes: 0 the run succeeded, 1 it failed, 2 bad input, 128+N stopped by signal N
+(130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 
 Examples:
   $ npx ndf run examples/data-pipeline/workflow.yaml

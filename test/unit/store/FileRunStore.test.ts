@@ -113,7 +113,7 @@ describe('FileRunStore on disk', () => {
         const memory = new MemoryRunStore({ clock });
         const appended = [];
         for (const store of [file, memory])
-          await store.append('run', [{ ...started(), input: null }], { expectedSeq: 0 });
+          await store.append('run', [started('deploy', 1_000, null)], { expectedSeq: 0 });
         let seq = 1;
         for (const batch of batchList) {
           const stored = await file.append('run', batch, { expectedSeq: seq });

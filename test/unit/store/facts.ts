@@ -1,14 +1,15 @@
 /** Journal facts for the store tests. */
 import type { JournalFact } from '../../../src/store/journal.js';
 
-export const started = (pattern = 'deploy', at = 1_000): JournalFact => ({
-  kind: 'runStarted',
-  pattern,
-  specHash: 'sha256:abc',
-  input: { version: '1.2.3' },
-  context: { env: 'test' },
-  at,
-});
+export const started = (pattern = 'deploy', at = 1_000, input: unknown = { version: '1.2.3' }): JournalFact =>
+  ({
+    kind: 'runStarted',
+    pattern,
+    specHash: 'sha256:abc',
+    input,
+    context: { env: 'test' },
+    at,
+  }) as JournalFact;
 
 export const dispatched = (step: string, attempt = 1): JournalFact => ({
   kind: 'attemptDispatched',

@@ -201,7 +201,7 @@ export class FileRunStore implements RunStore {
   private schedule(run: FileRun): void {
     if (run.scheduled) return;
     run.scheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       run.scheduled = false;
       run.flushing = run.flushing.then(() => this.flush(run));
     });

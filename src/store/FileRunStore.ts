@@ -118,14 +118,25 @@ export class FileRunStore implements RunStore {
         if (decoded.droppedBytes > 0) await truncate(file, decoded.validBytes);
         runs.set(runId, newRun(decoded.state, file));
       }
-      return new FileRunStore(options.dir, runsDir, options.fsync ?? false, options.clock ?? systemClock, runs, release);
+      return new FileRunStore(
+        options.dir,
+        runsDir,
+        options.fsync ?? false,
+        options.clock ?? systemClock,
+        runs,
+        release,
+      );
     } catch (error) {
       await release();
       throw error;
     }
   }
 
-  async append(runId: string, facts: readonly JournalFact[], options: AppendOptions): Promise<JournalEntry[]> {
+  async append(
+    runId: string,
+    facts: readonly JournalFact[],
+    options: AppendOptions,
+  ): Promise<JournalEntry[]> {
     this.assertOpen();
     const entries = buildEntries(runId, facts, options, this.clock);
     const run = this.runs.get(runId);
@@ -238,7 +249,8 @@ export class FileRunStore implements RunStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new RunStoreError(StoreErrorCode.UNAVAILABLE, `The run store ${this.dir} is closed`);
+    if (this.closed)
+      throw new RunStoreError(StoreErrorCode.UNAVAILABLE, `The run store ${this.dir} is closed`);
   }
 }
 
@@ -261,7 +273,7 @@ function newRun(state: RunState, file: string): FileRun {
  * makes the batch one `write(2)` in the common case.
  */
 function writeAll(fd: number, bytes: Buffer): void {
-  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
 }
 
 /** fsyncs a directory, so a new file's entry in it survives power loss. */

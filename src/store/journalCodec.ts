@@ -65,7 +65,8 @@ export function decodeJournal(bytes: Buffer, file: string, runId: string): Decod
       throw corrupt('invalid JSON', error);
     }
     const parsed = journalEntrySchema.safeParse(value);
-    if (!parsed.success) throw corrupt(`not a journal entry (${parsed.error.issues[0]?.message ?? 'schema'})`);
+    if (!parsed.success)
+      throw corrupt(`not a journal entry (${parsed.error.issues[0]?.message ?? 'schema'})`);
     const entry = parsed.data;
     if (entry.runId !== runId) throw corrupt(`entry of run ${entry.runId} in the journal of run ${runId}`);
     try {

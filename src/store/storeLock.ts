@@ -43,5 +43,7 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
     }
     await unlink(path).catch(() => undefined);
   }
-  throw new RunStoreError(StoreErrorCode.UNAVAILABLE, `Could not take the run store lock ${path}`, { file: path });
+  throw new RunStoreError(StoreErrorCode.UNAVAILABLE, `Could not take the run store lock ${path}`, {
+    file: path,
+  });
 }

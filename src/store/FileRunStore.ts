@@ -205,14 +205,19 @@ export class FileRunStore implements RunStore {
       if (busy.length === 0) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await Promise.all([...this.runs.values()].map((r) => r.handle?.close()));
+    await Promise.all([...this.runs.values()].flatMap((r) => (r.handle ? [r.handle.close()] : [])));
     await this.releaseLock();
   }
 
+  /**
+   * Flushes `run` on the next turn of the event loop (setImmediate, not a microtask): appends
+   * made during this turn join the batch, and a writer looping on `await append()` still lets
+   * timers, other I/O and other runs' writers in between its commits.
+   */
   private schedule(run: FileRun): void {
     if (run.scheduled) return;
     run.scheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       run.scheduled = false;
       run.flushing = run.flushing.then(() => this.flush(run));
     });

@@ -91,7 +91,7 @@ export function buildEntries(
 
 /** Validates `listRuns`' filter. */
 export const parseListFilter = (filter: ListRunsFilter): ListRunsFilter =>
-  parseWith(listFilterSchema, filter, 'RunStore.listRuns.filter') as ListRunsFilter;
+  parseWith(listFilterSchema, filter, 'RunStore.listRuns.filter');
 
 /** Validates `cleanupRuns`' options and returns the cutoff, epoch ms. */
 export function cleanupCutoff(options: CleanupOptions, clock: Clock): number {

@@ -58,6 +58,18 @@ describe('FileRunStore on disk', () => {
     await s.close();
   });
 
+  it('lets timers and other I/O run between the commits of a writer looping on await append', async () => {
+    const s = await FileRunStore.open({ dir: tempDir() });
+    await s.append('r1', [started()], { expectedSeq: 0 });
+    let timerFiredAtSeq = 0;
+    let seq = 1;
+    setTimeout(() => (timerFiredAtSeq = seq), 0);
+    for (; seq < 300; seq += 1) await s.append('r1', [dispatched(`s${seq}`)], { expectedSeq: seq });
+    expect(timerFiredAtSeq).toBeGreaterThan(0);
+    expect(timerFiredAtSeq).toBeLessThan(300);
+    await s.close();
+  });
+
   it('refuses a second open of the same directory while the first is open, and allows it after close', async () => {
     const dir = tempDir();
     const s1 = await FileRunStore.open({ dir });
@@ -73,7 +85,7 @@ describe('FileRunStore on disk', () => {
 
   it('takes over a lock left by a process that no longer exists', async () => {
     const dir = tempDir();
-    (await FileRunStore.open({ dir })).close();
+    await (await FileRunStore.open({ dir })).close();
     writeFileSync(join(dir, 'LOCK'), '2147483646'); // no such pid
     const s = await FileRunStore.open({ dir });
     expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(String(process.pid));

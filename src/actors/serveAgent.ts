@@ -88,6 +88,8 @@ export interface ServedAgentStats {
   deduplicated: number;
   /** Malformed, oversized, wrong-version or not-capable requests. */
   rejected: number;
+  /** Tasks refused with 408 because their deadline had passed before they started (never run). */
+  expired: number;
   cancelled: number;
   inFlight: number;
   queued: number;
@@ -145,6 +147,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     failed: 0,
     deduplicated: 0,
     rejected: 0,
+    expired: 0,
     cancelled: 0,
   };
   const store = new IdempotencyStore<TaskReply>(
@@ -183,8 +186,18 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   };
 
   const invoke = async (req: TaskRequest, cancellation: AttemptCancellation): Promise<TaskReply> => {
-    stats.executed += 1;
     const deadline = req.deadline ?? undefined;
+    if (deadline !== undefined && deadline <= clock.now()) {
+      // the caller has given up on this attempt: running it could only duplicate the work of its retry
+      stats.expired += 1;
+      return errorReply(
+        new PatternTimeoutError(
+          `agent ${o.name} refused ${req.kind} ${req.step}: its deadline ${new Date(deadline).toISOString()} had passed before it started`,
+          { step: req.step, agentId: o.name, retryable: true },
+        ),
+      );
+    }
+    stats.executed += 1;
     const timer =
       deadline === undefined
         ? undefined

@@ -22,6 +22,7 @@ interface AgentCliOptions extends NatsCliOptions {
   export?: string;
   maxConcurrent: string;
   timeout?: string;
+  idempotencyFile?: string;
 }
 
 /** `ndf agent`: serves a command or a module as a remote agent (a NATS micro service) until interrupted. */
@@ -47,6 +48,10 @@ export function agentCommand(): Command {
     )
     .option('--max-concurrent <n>', 'tasks run at once', '4')
     .option('--timeout <ms>', 'kill an --exec command after this many ms')
+    .option(
+      '--idempotency-file <path>',
+      'JSON Lines file of completed tasks, so that this agent restarted with it answers re-deliveries from the record instead of running them again (one file per instance)',
+    )
     .addHelpText(
       'after',
       `
@@ -81,6 +86,7 @@ Examples:
           capabilities,
           maxConcurrent,
           prefix: o.prefix,
+          ...(o.idempotencyFile === undefined ? {} : { idempotencyFile: o.idempotencyFile }),
           handler: (task) => worker.execute(task),
           ...(worker.compensate ? { compensate: (task) => worker.compensate?.(task) } : {}),
         });

@@ -32,11 +32,14 @@ import { AttemptCancellation, type CancellationSignal } from '../core/cancellati
  */
 class ConnectionWatch {
   epoch = 0;
+  /** When the connection last came back (epoch ms of `clock`); -Infinity before any reconnect. */
+  reconnectedAt = Number.NEGATIVE_INFINITY;
   private readonly inFlight = new Set<AttemptCancellation>();
   readonly dispose: () => void;
 
-  constructor(transport: Transport) {
+  constructor(transport: Transport, clock: Clock) {
     this.dispose = transport.onStatus((status) => {
+      if (status.type === 'reconnected') this.reconnectedAt = clock.now();
       if (status.type !== 'disconnected') return;
       this.epoch += 1;
       const lost = [...this.inFlight];
@@ -63,6 +66,23 @@ class ConnectionWatch {
 }
 
 const NO_TRACE: Readonly<Record<string, string>> = Object.freeze({});
+/** How long after a reconnect "no responders" means the agent has not reconnected yet, ms. */
+const RECONNECT_GRACE_MS = 5_000;
+/** Pause between sends while waiting for the agent to reconnect, ms. */
+const NO_RESPONDERS_RETRY_MS = 100;
+
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts (the next send then fails as aborted). */
+function pause(clock: Clock, ms: number, signal: CancellationSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = clock.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 const optionsSchema = z.object({
   id: z.string().min(1).optional(),
@@ -127,7 +147,39 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
   const { transport, clock = systemClock } = options;
   const subjects = protocolSubjects(o.prefix);
 
-  const watch = new ConnectionWatch(transport);
+  const watch = new ConnectionWatch(transport, clock);
+  /**
+   * Sends a request; "no responders" within {@link RECONNECT_GRACE_MS} of a reconnect (the agent's own
+   * connection is not back yet) is retried every {@link NO_RESPONDERS_RETRY_MS} until the timeout.
+   */
+  const send = async (
+    subject: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    headers: Record<string, string> | undefined,
+    signal: AttemptCancellation,
+  ): Promise<TransportReply> => {
+    const until = clock.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await transport.request(subject, data, {
+          timeoutMs: Math.max(1, until - clock.now()),
+          headers,
+          signal,
+        });
+      } catch (error) {
+        const now = clock.now();
+        const retry =
+          isTransportError(error) &&
+          error.kind === 'noResponders' &&
+          now - watch.reconnectedAt < RECONNECT_GRACE_MS &&
+          now + NO_RESPONDERS_RETRY_MS < until &&
+          !signal.aborted;
+        if (!retry) throw error;
+        await pause(clock, NO_RESPONDERS_RETRY_MS, signal);
+      }
+    }
+  };
   const subjectOf = { task: subjects.task(name), compensate: subjects.compensate(name) } as const;
   const cancelSubject = subjects.cancel(name);
 
@@ -161,7 +213,7 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
       const tracked = watch.track(signal);
       let reply: TransportReply;
       try {
-        reply = await transport.request(subject, data, { timeoutMs, headers, signal: tracked.lost });
+        reply = await send(subject, data, timeoutMs, headers, tracked.lost);
       } catch (error) {
         const connectionLost =
           !signal.aborted &&

@@ -7,6 +7,7 @@ import type { TransportStatus } from '../../src/transport/Transport.js';
 import type { RunEvent } from '../../src/core/events.js';
 import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
+import { ResourceMonitor } from '../../src/runtime/resources/ResourceMonitor.js';
 import { ParallelCoordinationPattern } from '../../src/runtime/patterns/ParallelCoordinationPattern.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 import { baseTask, executeWithRetry } from './retry.js';
@@ -135,6 +136,14 @@ describe('NATS server restarted mid-run', () => {
           }),
         ],
         onEvent: (e) => events.push(e),
+        // an idle host: the parallel pattern keeps 10 tasks in flight whatever the test machine's load
+        resourceMonitor: new ResourceMonitor({
+          source: {
+            usage: () => ({ cpu: 0, memory: 0, diskIo: 0, network: 0 }),
+            processRssBytes: () => 0,
+            cpuTimeMs: () => 0,
+          },
+        }),
       });
       const run = executor.run('restart', {}, { runId: 'run-r' });
       await new Promise((r) => setTimeout(r, 300));
@@ -143,6 +152,8 @@ describe('NATS server restarted mid-run', () => {
       await server.restart();
       const result = await run;
       expect(result.status).toBe('succeeded');
+      // requests were in flight when the server died: their attempts were re-sent, not failed
+      expect(result.steps.every((s) => s.attempts === 1)).toBe(true);
       expect(result.steps.map((s) => s.output)).toEqual(tasks.map((t) => ({ step: t.name })));
       // agent-side log of idempotency keys: each task executed exactly once
       expect([...executions.keys()].sort()).toEqual(tasks.map((t) => `run-r/restart/${t.name}`).sort());

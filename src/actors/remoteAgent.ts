@@ -128,7 +128,9 @@ export interface RemoteAgentOptions {
  * - an oversized request → PatternValidationError (not retryable);
  * - the connection dropped while the request was in flight (it is aborted at once), or the request
  *   waited for a reconnect and timed out → AgentError with `details.connectionLost` (retryable; not an
- *   agent fault: the step re-sends it with the same idempotency key and its breaker does not count it).
+ *   agent fault: the step re-sends it with the same idempotency key and its breaker does not count it);
+ *   "no responders" within 5 s of a reconnect (the agent is not back yet) is retried every 100 ms
+ *   within the request's timeout.
  * When the task's cancellation (or signal) aborts, a cancel message is published for the attempt.
  *
  * @example

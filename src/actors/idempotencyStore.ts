@@ -1,5 +1,12 @@
 import type { Clock } from '../core/clock.js';
 import { AttemptCancellation } from '../core/cancellation.js';
+import type { IdempotencyRecord } from './idempotencyFile.js';
+
+/** Where an {@link IdempotencyStore} keeps its completed keys besides memory (e.g. an `IdempotencyFile`). */
+export interface IdempotencyPersistence<T> {
+  /** Saves a completed key; the live records are given for a compaction. Returns an error instead of throwing. */
+  append(record: IdempotencyRecord<T>, live: () => Iterable<IdempotencyRecord<T>>): Error | undefined;
+}
 
 interface Running<T> {
   readonly state: 'running';
@@ -21,7 +28,9 @@ export type IdempotentOutcome = 'executed' | 'joined' | 'replayed';
  * Agent-side deduplication by idempotency key: a completed key answers with the stored result
  * (for `ttlMs`), an in-flight key joins the running call, and a result that `keep` rejects (a
  * retryable failure) is forgotten so a retry runs again. Keeps at most `maxEntries` completed
- * keys (oldest evicted first).
+ * keys (oldest evicted first). With `persistence`, each completed key is also saved there before
+ * its answer is returned, and `records` (loaded from it) answer as completed keys: a restarted agent
+ * replays what it completed before.
  */
 export class IdempotencyStore<T> {
   private readonly entries = new Map<string, Running<T> | Done<T>>();
@@ -31,7 +40,16 @@ export class IdempotencyStore<T> {
     private readonly ttlMs: number,
     private readonly maxEntries: number,
     private readonly keep: (value: T) => boolean,
-  ) {}
+    private readonly persistence?: {
+      readonly file: IdempotencyPersistence<T>;
+      readonly records: readonly IdempotencyRecord<T>[];
+      /** Called when saving fails (the answer is returned anyway). */
+      readonly onError: (error: Error) => void;
+    },
+  ) {
+    for (const r of persistence?.records ?? [])
+      this.entries.set(r.key, { state: 'done', value: r.value, expiresAt: r.expiresAt });
+  }
 
   /**
    * Runs `fn` once per key; `fn` gets the call's {@link AttemptCancellation} (aborted by {@link cancel}).
@@ -82,6 +100,13 @@ export class IdempotencyStore<T> {
       if (entry.state === 'running') entry.cancellation.abort(new Error(reason));
   }
 
+  /** The completed keys that have not expired, oldest first. */
+  private *completed(): Iterable<IdempotencyRecord<T>> {
+    const now = this.clock.now();
+    for (const [key, e] of this.entries)
+      if (e.state === 'done' && e.expiresAt > now) yield { key, value: e.value, expiresAt: e.expiresAt };
+  }
+
   get running(): number {
     let n = 0;
     for (const entry of this.entries.values()) if (entry.state === 'running') n += 1;
@@ -89,8 +114,13 @@ export class IdempotencyStore<T> {
   }
 
   private remember(key: string, value: T): void {
+    const expiresAt = this.clock.now() + this.ttlMs;
     this.entries.delete(key);
-    this.entries.set(key, { state: 'done', value, expiresAt: this.clock.now() + this.ttlMs });
+    this.entries.set(key, { state: 'done', value, expiresAt });
+    if (this.persistence) {
+      const error = this.persistence.file.append({ key, value, expiresAt }, () => this.completed());
+      if (error) this.persistence.onError(error);
+    }
     if (this.entries.size <= this.maxEntries) return;
     for (const [k, e] of this.entries) {
       if (this.entries.size <= this.maxEntries) break;

@@ -22,8 +22,67 @@ import {
 import { encodeJson, isTransportError, type Transport, type TransportReply } from '../transport/Transport.js';
 import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
+import { AttemptCancellation, type CancellationSignal } from '../core/cancellation.js';
+
+/**
+ * Watches a transport's connection for one remote agent: counts disconnects (`epoch`) and aborts
+ * every request in flight when the connection drops, since its request or reply may be lost with it
+ * (the caller re-sends it after the reconnect with the same idempotency key; the agent answers a
+ * re-delivery from its idempotency store or joins the call still running).
+ */
+class ConnectionWatch {
+  epoch = 0;
+  /** When the connection last came back (epoch ms of `clock`); -Infinity before any reconnect. */
+  reconnectedAt = Number.NEGATIVE_INFINITY;
+  private readonly inFlight = new Set<AttemptCancellation>();
+  readonly dispose: () => void;
+
+  constructor(transport: Transport, clock: Clock) {
+    this.dispose = transport.onStatus((status) => {
+      if (status.type === 'reconnected') this.reconnectedAt = clock.now();
+      if (status.type !== 'disconnected') return;
+      this.epoch += 1;
+      const lost = [...this.inFlight];
+      this.inFlight.clear();
+      for (const c of lost) c.abort(new Error('connection to the transport lost'));
+    });
+  }
+
+  /** A cancellation aborted by `signal` or by a disconnect; call `done` when the request settles. */
+  track(signal: CancellationSignal): { lost: AttemptCancellation; done: () => void } {
+    const lost = new AttemptCancellation();
+    const forward = () => lost.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) forward();
+    else signal.addEventListener('abort', forward, { once: true });
+    this.inFlight.add(lost);
+    return {
+      lost,
+      done: () => {
+        this.inFlight.delete(lost);
+        signal.removeEventListener('abort', forward);
+      },
+    };
+  }
+}
 
 const NO_TRACE: Readonly<Record<string, string>> = Object.freeze({});
+/** How long after a reconnect "no responders" means the agent has not reconnected yet, ms. */
+const RECONNECT_GRACE_MS = 5_000;
+/** Pause between sends while waiting for the agent to reconnect, ms. */
+const NO_RESPONDERS_RETRY_MS = 100;
+
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts (the next send then fails as aborted). */
+function pause(clock: Clock, ms: number, signal: CancellationSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = clock.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 const optionsSchema = z.object({
   id: z.string().min(1).optional(),
@@ -66,7 +125,12 @@ export interface RemoteAgentOptions {
  * - no responders → AgentError "no instance of remote agent X is listening…" (retryable; fails fast, counts for the breaker);
  * - no reply within the timeout or deadline → AgentError with `details.timeoutMs` (retryable: the retry carries the same idempotency key);
  * - an error reply → the error class named by its `code` (AgentError for `ND_AGENT_ERROR`);
- * - an oversized request → PatternValidationError (not retryable).
+ * - an oversized request → PatternValidationError (not retryable);
+ * - the connection dropped while the request was in flight (it is aborted at once), or the request
+ *   waited for a reconnect and timed out → AgentError with `details.connectionLost` (retryable; not an
+ *   agent fault: the step re-sends it with the same idempotency key and its breaker does not count it);
+ *   "no responders" within 5 s of a reconnect (the agent is not back yet) is retried every 100 ms
+ *   within the request's timeout.
  * When the task's cancellation (or signal) aborts, a cancel message is published for the attempt.
  *
  * @example
@@ -85,6 +149,39 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
   const { transport, clock = systemClock } = options;
   const subjects = protocolSubjects(o.prefix);
 
+  const watch = new ConnectionWatch(transport, clock);
+  /**
+   * Sends a request; "no responders" within {@link RECONNECT_GRACE_MS} of a reconnect (the agent's own
+   * connection is not back yet) is retried every {@link NO_RESPONDERS_RETRY_MS} until the timeout.
+   */
+  const send = async (
+    subject: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    headers: Record<string, string> | undefined,
+    signal: AttemptCancellation,
+  ): Promise<TransportReply> => {
+    const until = clock.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await transport.request(subject, data, {
+          timeoutMs: Math.max(1, until - clock.now()),
+          headers,
+          signal,
+        });
+      } catch (error) {
+        const now = clock.now();
+        const retry =
+          isTransportError(error) &&
+          error.kind === 'noResponders' &&
+          now - watch.reconnectedAt < RECONNECT_GRACE_MS &&
+          now + NO_RESPONDERS_RETRY_MS < until &&
+          !signal.aborted;
+        if (!retry) throw error;
+        await pause(clock, NO_RESPONDERS_RETRY_MS, signal);
+      }
+    }
+  };
   const subjectOf = { task: subjects.task(name), compensate: subjects.compensate(name) } as const;
   const cancelSubject = subjects.cancel(name);
 
@@ -113,10 +210,26 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
       // the envelope carries the version and key; NATS headers only for trace context (cheaper)
       const headers = trace === NO_TRACE || Object.keys(trace).length === 0 ? undefined : trace;
       const signal = task.cancellation ?? task.signal;
+      const epoch = watch.epoch;
+      const wasConnected = transport.connected;
+      const tracked = watch.track(signal);
       let reply: TransportReply;
       try {
-        reply = await transport.request(subject, data, { timeoutMs, headers, signal });
+        reply = await send(subject, data, timeoutMs, headers, tracked.lost);
       } catch (error) {
+        const connectionLost =
+          !signal.aborted &&
+          (tracked.lost.aborted ||
+            (isTransportError(error) &&
+              (error.kind === 'disconnected' ||
+                (error.kind === 'timeout' && (!wasConnected || watch.epoch !== epoch)))));
+        if (connectionLost) {
+          throw new AgentError(
+            `the connection to remote agent ${name} was lost during ${task.step}; the request is sent again after the reconnect`,
+            { agentId: id, step: task.step, retryable: true, connectionLost: true },
+            error,
+          );
+        }
         if (signal.aborted && transport.connected) {
           const cancel = {
             version: PROTOCOL_VERSION,
@@ -131,6 +244,8 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
           }
         }
         throw transportFailure(error, name, subject, timeoutMs, { agentId: id, step: task.step });
+      } finally {
+        tracked.done();
       }
       return interpret(decodeReply(reply, name, id, task.step, o.maxMessageBytes), id, task.step);
     };
@@ -143,6 +258,10 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
     kind: transport.kind,
     execute: caller('task'),
     compensate: async (task) => void (await compensateCall(task)),
+    close: () => {
+      watch.dispose();
+      return Promise.resolve();
+    },
   };
 }
 

@@ -18,6 +18,7 @@ import {
   errorReply,
   protocolSubjects,
   serviceErrorCode,
+  taskReplySchema,
   taskRequestSchema,
   type TaskReply,
   type TaskRequest,
@@ -29,6 +30,7 @@ import type { AgentTask, CompensationTask } from '../core/agent.js';
 import { withCancellation, type AttemptCancellation } from '../core/cancellation.js';
 import { Semaphore } from '../core/semaphore.js';
 import { IdempotencyStore } from './idempotencyStore.js';
+import { IdempotencyFile } from './idempotencyFile.js';
 
 const optionsSchema = z.object({
   name: z.string().regex(/^[-\w]+$/, 'letters, digits, - and _ only (NATS micro service name)'),
@@ -48,6 +50,7 @@ const optionsSchema = z.object({
     .positive()
     .default(10 * 60_000),
   dedupeMaxEntries: z.number().int().positive().default(10_000),
+  idempotencyFile: z.string().min(1).optional(),
 });
 
 /** Options of {@link serveAgent}. Give `transport` or `nats` (an open connection). */
@@ -74,6 +77,13 @@ export interface ServeAgentOptions {
   /** How long a completed idempotency key answers with its stored result, ms (default 10 min). */
   dedupeTtlMs?: number;
   dedupeMaxEntries?: number;
+  /**
+   * A JSON Lines file keeping the completed idempotency keys with their replies (see
+   * `IdempotencyFile`), so that an agent restarted with the same file answers re-deliveries of tasks it
+   * completed before from the record instead of running them again. One file per agent instance.
+   * Default: memory only.
+   */
+  idempotencyFile?: string;
   clock?: Clock;
   logger?: Logger;
 }
@@ -88,6 +98,8 @@ export interface ServedAgentStats {
   deduplicated: number;
   /** Malformed, oversized, wrong-version or not-capable requests. */
   rejected: number;
+  /** Tasks refused with 408 because their deadline had passed before they started (never run). */
+  expired: number;
   cancelled: number;
   inFlight: number;
   queued: number;
@@ -145,13 +157,30 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     failed: 0,
     deduplicated: 0,
     rejected: 0,
+    expired: 0,
     cancelled: 0,
   };
+  const opened =
+    o.idempotencyFile === undefined
+      ? undefined
+      : IdempotencyFile.open<TaskReply>(o.idempotencyFile, taskReplySchema, clock, o.dedupeMaxEntries);
+  if (opened) {
+    logger.info(
+      { file: o.idempotencyFile, records: opened.records.length, skipped: opened.skipped },
+      'idempotency file loaded',
+    );
+  }
   const store = new IdempotencyStore<TaskReply>(
     clock,
     o.dedupeTtlMs,
     o.dedupeMaxEntries,
     (r) => r.status === 'ok' || !r.error.retryable,
+    opened && {
+      file: opened.file,
+      records: opened.records,
+      onError: (error) =>
+        logger.error({ file: o.idempotencyFile, err: error.message }, 'could not save an idempotency record'),
+    },
   );
   const limiter = new Semaphore(o.maxConcurrent, {
     maxWaiting: o.maxQueued ?? o.maxConcurrent * 8,
@@ -183,8 +212,18 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   };
 
   const invoke = async (req: TaskRequest, cancellation: AttemptCancellation): Promise<TaskReply> => {
-    stats.executed += 1;
     const deadline = req.deadline ?? undefined;
+    if (deadline !== undefined && deadline <= clock.now()) {
+      // the caller has given up on this attempt: running it could only duplicate the work of its retry
+      stats.expired += 1;
+      return errorReply(
+        new PatternTimeoutError(
+          `agent ${o.name} refused ${req.kind} ${req.step}: its deadline ${new Date(deadline).toISOString()} had passed before it started`,
+          { step: req.step, agentId: o.name, retryable: true },
+        ),
+      );
+    }
+    stats.executed += 1;
     const timer =
       deadline === undefined
         ? undefined
@@ -267,18 +306,24 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     'nd.maxConcurrent': String(o.maxConcurrent),
     'nd.prefix': o.prefix,
   };
-  const service = await transport.addService({
-    name: o.name,
-    version: o.version,
-    description: o.description || `natural-delegation agent ${o.name}`,
-    metadata,
-    queue: 'q',
-    statsData: currentStats,
-    endpoints: [
-      { name: 'task', subject: subjects.task(o.name), handler: onRequest('task') },
-      { name: 'compensate', subject: subjects.compensate(o.name), handler: onRequest('compensate') },
-    ],
-  });
+  const service = await transport
+    .addService({
+      name: o.name,
+      version: o.version,
+      description: o.description || `natural-delegation agent ${o.name}`,
+      metadata,
+      queue: 'q',
+      statsData: currentStats,
+      endpoints: [
+        { name: 'task', subject: subjects.task(o.name), handler: onRequest('task') },
+        { name: 'compensate', subject: subjects.compensate(o.name), handler: onRequest('compensate') },
+      ],
+    })
+    .catch((error: unknown) => {
+      cancelSub.unsubscribe();
+      opened?.file.close();
+      throw error;
+    });
   logger.info(
     { agent: o.name, id: service.id, capabilities: o.capabilities, transport: transport.kind },
     'agent serving',
@@ -291,6 +336,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
       cancelSub.unsubscribe();
       store.abortAll(`agent ${o.name} stopped`);
       await service.stop();
+      opened?.file.close();
     },
   };
 }

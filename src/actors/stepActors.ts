@@ -1,6 +1,12 @@
 import { fromPromise, type AnyActorRef, type Snapshot } from 'xstate';
 import type { AttemptEvent, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
-import { AgentError, PatternError, PatternExecutionError, toSerializedError } from '../core/errors.js';
+import {
+  AgentError,
+  PatternError,
+  PatternExecutionError,
+  isPatternError,
+  toSerializedError,
+} from '../core/errors.js';
 import type { RunEnv } from '../runtime/RunEnv.js';
 import type { AgentLease } from '../runtime/AgentPool.js';
 import type { StepSpec } from '../core/spec.js';
@@ -21,11 +27,28 @@ function toPatternError(error: unknown, agentId: string, step: string): PatternE
   );
 }
 
+/** Times one attempt re-sends its task after the call was lost with the transport's connection. */
+export const MAX_CONNECTION_RETRIES = 5;
+
+/** True for an error saying the call was lost with the transport's connection (`details.connectionLost`). */
+function isConnectionLost(error: unknown): boolean {
+  return isPatternError(error) && error.details.connectionLost === true;
+}
+
 /**
  * One attempt of a step: pick an agent (breaker, slots), hold the step's named locks, call the
  * agent, report the outcome to its breaker. A timeout or cancellation aborts `cancel`: the
  * agent sees it in `task.signal`; an attempt that ran for its whole timeout counts as a
  * breaker failure, an earlier abort as no outcome.
+ *
+ * Short faults do not fail the attempt:
+ * - when every capable agent's breaker is open but admits again before the attempt's deadline
+ *   (`start + spec.timeoutMs`), the attempt waits for it instead of failing with `ND_CIRCUIT_OPEN`;
+ * - a call lost with the transport's connection (`details.connectionLost`) is sent again, with the
+ *   same task and idempotency key, within the attempt's deadline (at most
+ *   {@link MAX_CONNECTION_RETRIES} times; the transport holds it until the reconnect). Such a loss,
+ *   and a timeout of an attempt that lost its connection, is not an agent fault: the breaker does not
+ *   count it. Nor does the caller's bad input (see `isAgentFault`).
  */
 export function runAttempt(
   env: RunEnv,
@@ -34,7 +57,7 @@ export function runAttempt(
   cancel: AttemptCancellation,
 ): Promise<StepAttemptOutput> {
   const run = new Attempt(env, spec, attempt, cancel, env.run.clock.now());
-  return env.run.pool.acquire(spec, env.path, cancel).then((lease) => run.begin(lease));
+  return env.run.pool.acquire(spec, env.path, cancel, run.deadline).then((lease) => run.begin(lease));
 }
 
 /**
@@ -45,7 +68,9 @@ export function runAttempt(
 class Attempt {
   private lease!: AgentLease;
   private release: (() => Promise<void>) | undefined;
-  private readonly deadline: number | undefined;
+  /** Calls of this attempt lost with the connection (each re-sent). */
+  private connectionLosses = 0;
+  readonly deadline: number | undefined;
 
   constructor(
     private readonly env: RunEnv,
@@ -72,7 +97,8 @@ class Attempt {
     cancel.onAbort(() => {
       const ranFullTimeout =
         spec.timeoutMs !== undefined && run.clock.now() - this.startedAt >= spec.timeoutMs;
-      if (ranFullTimeout) lease.fail();
+      // a timeout after a lost connection says nothing about the agent
+      if (ranFullTimeout && this.connectionLosses === 0) lease.fail();
       else lease.release();
     });
     if (!spec.locks?.length || !run.resolver) return this.call();
@@ -113,6 +139,10 @@ class Attempt {
       },
       cancel,
     );
+    return this.dispatch(task);
+  }
+
+  private dispatch(task: AgentTask): Promise<StepAttemptOutput> {
     let answer: Promise<unknown>;
     try {
       // Promise.resolve: a custom agent written in JS may return a plain value (or a thenable).
@@ -122,8 +152,16 @@ class Attempt {
     }
     return answer.then(
       (output) => this.succeeded(output),
-      (error: unknown) => this.failed(error),
+      (error: unknown) => (this.resend(error) ? this.dispatch(task) : this.failed(error)),
     );
+  }
+
+  /** True when a call lost with the connection should be sent again (same task, same key). */
+  private resend(error: unknown): boolean {
+    if (!isConnectionLost(error)) return false;
+    this.connectionLosses += 1;
+    if (this.cancel.aborted || this.connectionLosses > MAX_CONNECTION_RETRIES) return false;
+    return this.deadline === undefined || this.env.run.clock.now() < this.deadline;
   }
 
   private succeeded(output: unknown): StepAttemptOutput | Promise<StepAttemptOutput> {
@@ -142,7 +180,7 @@ class Attempt {
   }
 
   private failed(error: unknown): Promise<never> {
-    this.lease.fail();
+    this.lease.fail(error);
     const failure = toPatternError(error, this.lease.agent.id, this.spec.name);
     const released = this.settle();
     return (released ?? Promise.resolve()).then(() => {

@@ -34,6 +34,8 @@ export interface ErrorDetails {
   timeoutMs?: number;
   retryAt?: number;
   retryable?: boolean;
+  /** The call was lost with the transport's connection (not an agent fault; retried after the reconnect). */
+  connectionLost?: boolean;
   confidence?: number;
   threshold?: number;
 }

@@ -54,6 +54,11 @@ export interface CircuitBreakerContext {
   readonly consecutiveFailures: number;
   /** Successful probes in the current half-open episode. */
   readonly halfOpenSuccesses: number;
+  /**
+   * Generation of the current state episode: incremented on every state change and on `RESET`. A call
+   * is admitted in one generation; an outcome reported with another generation is stale (see events).
+   */
+  readonly generation: number;
   /** Probes admitted and not yet reported (half-open only). */
   readonly probesInFlight: number;
   /** Outcomes recorded while closed, oldest bucket first, at most `WINDOW_BUCKETS` (10) buckets. */
@@ -67,12 +72,24 @@ export interface CircuitBreakerContext {
  * no outcome; `RESET` forces the circuit closed and clears its counters (not the cumulative ones).
  * While closed, `CALL` and `SUCCESS` may carry a `count` (a batch; `durationMs` is then the batch's
  * total) so a facade can report a run of admitted successes in one event.
+ *
+ * `generation` on an outcome is the {@link CircuitBreakerContext.generation} the call was admitted in.
+ * An outcome whose generation is not the current one is stale (a late answer of a call admitted before
+ * the circuit opened, half-opened or closed): it is counted in the cumulative counters and moves nothing,
+ * so a late success cannot close a half-open circuit while its probe runs and a late failure cannot
+ * reopen it. An outcome without `generation` is anonymous and applies to the current state.
  */
 export type CircuitBreakerEvent =
   | { readonly type: 'CALL'; readonly count?: number }
-  | { readonly type: 'SUCCESS'; readonly at: number; readonly durationMs: number; readonly count?: number }
-  | { readonly type: 'FAILURE'; readonly at: number }
-  | { readonly type: 'RELEASE' }
+  | {
+      readonly type: 'SUCCESS';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly count?: number;
+      readonly generation?: number;
+    }
+  | { readonly type: 'FAILURE'; readonly at: number; readonly generation?: number }
+  | { readonly type: 'RELEASE'; readonly generation?: number }
   | { readonly type: 'RESET' };
 
 /** Input of {@link circuitBreakerMachine}. */
@@ -100,6 +117,8 @@ export function failureTrips(context: CircuitBreakerContext, at: number): boolea
  * - halfOpen: a `CALL` is admitted while `probesInFlight < halfOpenMaxProbes`, else rejected; a probe
  *   `FAILURE` reopens, `successThreshold` probe successes close. An outcome arriving while no probe is in
  *   flight (a call admitted before the circuit opened) is counted but moves nothing.
+ * - in every state, an outcome carrying a `generation` other than the current one is stale: counted in
+ *   the cumulative counters only.
  */
 export const circuitBreakerMachine = setup({
   types: {
@@ -111,6 +130,8 @@ export const circuitBreakerMachine = setup({
     recoveryTimeout: ({ context }) => context.options.recoveryTimeoutMs,
   },
   guards: {
+    stale: ({ context, event }) =>
+      'generation' in event && event.generation !== undefined && event.generation !== context.generation,
     failureTrips: ({ context, event }) => {
       assertEvent(event, 'FAILURE');
       return failureTrips(context, event.at);
@@ -146,6 +167,20 @@ export const circuitBreakerMachine = setup({
         },
       };
     }),
+    tallyStaleSuccess: assign(({ context, event }) => {
+      assertEvent(event, 'SUCCESS');
+      const { counters } = context;
+      return {
+        counters: {
+          ...counters,
+          successes: counters.successes + (event.count ?? 1),
+          totalDurationMs: counters.totalDurationMs + event.durationMs,
+        },
+      };
+    }),
+    tallyStaleFailure: assign(({ context }) => ({
+      counters: { ...context.counters, failures: context.counters.failures + 1 },
+    })),
     tallyFailure: assign(({ context }) => ({
       consecutiveFailures: context.consecutiveFailures + 1,
       counters: { ...context.counters, failures: context.counters.failures + 1 },
@@ -167,6 +202,7 @@ export const circuitBreakerMachine = setup({
       return {
         probesInFlight: 0,
         halfOpenSuccesses: 0,
+        generation: context.generation + 1,
         counters: {
           ...context.counters,
           openedAt: event.at,
@@ -177,6 +213,7 @@ export const circuitBreakerMachine = setup({
     enterHalfOpen: assign(({ context }) => ({
       probesInFlight: 0,
       halfOpenSuccesses: 0,
+      generation: context.generation + 1,
       counters: { ...context.counters, stateChanges: context.counters.stateChanges + 1 },
     })),
     probeSucceeded: assign({
@@ -184,8 +221,15 @@ export const circuitBreakerMachine = setup({
       halfOpenSuccesses: ({ context }) => context.halfOpenSuccesses + 1,
     }),
     releaseProbe: assign({ probesInFlight: ({ context }) => context.probesInFlight - 1 }),
-    clearCounters: assign({ consecutiveFailures: 0, halfOpenSuccesses: 0, probesInFlight: 0, window: [] }),
+    clearCounters: assign(({ context }) => ({
+      consecutiveFailures: 0,
+      halfOpenSuccesses: 0,
+      probesInFlight: 0,
+      window: [],
+      generation: context.generation + 1,
+    })),
     close: assign(({ context }) => ({
+      generation: context.generation + 1,
       consecutiveFailures: 0,
       halfOpenSuccesses: 0,
       probesInFlight: 0,
@@ -205,6 +249,7 @@ export const circuitBreakerMachine = setup({
     consecutiveFailures: 0,
     halfOpenSuccesses: 0,
     probesInFlight: 0,
+    generation: 0,
     window: [],
     counters: {
       calls: 0,
@@ -220,8 +265,12 @@ export const circuitBreakerMachine = setup({
     closed: {
       on: {
         CALL: { actions: 'admit' },
-        SUCCESS: { actions: ['tallySuccess', 'windowSuccess'] },
+        SUCCESS: [
+          { guard: 'stale', actions: 'tallyStaleSuccess' },
+          { actions: ['tallySuccess', 'windowSuccess'] },
+        ],
         FAILURE: [
+          { guard: 'stale', actions: 'tallyStaleFailure' },
           { guard: 'failureTrips', target: 'open', actions: ['tallyFailure', 'windowFailure', 'markOpened'] },
           { actions: ['tallyFailure', 'windowFailure'] },
         ],
@@ -232,8 +281,8 @@ export const circuitBreakerMachine = setup({
       after: { recoveryTimeout: { target: 'halfOpen', actions: 'enterHalfOpen' } },
       on: {
         CALL: { actions: 'reject' },
-        SUCCESS: { actions: 'tallySuccess' },
-        FAILURE: { actions: 'tallyFailure' },
+        SUCCESS: [{ guard: 'stale', actions: 'tallyStaleSuccess' }, { actions: 'tallySuccess' }],
+        FAILURE: [{ guard: 'stale', actions: 'tallyStaleFailure' }, { actions: 'tallyFailure' }],
         RESET: { target: 'closed', actions: 'close' },
       },
     },
@@ -241,15 +290,17 @@ export const circuitBreakerMachine = setup({
       on: {
         CALL: [{ guard: 'hasProbeSlot', actions: 'admitProbe' }, { actions: 'reject' }],
         SUCCESS: [
+          { guard: 'stale', actions: 'tallyStaleSuccess' },
           { guard: 'probeCloses', target: 'closed', actions: ['tallySuccess', 'close'] },
           { guard: 'hasProbeInFlight', actions: ['tallySuccess', 'probeSucceeded'] },
           { actions: 'tallySuccess' },
         ],
         FAILURE: [
+          { guard: 'stale', actions: 'tallyStaleFailure' },
           { guard: 'hasProbeInFlight', target: 'open', actions: ['tallyFailure', 'markOpened'] },
           { actions: 'tallyFailure' },
         ],
-        RELEASE: { guard: 'hasProbeInFlight', actions: 'releaseProbe' },
+        RELEASE: [{ guard: 'stale' }, { guard: 'hasProbeInFlight', actions: 'releaseProbe' }],
         RESET: { target: 'closed', actions: 'close' },
       },
     },

@@ -3,17 +3,38 @@ import type { CancellationSignal } from '../core/cancellation.js';
 import { CircuitBreaker, type BreakerOptionsInput, type BreakerStateChange } from './CircuitBreaker.js';
 import type { Clock } from '../core/clock.js';
 import type { ListenerErrorLog } from '../core/listeners.js';
-import { CircuitOpenError, NoCapableAgentError, PatternValidationError } from '../core/errors.js';
+import {
+  CircuitOpenError,
+  ErrorCode,
+  NoCapableAgentError,
+  PatternValidationError,
+  isPatternError,
+} from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { StepSpec } from '../core/spec.js';
+
+/**
+ * Whether an attempt's error is the agent's fault, so that it counts toward the agent's breaker. Not
+ * an agent fault: the caller's bad input (`ND_PATTERN_VALIDATION`, e.g. a request over the size limit
+ * or a remote agent refusing the task's input) and a call lost with the transport's connection
+ * (`details.connectionLost`): neither says anything about the agent's health.
+ */
+export function isAgentFault(error: unknown): boolean {
+  if (!isPatternError(error)) return true;
+  if (error.code === ErrorCode.PATTERN_VALIDATION) return false;
+  return error.details.connectionLost !== true;
+}
 
 /** An agent granted to one attempt: its breaker permit and a concurrency slot. Report exactly once. */
 export interface AgentLease {
   readonly agent: Agent;
   /** The attempt succeeded after `durationMs`. */
   succeed(durationMs: number): void;
-  /** The attempt failed (or timed out): counts toward the agent's breaker. */
-  fail(): void;
+  /**
+   * The attempt failed (or timed out). It counts toward the agent's breaker when `error` is absent
+   * or an agent fault ({@link isAgentFault}); otherwise it ends with no outcome, as {@link release}.
+   */
+  fail(error?: unknown): void;
   /** The attempt ended with no outcome (cancelled). */
   release(): void;
 }
@@ -22,6 +43,8 @@ interface Entry {
   readonly agent: Agent;
   readonly slots: Semaphore;
   readonly breaker: CircuitBreaker;
+  /** Acquisitions waiting for this breaker to admit again: woken whenever one of its leases ends. */
+  readonly waiters: Set<() => void>;
 }
 
 export interface AgentPoolOptions {
@@ -64,6 +87,7 @@ export class AgentPool {
         this.options.clock,
         this.options.log,
       ),
+      waiters: new Set(),
     };
     const listener = this.options.onBreakerChange;
     if (listener) entry.breaker.onStateChange(listener);
@@ -128,11 +152,20 @@ export class AgentPool {
 
   /**
    * Picks an agent for one attempt of `spec` and waits for one of its slots (`cancel` aborts
-   * the wait).
+   * the wait). When every capable agent's breaker refuses and the earliest time one admits again
+   * (`retryAt`) is before `waitUntil` (epoch ms, the attempt's deadline), it waits for that instead
+   * of failing: until the recovery timeout ends, or until a probe in flight reports, then tries again.
    * @throws NoCapableAgentError when no registered agent can perform the step
-   * @throws CircuitOpenError naming the agent(s) and `retryAt` (epoch ms) when every capable agent's breaker is open
+   * @throws CircuitOpenError naming the agent(s) and `retryAt` (epoch ms) when every capable agent's
+   *   breaker is open and will not admit a call before `waitUntil` (or no `waitUntil` was given)
+   * @throws (rejects with) `cancel.reason` when cancelled while waiting
    */
-  acquire(spec: StepSpec, path: readonly string[], cancel?: CancellationSignal): Promise<AgentLease> {
+  acquire(
+    spec: StepSpec,
+    path: readonly string[],
+    cancel?: CancellationSignal,
+    waitUntil?: number,
+  ): Promise<AgentLease> {
     let candidates: Entry[];
     try {
       candidates = this.candidates(spec, path);
@@ -154,13 +187,20 @@ export class AgentPool {
         retryAt = Math.min(retryAt, permit.retryAt);
         continue;
       }
-      if (entry.slots.tryAcquire()) return Promise.resolve(new Lease(entry));
+      const { generation } = permit;
+      if (entry.slots.tryAcquire()) return Promise.resolve(new Lease(entry, generation));
       return entry.slots.acquire(cancel).then(
-        () => new Lease(entry),
+        () => new Lease(entry, generation),
         (error: unknown) => {
-          entry.breaker.release();
+          entry.breaker.release(generation);
           throw error;
         },
+      );
+    }
+    const now = this.options.clock.now();
+    if (waitUntil !== undefined && now < waitUntil && retryAt <= waitUntil && !cancel?.aborted) {
+      return this.waitForBreakers(ordered, retryAt, waitUntil, cancel).then(() =>
+        this.acquire(spec, path, cancel, waitUntil),
       );
     }
     const names = ordered.map((e) => e.agent.id);
@@ -170,6 +210,41 @@ export class AgentPool {
         { agentId: names[0], step: spec.name, retryAt, retryable: true },
       ),
     );
+  }
+
+  /**
+   * Resolves at `retryAt` (when later than now), when a lease of one of `entries` ends (a probe
+   * reported: its slot is free or the state changed), or at `waitUntil`, whichever comes first.
+   * @throws (rejects with) the cancellation's reason when `cancel` aborts first
+   */
+  private waitForBreakers(
+    entries: readonly Entry[],
+    retryAt: number,
+    waitUntil: number,
+    cancel: CancellationSignal | undefined,
+  ): Promise<void> {
+    const { clock } = this.options;
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        clock.clearTimeout(timer);
+        for (const e of entries) e.waiters.delete(wake);
+        cancel?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve();
+      };
+      const wake = () => done();
+      const onAbort = () =>
+        done(
+          cancel?.reason instanceof Error
+            ? cancel.reason
+            : new Error('cancelled while waiting for a breaker'),
+        );
+      const now = clock.now();
+      const at = retryAt > now ? Math.min(retryAt, waitUntil) : waitUntil;
+      const timer = clock.setTimeout(wake, Math.max(0, at - now));
+      for (const e of entries) e.waiters.add(wake);
+      cancel?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** A slot on a specific agent with no breaker check (compensations must run). */
@@ -190,11 +265,18 @@ export class AgentPool {
   }
 }
 
-/** One attempt's hold on an agent (a class, not closures: thousands may be parked at once). */
+/**
+ * One attempt's hold on an agent (a class, not closures: thousands may be parked at once). Its
+ * outcome is reported with the breaker generation it was admitted in, so a late answer cannot move a
+ * breaker that changed state meanwhile.
+ */
 class Lease implements AgentLease {
   private done = false;
 
-  constructor(private readonly entry: Entry) {}
+  constructor(
+    private readonly entry: Entry,
+    private readonly generation: number,
+  ) {}
 
   get agent(): Agent {
     return this.entry.agent;
@@ -207,15 +289,29 @@ class Lease implements AgentLease {
     return true;
   }
 
-  succeed(durationMs: number): void {
-    if (this.finish()) this.entry.breaker.recordSuccess(durationMs);
+  /** Wakes the acquisitions waiting for this breaker (after the outcome is reported). */
+  private wake(): void {
+    const { waiters } = this.entry;
+    if (waiters.size === 0) return;
+    for (const w of [...waiters]) w();
   }
 
-  fail(): void {
-    if (this.finish()) this.entry.breaker.recordFailure();
+  succeed(durationMs: number): void {
+    if (!this.finish()) return;
+    this.entry.breaker.recordSuccess(durationMs, this.generation);
+    this.wake();
+  }
+
+  fail(error?: unknown): void {
+    if (!this.finish()) return;
+    if (error === undefined || isAgentFault(error)) this.entry.breaker.recordFailure(this.generation);
+    else this.entry.breaker.release(this.generation);
+    this.wake();
   }
 
   release(): void {
-    if (this.finish()) this.entry.breaker.release();
+    if (!this.finish()) return;
+    this.entry.breaker.release(this.generation);
+    this.wake();
   }
 }

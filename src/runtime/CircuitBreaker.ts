@@ -14,8 +14,10 @@ import { parseWith } from '../core/validate.js';
 /**
  * Options of a {@link CircuitBreaker}, validated with zod (unknown keys are rejected). Units: ms for
  * times, 0..1 for the rate. Defaults: `failureThreshold` 5, `failureRateThreshold` 0.5,
- * `minimumThroughput` 10, `windowMs` 60 000, `recoveryTimeoutMs` 30 000, `halfOpenMaxProbes` 1,
- * `successThreshold` 1.
+ * `minimumThroughput` 10, `windowMs` 60 000, `recoveryTimeoutMs` 5 000, `halfOpenMaxProbes` 1,
+ * `successThreshold` 1. The recovery timeout is short by default so that an attempt refused by an open
+ * breaker can wait for its probe within a typical step deadline instead of failing (a single probe keeps
+ * the load on a still-failing agent low).
  *
  * The circuit opens on `failureThreshold` consecutive failures, or when at least `minimumThroughput`
  * outcomes in the last `windowMs` have a failure rate ≥ `failureRateThreshold` (Microsoft Azure
@@ -32,7 +34,7 @@ export const breakerOptionsSchema = z
     /** Sliding window length, ms (integer ≥ 1; it slides in steps of `windowMs / 10`). */
     windowMs: z.number().int().min(1).default(60_000),
     /** Time open before probing (half-open), ms; integer ≥ 0. */
-    recoveryTimeoutMs: z.number().int().min(0).default(30_000),
+    recoveryTimeoutMs: z.number().int().min(0).default(5_000),
     /** Probes in flight at once while half-open; integer ≥ 1. */
     halfOpenMaxProbes: z.number().int().min(1).default(1),
     /** Probe successes that close the circuit; integer ≥ 1. */
@@ -101,16 +103,20 @@ export function circuitOpenError(agentId: string, retryAt: number): CircuitOpenE
  * as an actor on the injected clock.
  *
  * Each call admitted by {@link tryAcquire} must end with exactly one of {@link recordSuccess},
- * {@link recordFailure} or {@link release}. Outcomes are anonymous: one reported while half-open with no
- * probe in flight (a call admitted before the circuit opened) is counted in the metrics but moves nothing,
- * and one reported while open only updates the metrics. State-change times come from the clock.
+ * {@link recordFailure} or {@link release}. Pass the `generation` the permit carried: an outcome of a call
+ * admitted in an earlier state episode (a late answer from before the circuit opened, half-opened or
+ * closed) is then counted in the metrics and moves nothing, so a late success cannot close a half-open
+ * circuit while its probe runs and a late failure cannot reopen it. Without `generation` an outcome is
+ * anonymous: one reported while half-open with no probe in flight is counted but moves nothing, and one
+ * reported while open only updates the metrics. State-change times come from the clock.
  *
  * @example
  * ```ts
  * const breaker = new CircuitBreaker('billing', { failureThreshold: 3, recoveryTimeoutMs: 10_000 });
  * const permit = breaker.tryAcquire();
  * if (!permit.ok) throw circuitOpenError(breaker.agentId, permit.retryAt);
- * try { await callAgent(); breaker.recordSuccess(12); } catch (e) { breaker.recordFailure(); throw e; }
+ * try { await callAgent(); breaker.recordSuccess(12, permit.generation); }
+ * catch (e) { breaker.recordFailure(permit.generation); throw e; }
  * ```
  */
 export class CircuitBreaker {
@@ -165,30 +171,32 @@ export class CircuitBreaker {
   }
 
   /**
-   * Admits a call (taking a probe slot when half-open) or refuses it with when the breaker will next
-   * admit one (epoch ms): the end of the recovery timeout when open, now when half-open with every probe
-   * slot taken (a slot frees as soon as a probe reports).
+   * Admits a call (taking a probe slot when half-open) with the generation of the state it was admitted
+   * in, or refuses it with when the breaker will next admit one (epoch ms): the end of the recovery
+   * timeout when open, now when half-open with every probe slot taken (a slot frees as soon as a probe
+   * reports).
    * @throws PatternError when the breaker was stopped or its actor failed.
    */
-  tryAcquire(): { ok: true } | { ok: false; retryAt: number } {
+  tryAcquire(): { ok: true; generation: number } | { ok: false; retryAt: number } {
     this.#ensureUsable(true);
     if (this.#state === 'closed') {
       this.#batch.calls += 1;
-      return { ok: true };
+      return { ok: true, generation: this.#context().generation };
     }
     this.#flush();
     const before = this.#context().counters.calls;
     this.#actor.send({ type: 'CALL' });
     const context = this.#context();
-    if (context.counters.calls > before) return { ok: true };
+    if (context.counters.calls > before) return { ok: true, generation: context.generation };
     return { ok: false, retryAt: this.#retryAt(context) ?? this.#clock.now() };
   }
 
   /**
    * Reports that an admitted call succeeded after `durationMs` (ms, finite ≥ 0).
+   * @param generation - the permit's generation (see {@link tryAcquire}); omitted: anonymous.
    * @throws PatternValidationError when `durationMs` is negative or not finite.
    */
-  recordSuccess(durationMs: number): void {
+  recordSuccess(durationMs: number, generation?: number): void {
     if (!Number.isFinite(durationMs) || durationMs < 0) {
       throw new PatternValidationError(
         `Invalid CircuitBreaker.recordSuccess.durationMs: expected a finite number ≥ 0, got ${durationMs}`,
@@ -196,8 +204,14 @@ export class CircuitBreaker {
       );
     }
     const at = this.#clock.now();
-    if (this.#state === 'closed' && !this.#stopped && this.#context().consecutiveFailures === 0) {
-      const bucket = Math.floor(at / bucketLength(this.#context().options.windowMs));
+    const context = this.#context();
+    if (
+      this.#state === 'closed' &&
+      !this.#stopped &&
+      context.consecutiveFailures === 0 &&
+      (generation === undefined || generation === context.generation)
+    ) {
+      const bucket = Math.floor(at / bucketLength(context.options.windowMs));
       if (this.#batch.successes > 0 && bucket !== this.#batch.bucket) this.#flush();
       this.#batch.bucket = bucket;
       this.#batch.successes += 1;
@@ -206,7 +220,11 @@ export class CircuitBreaker {
       return;
     }
     this.#flush();
-    this.#send({ type: 'SUCCESS', at, durationMs });
+    this.#send(
+      generation === undefined
+        ? { type: 'SUCCESS', at, durationMs }
+        : { type: 'SUCCESS', at, durationMs, generation },
+    );
   }
 
   /** Reports the batched closed-state calls and successes to the machine. */
@@ -221,16 +239,24 @@ export class CircuitBreaker {
     if (successes > 0) this.#send({ type: 'SUCCESS', at, durationMs, count: successes });
   }
 
-  /** Reports that an admitted call failed. */
-  recordFailure(): void {
+  /**
+   * Reports that an admitted call failed (an agent fault).
+   * @param generation - the permit's generation (see {@link tryAcquire}); omitted: anonymous.
+   */
+  recordFailure(generation?: number): void {
     this.#flush();
-    this.#send({ type: 'FAILURE', at: this.#clock.now() });
+    const at = this.#clock.now();
+    this.#send(generation === undefined ? { type: 'FAILURE', at } : { type: 'FAILURE', at, generation });
   }
 
-  /** A call admitted by tryAcquire that ended with no outcome (cancelled): frees its probe slot. */
-  release(): void {
+  /**
+   * A call admitted by tryAcquire that ended with no outcome (cancelled, lost with the connection, or
+   * refused for the caller's input): frees its probe slot when it was a probe of the current episode.
+   * @param generation - the permit's generation (see {@link tryAcquire}); omitted: anonymous.
+   */
+  release(generation?: number): void {
     this.#flush();
-    this.#send({ type: 'RELEASE' });
+    this.#send(generation === undefined ? { type: 'RELEASE' } : { type: 'RELEASE', generation });
   }
 
   /** A plain-object snapshot of the counters; `failureRate` is computed over the window at now. */

@@ -195,6 +195,62 @@ describe('AgentPool', () => {
     expect((await p.acquire(stepSpec('x'), ['p'])).agent.id).toBe('a');
   });
 
+  it('counts only agent faults: bad input and a lost connection leave the breaker closed', async () => {
+    const { pool: p } = pool({ failureThreshold: 1, recoveryTimeoutMs: 1_000 });
+    p.register(scriptedAgent('a', ['x']));
+    for (let i = 0; i < 3; i++) {
+      (await p.acquire(stepSpec('x'), ['p'])).fail(
+        new PatternValidationError('bad input', { field: 'input', retryable: false }),
+      );
+    }
+    (await p.acquire(stepSpec('x'), ['p'])).fail(
+      new AgentError('lost', { agentId: 'a', retryable: true, connectionLost: true }),
+    );
+    expect(p.breaker('a')!.state).toBe('closed');
+    expect(p.breaker('a')!.metrics()).toMatchObject({ failures: 0, calls: 4 });
+    (await p.acquire(stepSpec('x'), ['p'])).fail(new AgentError('crashed', { agentId: 'a' }));
+    expect(p.breaker('a')!.state).toBe('open');
+  });
+
+  it('waits for the half-open time when it is before the deadline, and fails fast when it is not', async () => {
+    const { clock, pool: p } = pool({ failureThreshold: 1, recoveryTimeoutMs: 1_000 });
+    p.register(scriptedAgent('a', ['x']));
+    (await p.acquire(stepSpec('x'), ['p'])).fail();
+    const late = await p.acquire(stepSpec('x'), ['p'], undefined, T0 + 999).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(CircuitOpenError);
+    let lease: { agent: { id: string } } | undefined;
+    const waiting = p.acquire(stepSpec('x'), ['p'], undefined, T0 + 1_500).then((l) => (lease = l));
+    clock.increment(999);
+    await Promise.resolve();
+    expect(lease).toBeUndefined();
+    clock.increment(1);
+    await waiting;
+    expect(lease?.agent.id).toBe('a');
+    expect(p.breaker('a')!.state).toBe('halfOpen');
+  });
+
+  it('a waiter refused by a busy probe slot is admitted once the probe succeeds', async () => {
+    const { clock, pool: p } = pool({ failureThreshold: 1, recoveryTimeoutMs: 1_000 });
+    p.register(scriptedAgent('a', ['x']));
+    (await p.acquire(stepSpec('x'), ['p'])).fail();
+    clock.increment(1_000);
+    const probe = await p.acquire(stepSpec('x'), ['p']);
+    const waiting = p.acquire(stepSpec('x'), ['p'], undefined, T0 + 5_000);
+    probe.succeed(3);
+    expect((await waiting).agent.id).toBe('a');
+    expect(p.breaker('a')!.state).toBe('closed');
+  });
+
+  it('a wait for the breaker ends when the attempt is cancelled', async () => {
+    const { pool: p } = pool({ failureThreshold: 1, recoveryTimeoutMs: 1_000 });
+    p.register(scriptedAgent('a', ['x']));
+    (await p.acquire(stepSpec('x'), ['p'])).fail();
+    const cancel = new AbortController();
+    const waiting = p.acquire(stepSpec('x'), ['p'], cancel.signal, T0 + 5_000).catch((e: Error) => e.message);
+    cancel.abort(new Error('run cancelled'));
+    expect(await waiting).toBe('run cancelled');
+  });
+
   it('acquire rejects for an unmapped or unknown agent', async () => {
     const { pool: p } = pool();
     await expect(p.acquire(stepSpec('x'), ['p'])).rejects.toBeInstanceOf(NoCapableAgentError);

@@ -27,7 +27,7 @@ function setup(options: BreakerOptionsInput = {}) {
 /** Admits and fails `n` calls. */
 function failCalls(breaker: CircuitBreaker, n: number): void {
   for (let i = 0; i < n; i++) {
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     breaker.recordFailure();
   }
 }
@@ -39,7 +39,7 @@ describe('breakerOptionsSchema', () => {
       failureRateThreshold: 0.5,
       minimumThroughput: 10,
       windowMs: 60_000,
-      recoveryTimeoutMs: 30_000,
+      recoveryTimeoutMs: 5_000,
       halfOpenMaxProbes: 1,
       successThreshold: 1,
     });
@@ -101,13 +101,13 @@ describe('closed state', () => {
     expect(breaker.metrics().consecutiveFailures).toBe(2);
     failCalls(breaker, 1);
     expect(breaker.state).toBe('open');
-    expect(breaker.metrics()).toMatchObject({ calls: 3, failures: 3, openedAt: T0, retryAt: T0 + 30_000 });
+    expect(breaker.metrics()).toMatchObject({ calls: 3, failures: 3, openedAt: T0, retryAt: T0 + 5_000 });
   });
 
   it('a success resets the consecutive count', () => {
     const { breaker } = setup({ failureThreshold: 3, minimumThroughput: 100 });
     failCalls(breaker, 2);
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     breaker.recordSuccess(40);
     expect(breaker.metrics().consecutiveFailures).toBe(0);
     failCalls(breaker, 2);
@@ -171,7 +171,7 @@ describe('open state', () => {
 
   it('counts late outcomes of calls admitted before the break without moving', () => {
     const { breaker } = setup({ failureThreshold: 1 });
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     failCalls(breaker, 1);
     breaker.recordSuccess(10);
     expect(breaker.metrics()).toMatchObject({ state: 'open', successes: 1, failures: 1 });
@@ -189,21 +189,21 @@ describe('halfOpen state', () => {
 
   it('admits at most halfOpenMaxProbes at once and refuses the rest with now', () => {
     const { breaker } = halfOpen({ halfOpenMaxProbes: 2, successThreshold: 3 });
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     expect(breaker.tryAcquire()).toEqual({ ok: false, retryAt: T0 + 1_000 });
     expect(breaker.metrics()).toMatchObject({ probesInFlight: 2, rejections: 1, retryAt: T0 + 1_000 });
     breaker.recordSuccess(5);
     expect(breaker.state).toBe('halfOpen');
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
   });
 
   it('closes after successThreshold probe successes and clears the counters', () => {
     const { breaker } = halfOpen({ successThreshold: 2 });
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     breaker.recordSuccess(1);
     expect(breaker.state).toBe('halfOpen');
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     breaker.recordSuccess(3);
     expect(breaker.state).toBe('closed');
     const metrics = breaker.metrics();
@@ -219,7 +219,7 @@ describe('halfOpen state', () => {
   it('reopens on a probe failure with a new openedAt', () => {
     const { breaker, clock } = halfOpen();
     clock.increment(250);
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     breaker.recordFailure();
     expect(breaker.state).toBe('open');
     expect(breaker.metrics()).toMatchObject({ openedAt: T0 + 1_250, retryAt: T0 + 2_250 });
@@ -227,12 +227,12 @@ describe('halfOpen state', () => {
 
   it('release frees a probe slot without an outcome', () => {
     const { breaker } = halfOpen();
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     expect(breaker.tryAcquire().ok).toBe(false);
     breaker.release();
     expect(breaker.metrics().probesInFlight).toBe(0);
     expect(breaker.state).toBe('halfOpen');
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
   });
 
   it('ignores outcomes that arrive while no probe is in flight', () => {
@@ -245,6 +245,74 @@ describe('halfOpen state', () => {
   });
 });
 
+describe('generations (late outcomes)', () => {
+  function halfOpen() {
+    const env = setup({ failureThreshold: 1, recoveryTimeoutMs: 1_000, halfOpenMaxProbes: 1 });
+    const old = env.breaker.tryAcquire();
+    const oldest = env.breaker.tryAcquire();
+    failCalls(env.breaker, 1);
+    env.clock.increment(1_000);
+    expect(env.breaker.state).toBe('halfOpen');
+    if (!old.ok || !oldest.ok) throw new Error('expected admitted permits');
+    return { ...env, old: old.generation, oldest: oldest.generation };
+  }
+
+  it('a late success of a call admitted before the break does not close while the probe runs', () => {
+    const { breaker, old } = halfOpen();
+    const probe = breaker.tryAcquire();
+    expect(probe.ok).toBe(true);
+    breaker.recordSuccess(5, old);
+    expect(breaker.state).toBe('halfOpen');
+    expect(breaker.metrics()).toMatchObject({ probesInFlight: 1, successes: 1 });
+    // the probe slot is still taken: no extra call is admitted
+    expect(breaker.tryAcquire().ok).toBe(false);
+    if (!probe.ok) throw new Error('unreachable');
+    breaker.recordSuccess(5, probe.generation);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a late failure does not reopen a half-open breaker and the probe success still closes it', () => {
+    const { breaker, old } = halfOpen();
+    const probe = breaker.tryAcquire();
+    if (!probe.ok) throw new Error('expected a probe');
+    breaker.recordFailure(old);
+    expect(breaker.state).toBe('halfOpen');
+    expect(breaker.metrics()).toMatchObject({ failures: 2, probesInFlight: 1 });
+    breaker.recordSuccess(3, probe.generation);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a late release does not free the probe slot of the current episode', () => {
+    const { breaker, old } = halfOpen();
+    expect(breaker.tryAcquire().ok).toBe(true);
+    breaker.release(old);
+    expect(breaker.metrics().probesInFlight).toBe(1);
+    expect(breaker.tryAcquire().ok).toBe(false);
+  });
+
+  it('a late failure after the breaker closed again does not count toward the new streak', () => {
+    const { breaker, oldest } = halfOpen();
+    const probe = breaker.tryAcquire();
+    if (!probe.ok) throw new Error('expected a probe');
+    breaker.recordSuccess(1, probe.generation);
+    expect(breaker.state).toBe('closed');
+    breaker.recordFailure(oldest);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.metrics()).toMatchObject({ consecutiveFailures: 0, failureRate: 0, failures: 2 });
+  });
+
+  it('an outcome with the current generation moves the breaker as an anonymous one does', () => {
+    const { breaker } = setup({ failureThreshold: 2 });
+    const a = breaker.tryAcquire();
+    const b = breaker.tryAcquire();
+    if (!a.ok || !b.ok) throw new Error('expected permits');
+    expect(a.generation).toBe(b.generation);
+    breaker.recordFailure(a.generation);
+    breaker.recordFailure(b.generation);
+    expect(breaker.state).toBe('open');
+  });
+});
+
 describe('hooks', () => {
   it('onStateChange reports every change with time; onBreak only entries into open', () => {
     const { breaker, clock } = setup({ failureThreshold: 1, recoveryTimeoutMs: 100 });
@@ -254,7 +322,7 @@ describe('hooks', () => {
     breaker.onBreak((c) => breaks.push(c));
     failCalls(breaker, 1);
     clock.increment(100);
-    expect(breaker.tryAcquire()).toEqual({ ok: true });
+    expect(breaker.tryAcquire()).toMatchObject({ ok: true });
     breaker.recordSuccess(2);
     expect(changes).toEqual([
       { agentId: 'agent-a', from: 'closed', to: 'open', at: T0 },

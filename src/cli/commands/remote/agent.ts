@@ -19,6 +19,7 @@ interface AgentCliOptions extends NatsCliOptions {
   export?: string;
   maxConcurrent: string;
   timeout?: string;
+  idempotencyFile?: string;
 }
 
 /** `ndf agent`: serves a command or a module as a remote agent (a NATS micro service) until interrupted. */
@@ -45,6 +46,10 @@ export function agentCommand(): Command {
     )
     .option('--max-concurrent <n>', 'tasks run at once', '4')
     .option('--timeout <ms>', 'kill an --exec command (and its children) after this many ms')
+    .option(
+      '--idempotency-file <path>',
+      'JSON Lines file of completed tasks, so that this agent restarted with it answers re-deliveries from the record instead of running them again (one file per instance)',
+    )
     .addHelpText(
       'after',
       `
@@ -88,6 +93,7 @@ const serve = remoteAction('agent', async ({ rest, ...o }: AgentCliOptions & { r
     capabilities,
     maxConcurrent,
     prefix: o.prefix,
+    ...(o.idempotencyFile === undefined ? {} : { idempotencyFile: o.idempotencyFile }),
     handler: (task) => worker.execute(task),
     ...(worker.compensate ? { compensate: (task) => worker.compensate?.(task) } : {}),
   });

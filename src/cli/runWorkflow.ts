@@ -7,6 +7,7 @@ import type { Agent, ResourceArbiter } from '../core/agent.js';
 import { ExitCode, UsageError } from './exit.js';
 import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
 import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
+import type { NatsAuthCliOptions } from './commands/remote/natsCliOptions.js';
 import { mergeRunInput, parseInputOption } from './input.js';
 import { planTree } from './output/planTree.js';
 import type { PlanNode } from './output/planTree.js';
@@ -26,8 +27,8 @@ import { reportLoadError } from './commands/validate.js';
  * `ndf run` without the command line: load, check, run with progress and trace, summarise.
  */
 
-/** Options of `ndf run`. */
-export interface RunOptions {
+/** Options of `ndf run` (the NATS credentials are used with `nats`). */
+export interface RunOptions extends NatsAuthCliOptions {
   input?: string;
   trace?: string;
   json?: boolean;
@@ -74,7 +75,7 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
   let remote: DiscoveredRemoteAgents | undefined;
   let resolver: RemoteResolver | undefined;
   try {
-    remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats);
+    remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats, options);
     if (remote && options.resolver !== undefined)
       resolver = await connectRemoteResolver(remote.transport, options.resolver, options.nats ?? '');
   } catch (error) {

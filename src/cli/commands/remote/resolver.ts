@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ConflictStrategy, DeadlockPrevention } from '../../../resolver/lockTypes.js';
+import { redactText } from '../../../core/redact.js';
 import { ExitCode } from '../../exit.js';
 import {
   natsModules,
@@ -56,7 +57,7 @@ Examples:
         });
         const served = await serveConflictResolver({ transport, resolver, prefix: o.prefix });
         process.stdout.write(
-          `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${o.nats}; Ctrl-C to stop\n`,
+          `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${redactText(o.nats)}; Ctrl-C to stop\n`,
         );
         await untilSignal();
         await served.stop();

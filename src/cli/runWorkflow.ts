@@ -22,6 +22,7 @@ import type { createWorkflowExecutor } from './workflow/build.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { LoadedWorkflow } from './workflow/load.js';
 import { reportLoadError } from './commands/validate.js';
+import { redactText } from '../core/redact.js';
 
 /**
  * `ndf run` without the command line: load, check, run with progress and trace, summarise.
@@ -154,7 +155,7 @@ async function runWith(
     progress.finish();
     const written = await saveOutputs(options.output, result);
     if (mode === 'json') {
-      process.stdout.write(`${JSON.stringify({ type: 'run.result', result })}\n`);
+      process.stdout.write(`${redactText(JSON.stringify({ type: 'run.result', result }))}\n`);
     } else {
       const outputs = renderOutputs(result, written);
       process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);

@@ -19,6 +19,8 @@ export const commandAgentOptionsSchema = z
     cwd: z.string().optional(),
     /** Added to the parent's environment. */
     env: z.record(z.string(), z.string()).default({}),
+    /** Names removed from the parent's environment before `env` is added (e.g. credentials the child must not see). */
+    unsetEnv: z.array(z.string().min(1)).default([]),
     /** Kills the process after this many ms (SIGTERM, then SIGKILL 2 s later). */
     timeoutMs: z.number().int().positive().optional(),
     /** Where the task JSON goes: the child's stdin, or the environment variable `taskEnv`. */
@@ -133,7 +135,9 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
  * messages.
  */
 export function runCommand(
-  opts: Pick<ParsedOptions, 'id' | 'cwd' | 'env' | 'timeoutMs' | 'taskVia' | 'taskEnv' | 'source'>,
+  opts: Pick<ParsedOptions, 'id' | 'cwd' | 'env' | 'timeoutMs' | 'taskVia' | 'taskEnv' | 'source'> & {
+    unsetEnv?: readonly string[];
+  },
   argv: readonly string[],
   field: string,
   request: TaskRequest,
@@ -142,8 +146,9 @@ export function runCommand(
   const [file, ...args] = argv;
   const where = `${opts.source ?? `agent ${opts.id}`}.${field}`;
   const payload = JSON.stringify(request);
+  const unset = new Set(opts.unsetEnv ?? []);
   const env = {
-    ...process.env,
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k))),
     NDF_CWD: process.cwd(),
     ...opts.env,
     ...(opts.taskVia === 'env' ? { [opts.taskEnv]: payload } : {}),

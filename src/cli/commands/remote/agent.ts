@@ -12,7 +12,9 @@ import {
   untilSignal,
   withNatsOptions,
   type NatsCliOptions,
+  NATS_ENV,
 } from './natsCliOptions.js';
+import { redactText } from '../../../core/redact.js';
 
 interface AgentCliOptions extends NatsCliOptions {
   name: string;
@@ -22,6 +24,7 @@ interface AgentCliOptions extends NatsCliOptions {
   export?: string;
   maxConcurrent: string;
   timeout?: string;
+  keepNatsEnv?: boolean;
 }
 
 /** `ndf agent`: serves a command or a module as a remote agent (a NATS micro service) until interrupted. */
@@ -47,6 +50,7 @@ export function agentCommand(): Command {
     )
     .option('--max-concurrent <n>', 'tasks run at once', '4')
     .option('--timeout <ms>', 'kill an --exec command after this many ms')
+    .option('--keep-nats-env', 'pass the NATS_* variables (credentials) on to --exec commands')
     .addHelpText(
       'after',
       `
@@ -85,7 +89,7 @@ Examples:
           ...(worker.compensate ? { compensate: (task) => worker.compensate?.(task) } : {}),
         });
         process.stdout.write(
-          `agent ${name} (${served.id}) serving ${capabilities.join(', ')} on ${o.nats}; Ctrl-C to stop\n`,
+          `agent ${name} (${served.id}) serving ${capabilities.join(', ')} on ${redactText(o.nats)}; Ctrl-C to stop\n`,
         );
         await untilSignal();
         await served.stop();
@@ -118,6 +122,7 @@ async function loadWorker(
       command: o.exec,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       source: '--exec',
+      unsetEnv: o.keepNatsEnv ? [] : [...NATS_ENV], // the task's command must not connect as this agent
     });
   }
   return loadModuleAgent({

@@ -105,7 +105,7 @@ describe('reply forgery', () => {
     const { nc: attacker } = await raw(server.url);
     // an attacker can even read every reply: _INBOX.> is open
     const replies: string[] = [];
-    attacker.subscribe('_INBOX.>', { callback: (_e, m) => replies.push(m.subject) });
+    attacker.subscribe('_INBOX.>', { callback: (_e, m) => void replies.push(m.subject) });
     const seen = await forgeOnEveryRequest(attacker, attacker, 'ok');
     await expect(runTask(runner, 'a')).resolves.toEqual({ forged: true });
     expect(seen).toHaveLength(1);

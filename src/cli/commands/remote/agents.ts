@@ -67,9 +67,8 @@ Examples:
       remoteAction('agents', async (o: AgentsCliOptions) => {
         const timeoutMs = positiveIntOption('timeout', o.timeout);
         const { NatsTransport, discoverAgents } = await natsModules();
-        const transport = await connectOrExplain(o.nats, () =>
-          NatsTransport.connect(natsOptionsFrom(o, 'ndf-agents')),
-        );
+        const options = natsOptionsFrom(o, 'ndf-agents');
+        const transport = await connectOrExplain(o.nats, () => NatsTransport.connect(options));
         try {
           const agents = await discoverAgents(transport, { timeoutMs, prefix: o.prefix });
           if (o.json) process.stdout.write(`${JSON.stringify(agents, null, 2)}\n`);

@@ -47,9 +47,8 @@ Examples:
     .action(
       remoteAction('resolver', async (o: ResolverCliOptions) => {
         const { NatsTransport, ConflictResolver, serveConflictResolver } = await natsModules();
-        const transport = await connectOrExplain(o.nats, () =>
-          NatsTransport.connect(natsOptionsFrom(o, 'ndf-resolver')),
-        );
+        const options = natsOptionsFrom(o, 'ndf-resolver');
+        const transport = await connectOrExplain(o.nats, () => NatsTransport.connect(options));
         const resolver = new ConflictResolver({
           strategy: o.strategy,
           prevention: o.prevention,

@@ -157,6 +157,6 @@ describe('reply forgery', () => {
     const runner = await transport({ servers: server.url, user: 'runner', pass: 'runner-pw' });
     await expect(
       runner.request('nd.agent.echo.task', new Uint8Array(), { timeoutMs: 500 }),
-    ).rejects.toThrow();
+    ).rejects.toThrow(/Permissions Violation for Subscription to "_INBOX\./i);
   });
 });

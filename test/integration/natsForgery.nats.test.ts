@@ -155,8 +155,8 @@ describe('reply forgery', () => {
     const server = await start(['-c', secureConf]);
     await serveEcho(await transport({ servers: server.url, user: 'agent-echo', pass: 'echo-pw' }));
     const runner = await transport({ servers: server.url, user: 'runner', pass: 'runner-pw' });
-    await expect(
-      runner.request('nd.agent.echo.task', new Uint8Array(), { timeoutMs: 500 }),
-    ).rejects.toThrow(/Permissions Violation for Subscription to "_INBOX\./i);
+    await expect(runner.request('nd.agent.echo.task', new Uint8Array(), { timeoutMs: 500 })).rejects.toThrow(
+      /Permissions Violation for Subscription to "_INBOX\./i,
+    );
   });
 });

@@ -19,6 +19,8 @@ export const commandAgentOptionsSchema = z
     cwd: z.string().optional(),
     /** Added to the parent's environment. */
     env: z.record(z.string(), z.string()).default({}),
+    /** Names removed from the parent's environment before `env` is added (e.g. credentials the child must not see). */
+    unsetEnv: z.array(z.string().min(1)).default([]),
     /**
      * Fails the attempt after this many ms and kills the command's process group (SIGTERM, then
      * SIGKILL `killGraceMs` later).
@@ -150,7 +152,9 @@ export function runCommand(
   opts: Pick<
     ParsedOptions,
     'id' | 'cwd' | 'env' | 'timeoutMs' | 'killGraceMs' | 'taskVia' | 'taskEnv' | 'source'
-  >,
+  > & {
+    unsetEnv?: readonly string[];
+  },
   argv: readonly string[],
   field: string,
   request: TaskRequest,
@@ -159,8 +163,9 @@ export function runCommand(
   const [file, ...args] = argv;
   const where = `${opts.source ?? `agent ${opts.id}`}.${field}`;
   const payload = JSON.stringify(request);
+  const unset = new Set(opts.unsetEnv ?? []);
   const env = {
-    ...process.env,
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.has(k))),
     NDF_CWD: process.cwd(),
     ...opts.env,
     ...(opts.taskVia === 'env' ? { [opts.taskEnv]: payload } : {}),

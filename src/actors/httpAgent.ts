@@ -5,6 +5,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, toTaskRequest } from '../protocol/protocol.j
 import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 import { outputOf, readAnswer } from './httpAnswer.js';
+import { redactText } from '../core/redact.js';
 
 const optionsSchema = z.object({
   id: z.string().min(1),
@@ -63,13 +64,14 @@ export function httpAgent(options: HttpAgentOptions): Agent {
   const o = parseWith(optionsSchema, { ...options, clock: undefined, fetch: undefined }, 'httpAgent');
   const { clock = systemClock, fetch: doFetch = fetch } = options;
   const who = `http agent ${o.id}`;
+  const where = redactText(o.url); // messages end in summaries and traces: no `user:pass@`
 
   const post = async (task: AgentTask | CompensationTask, kind: 'task' | 'compensate'): Promise<unknown> => {
     const details = { agentId: o.id, step: task.step };
     const remaining = task.deadline === undefined ? o.timeoutMs : task.deadline - clock.now();
     if (remaining <= 0)
       // the deadline is the attempt's: a retry has a new one
-      throw new AgentError(`deadline of step ${task.step} passed before it was sent to ${o.url}`, {
+      throw new AgentError(`deadline of step ${task.step} passed before it was sent to ${where}`, {
         ...details,
         retryable: true,
       });
@@ -108,15 +110,15 @@ export function httpAgent(options: HttpAgentOptions): Agent {
       if (cancellation.aborted) throw stopped(cancellation.reason, who, details, error);
       if (timedOut)
         throw new AgentError(
-          `${who} did not answer ${task.step} within ${timeoutMs} ms (${o.url})`,
+          `${who} did not answer ${task.step} within ${timeoutMs} ms (${where})`,
           { ...details, timeoutMs, retryable: true },
           error,
         );
-      const why = describe(error);
+      const why = redactText(describe(error)); // fetch's own message may quote the URL
       throw new AgentError(
         answered
           ? `${who} cut its answer to ${task.step} short: ${why}`
-          : `${who} unreachable at ${o.url}: ${why}`,
+          : `${who} unreachable at ${where}: ${why}`,
         { ...details, retryable: true },
         error,
       );

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { remoteCommands } from './commands/remote/index.js';
 import { runCommand } from './commands/run.js';
+import { withNatsAuthOptions } from './commands/remote/natsCliOptions.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { ExitCode } from './exit.js';
@@ -87,7 +88,7 @@ Logs (pino JSON lines on stderr) are quiet by default (warn); ask for more with
 In a checkout the command is npx ndf (ndf is on PATH only once the package is installed).
 Workflow files are documented in docs/workflow.md.`,
     );
-  program.addCommand(runCommand());
+  program.addCommand(withNatsAuthOptions(runCommand())); // credentials of `run --nats`
   program.addCommand(validateCommand());
   program.addCommand(schemaCommand());
   const diagram = await optionalDiagramCommand();

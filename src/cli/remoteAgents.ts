@@ -1,5 +1,7 @@
 import type { Agent, ResourceArbiter } from '../core/agent.js';
 import type { Transport } from '../transport/Transport.js';
+import { redactSecrets, redactText } from '../core/redact.js';
+import { natsOptionsFrom, natsSecrets, type NatsAuthCliOptions } from './commands/remote/natsCliOptions.js';
 import { UsageError } from './exit.js';
 
 /** Agents discovered on a NATS server, and how to disconnect. */
@@ -12,18 +14,25 @@ export interface DiscoveredRemoteAgents {
 
 /**
  * Connects to NATS and discovers the remote agents serving there (`ndf agent`, or any client
- * of docs/protocol.md), for `ndf run --nats <url>`. The NATS client is imported only then.
+ * of docs/protocol.md), for `ndf run --nats <url>` with the authentication options of `auth`
+ * (flags or their variables, see {@link natsOptionsFrom}). The NATS client is imported only then.
  *
- * @throws UsageError when no server answers at `url`
+ * @throws UsageError when no server answers at `url` or it refuses the credentials (one line,
+ *   credentials redacted)
  */
-export async function discoverRemoteAgents(url: string): Promise<DiscoveredRemoteAgents> {
+export async function discoverRemoteAgents(
+  url: string,
+  auth: NatsAuthCliOptions = {},
+): Promise<DiscoveredRemoteAgents> {
   const { connectRemoteAgents } = await import('../transport/connectRemoteAgents.js');
   try {
-    const remote = await connectRemoteAgents({ url });
+    const { servers, ...options } = natsOptionsFrom({ ...auth, nats: url }, 'ndf-run');
+    const remote = await connectRemoteAgents({ ...options, url: servers ?? url });
     return { agents: remote.agents, transport: remote.transport, close: () => remote.close() };
   } catch (error) {
+    const why = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     throw new UsageError(
-      `--nats: cannot discover agents at ${url}: ${error instanceof Error ? error.message : String(error)}`,
+      redactSecrets(`--nats: cannot discover agents at ${url}: ${why}`, natsSecrets(auth)),
     );
   }
 }
@@ -55,8 +64,9 @@ export async function connectRemoteResolver(
   } catch (error) {
     await client.close();
     const why = error instanceof Error ? error.message : String(error);
+    const where = redactText(url);
     throw new UsageError(
-      `--resolver: no conflict resolver answers on ${url} under prefix "${prefix}" (start one: npx ndf resolver --nats ${url} --prefix ${prefix}): ${why}`,
+      `--resolver: no conflict resolver answers on ${where} under prefix "${prefix}" (start one: npx ndf resolver --nats ${where} --prefix ${prefix}): ${why}`,
     );
   }
   return { arbiter: client, close: () => client.close() };

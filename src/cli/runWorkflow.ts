@@ -9,6 +9,7 @@ import { ExitCode, UsageError } from './exit.js';
 import { onStopSignals, signalExitCode } from './signals.js';
 import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
 import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
+import type { NatsAuthCliOptions } from './commands/remote/natsCliOptions.js';
 import { mergeRunInput, parseInputOption } from './input.js';
 import { planTree } from './output/planTree.js';
 import type { PlanNode } from './output/planTree.js';
@@ -23,13 +24,14 @@ import type { createWorkflowExecutor } from './workflow/build.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { LoadedWorkflow } from './workflow/load.js';
 import { reportLoadError } from './commands/validate.js';
+import { redactText } from '../core/redact.js';
 
 /**
  * `ndf run` without the command line: load, check, run with progress and trace, summarise.
  */
 
-/** Options of `ndf run`. */
-export interface RunOptions {
+/** Options of `ndf run` (the NATS credentials are used with `nats`). */
+export interface RunOptions extends NatsAuthCliOptions {
   input?: string;
   trace?: string;
   json?: boolean;
@@ -77,7 +79,7 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
   let remote: DiscoveredRemoteAgents | undefined;
   let resolver: RemoteResolver | undefined;
   try {
-    remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats);
+    remote = options.nats === undefined ? undefined : await discoverRemoteAgents(options.nats, options);
     if (remote && options.resolver !== undefined)
       resolver = await connectRemoteResolver(remote.transport, options.resolver, options.nats ?? '');
   } catch (error) {
@@ -161,7 +163,7 @@ async function runWith(
     progress.finish();
     const written = await saveOutputs(options.output, result);
     if (mode === 'json') {
-      process.stdout.write(`${JSON.stringify({ type: 'run.result', result })}\n`);
+      process.stdout.write(`${redactText(JSON.stringify({ type: 'run.result', result }))}\n`);
     } else {
       const outputs = renderOutputs(result, written);
       process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);

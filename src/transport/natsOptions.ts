@@ -41,6 +41,18 @@ export const natsTransportOptionsSchema = z
           .strict(),
       ])
       .optional(),
+    /**
+     * Prefix of this client's reply subjects (default `_INBOX`). Give each client its own (e.g.
+     * `_INBOX_runner`) and let only that user subscribe to `<prefix>.>`: then no other client can
+     * read its replies (docs/remote-agents.md, "Authenticity of replies").
+     */
+    inboxPrefix: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+        'subject tokens (letters, digits, - and _) joined by dots',
+      )
+      .optional(),
     /** Reconnect after a disconnect (default true). */
     reconnect: z.boolean().default(true),
     /** Reconnect attempts per server; -1 = forever (default). */
@@ -91,6 +103,7 @@ export function toConnectionOptions(input: NatsTransportOptionsInput): {
     maxPingOut: options.maxPingOut,
     waitOnFirstConnect: options.waitOnFirstConnect,
     ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.user === undefined ? {} : { user: options.user, pass: options.pass ?? '' }),
     ...(authenticators.length > 0 ? { authenticator: authenticators } : {}),

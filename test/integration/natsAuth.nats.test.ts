@@ -77,5 +77,8 @@ describe('NatsTransport connection options', () => {
     await expect(
       NatsTransport.connect({ servers: 'nats://127.0.0.1:1', reconnectTimeWaitMs: -5 }),
     ).rejects.toThrow(/NatsTransport options\.reconnectTimeWaitMs/);
+    await expect(
+      NatsTransport.connect({ servers: 'nats://127.0.0.1:1', inboxPrefix: '_INBOX.>' }),
+    ).rejects.toThrow(/NatsTransport options\.inboxPrefix: subject tokens/);
   });
 });

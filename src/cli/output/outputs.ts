@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import writeFileAtomic from 'write-file-atomic';
 import type { RunResult, StepReport } from '../../core/result.js';
 import { UsageError } from '../exit.js';
+import { redactText } from '../../core/redact.js';
 
 /** Longest output preview in the summary, characters. */
 const PREVIEW_CHARS = 160;
@@ -19,7 +20,7 @@ export function finalStep(result: RunResult): StepReport | undefined {
 /** A one-line JSON preview of a value, cut at {@link PREVIEW_CHARS}. */
 export function preview(value: unknown): string {
   const text = typeof value === 'string' ? value.trim() : (JSON.stringify(value) ?? String(value));
-  const line = text.replace(/\s*\n\s*/g, ' ');
+  const line = redactText(text.replace(/\s*\n\s*/g, ' '));
   return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
 }
 

@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import type { LoadedWorkflow } from '../workflow/load.js';
 import type { PlanNode } from './planTree.js';
 import { renderTree } from './renderTree.js';
+import { redactText } from '../../core/redact.js';
 
 /** What `ndf run --dry-run` prints: the agents, the tree of what would run, the run input. */
 export function renderPlan(loaded: LoadedWorkflow, plan: PlanNode, input: unknown): string {
@@ -13,8 +14,8 @@ export function renderPlan(loaded: LoadedWorkflow, plan: PlanNode, input: unknow
         : spec.kind === 'module'
           ? spec.module
           : spec.kind === 'http'
-            ? spec.url
-            : `nats ${spec.agentId ?? id}`;
+            ? redactText(spec.url)
+            : `nats ${spec.agentId ?? id}${spec.servers ? ` at ${redactText(String(spec.servers))}` : ''}`;
     return `  ${pc.bold(id)} ${pc.dim(`[${spec.kind}]`)} ${spec.capabilities.join(', ')} ${pc.dim(`← ${how}`)}`;
   });
   const breaker = workflow.breaker

@@ -5,6 +5,7 @@ import { formatDuration, statusLabel } from './format.js';
 import type { PlanNode } from './planTree.js';
 import { renderTree } from './renderTree.js';
 import { RunView } from './runView.js';
+import { redactText } from '../../core/redact.js';
 
 /** Shows a run while it executes. */
 export interface ProgressReporter {
@@ -34,7 +35,7 @@ export function createProgress(
         onEvent: (event) => {
           view.apply(event);
           const line = plainLine(event);
-          if (line) out.write(`${line}\n`);
+          if (line) out.write(`${redactText(line)}\n`);
         },
         finish: () => undefined,
       };
@@ -43,7 +44,7 @@ export function createProgress(
         view,
         onEvent: (event) => {
           view.apply(event);
-          out.write(`${JSON.stringify(event)}\n`);
+          out.write(`${redactText(JSON.stringify(event))}\n`);
         },
         finish: () => undefined,
       };
@@ -54,7 +55,7 @@ export function createProgress(
 
 function treeProgress(view: RunView, out: NodeJS.WriteStream): ProgressReporter {
   const log = createLogUpdate(out);
-  const draw = (): void => log(renderTree(view.root, view));
+  const draw = (): void => log(redactText(renderTree(view.root, view)));
   const timer = setInterval(draw, 100);
   timer.unref();
   draw();
@@ -68,7 +69,7 @@ function treeProgress(view: RunView, out: NodeJS.WriteStream): ProgressReporter 
       // The live frame is cut to the terminal's height; leave the whole final tree in the scrollback.
       log.clear();
       log.done();
-      out.write(`${renderTree(view.root, view)}\n`);
+      out.write(`${redactText(renderTree(view.root, view))}\n`);
     },
   };
 }

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { RunResult, StepReport } from '../../core/result.js';
 import { colorStatus, formatDuration, statusLabel } from './format.js';
+import { redactText } from '../../core/redact.js';
 
 /**
  * The end-of-run summary: one row per step (status, agent, attempts, duration, compensation),
@@ -31,7 +32,8 @@ export function renderSummary(result: RunResult): string {
       .filter((s) => s.error?.message !== result.error?.message)
       .map((s) => `${pc.red('✖')} ${s.name}: ${s.error?.message ?? ''}`),
   ];
-  return [table.toString(), outcome, ...reasons].join('\n');
+  // errors name URLs (an HTTP agent's), which may carry credentials
+  return redactText([table.toString(), outcome, ...reasons].join('\n'));
 }
 
 function stepLabel(step: StepReport): string {

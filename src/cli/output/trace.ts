@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../../core/events.js';
 import { UsageError } from '../exit.js';
+import { redactText } from '../../core/redact.js';
 
 /** Appends run events to a JSONL file. */
 export interface TraceWriter {
@@ -14,7 +15,8 @@ export interface TraceWriter {
  * Writes every RunEvent, one JSON object per line, exactly as the executor reported it (each
  * carries `at`, epoch ms). The file (and its directory) is created or truncated at once, so an
  * unwritable path is reported before the run starts; lines are written synchronously as events
- * happen, so a crashed run leaves its trace up to the crash.
+ * happen, so a crashed run leaves its trace up to the crash. Credentials in URLs are redacted
+ * ({@link redactText}).
  *
  * @throws UsageError when the file cannot be created
  */
@@ -34,7 +36,7 @@ export function createTraceWriter(file: string): TraceWriter {
     write: (event) => {
       if (!open || failure) return;
       try {
-        writeSync(fd, `${JSON.stringify(event)}\n`);
+        writeSync(fd, `${redactText(JSON.stringify(event))}\n`);
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error));
       }

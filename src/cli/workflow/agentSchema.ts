@@ -74,7 +74,15 @@ export const moduleAgentSpecSchema = z
   })
   .strict();
 
-/** A remote agent reached over NATS with the protocol of docs/protocol.md (`ndf agent` serves one). */
+/** The name of an environment variable. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+/**
+ * A remote agent reached over NATS with the protocol of docs/protocol.md (`ndf agent` serves one).
+ * Secrets are named by variable (`tokenEnv`, `passwordEnv`) or file, never written in the file;
+ * no NATS_* variable is used unless named here (a workflow file from elsewhere cannot send your
+ * token to a server of its choosing).
+ */
 export const natsAgentSpecSchema = z
   .object({
     kind: z.literal('nats'),
@@ -92,10 +100,38 @@ export const natsAgentSpecSchema = z
       .optional()
       .describe('Name of the remote agent service (`ndf agent --name`; default: this key).'),
     prefix: z.string().min(1).optional().describe('Subject prefix of the protocol (default nd).'),
+    tokenEnv: envName
+      .optional()
+      .describe('Variable holding the token (e.g. NATS_TOKEN); never the token itself.'),
+    user: z.string().min(1).optional().describe('User name (with passwordEnv).'),
+    passwordEnv: envName.optional().describe('Variable holding the password of `user`.'),
+    nkeyFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File holding an NKey user seed (SU…), relative to the workflow file.'),
     credsFile: z.string().min(1).optional().describe('NATS .creds file, relative to the workflow file.'),
+    tls: z
+      .object({
+        caFile: z.string().min(1).optional().describe('CA certificate (PEM) to verify the server.'),
+        certFile: z.string().min(1).optional().describe('Client certificate (PEM) for mutual TLS.'),
+        keyFile: z.string().min(1).optional().describe('Client key (PEM) for mutual TLS.'),
+      })
+      .strict()
+      .optional()
+      .describe('TLS files, relative to the workflow file.'),
+    inboxPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'subject tokens joined by dots')
+      .optional()
+      .describe("Prefix of this client's reply subjects (docs/remote-agents.md, authenticity of replies)."),
     timeoutMs: timeoutMs.describe('Per-request timeout, ms (default 30000).'),
   })
-  .strict();
+  .strict()
+  .refine((spec) => (spec.user === undefined) === (spec.passwordEnv === undefined), {
+    message: 'user and passwordEnv go together',
+    path: ['passwordEnv'],
+  });
 
 /** An agent reached over HTTP: the task JSON is POSTed, the JSON response is the output. */
 export const httpAgentSpecSchema = z

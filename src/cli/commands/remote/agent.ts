@@ -8,7 +8,14 @@ import { ExitCode, UsageError } from '../../exit.js';
 import { onStopSignals } from '../../signals.js';
 import { checkExecutable } from '../../workflow/agents.js';
 import { connectOrExplain, nameOption, positiveIntOption, remoteAction } from './remoteAction.js';
-import { natsModules, natsOptionsFrom, withNatsOptions, type NatsCliOptions } from './natsCliOptions.js';
+import {
+  natsModules,
+  natsOptionsFrom,
+  withNatsOptions,
+  type NatsCliOptions,
+  NATS_ENV,
+} from './natsCliOptions.js';
+import { redactText } from '../../../core/redact.js';
 
 interface AgentCliOptions extends NatsCliOptions {
   name: string;
@@ -20,6 +27,7 @@ interface AgentCliOptions extends NatsCliOptions {
   maxConcurrent: string;
   timeout?: string;
   idempotencyFile?: string;
+  keepNatsEnv?: boolean;
 }
 
 /** `ndf agent`: serves a command or a module as a remote agent (a NATS micro service) until interrupted. */
@@ -50,6 +58,7 @@ export function agentCommand(): Command {
       '--idempotency-file <path>',
       'JSON Lines file of completed tasks, so that this agent restarted with it answers re-deliveries from the record instead of running them again (one file per instance)',
     )
+    .option('--keep-nats-env', 'pass the NATS_* variables (credentials) on to --exec commands')
     .addHelpText(
       'after',
       `
@@ -98,7 +107,7 @@ const serve = remoteAction('agent', async ({ rest, ...o }: AgentCliOptions & { r
     ...(worker.compensate ? { compensate: (task) => worker.compensate?.(task) } : {}),
   });
   process.stdout.write(
-    `agent ${name} (${served.id}) serving ${capabilities.join(', ')} on ${o.nats}; Ctrl-C to stop\n`,
+    `agent ${name} (${served.id}) serving ${capabilities.join(', ')} on ${redactText(o.nats)}; Ctrl-C to stop\n`,
   );
   const stop = onStopSignals('stopping the agent (running tasks are aborted)', () => undefined);
   await stop.first;
@@ -148,6 +157,7 @@ async function loadWorker(
       command: o.exec,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       source: '--exec',
+      unsetEnv: o.keepNatsEnv ? [] : [...NATS_ENV], // the task's command must not connect as this agent
     });
   }
   return loadModuleAgent({

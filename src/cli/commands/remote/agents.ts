@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { Command } from 'commander';
 import type { DiscoveredAgent } from '../../../actors/discoverAgents.js';
+import { redactText } from '../../../core/redact.js';
 import { ExitCode } from '../../exit.js';
 import { connectOrExplain, positiveIntOption, remoteAction } from './remoteAction.js';
 import { natsModules, natsOptionsFrom, withNatsOptions, type NatsCliOptions } from './natsCliOptions.js';
@@ -66,14 +67,13 @@ Examples:
       remoteAction('agents', async (o: AgentsCliOptions) => {
         const timeoutMs = positiveIntOption('timeout', o.timeout);
         const { NatsTransport, discoverAgents } = await natsModules();
-        const transport = await connectOrExplain(o.nats, () =>
-          NatsTransport.connect(natsOptionsFrom(o, 'ndf-agents')),
-        );
+        const options = natsOptionsFrom(o, 'ndf-agents');
+        const transport = await connectOrExplain(o.nats, () => NatsTransport.connect(options));
         try {
           const agents = await discoverAgents(transport, { timeoutMs, prefix: o.prefix });
           if (o.json) process.stdout.write(`${JSON.stringify(agents, null, 2)}\n`);
           else if (agents.length === 0)
-            process.stdout.write(`no agents found on ${o.nats} (prefix ${o.prefix})\n`);
+            process.stdout.write(`no agents found on ${redactText(o.nats)} (prefix ${o.prefix})\n`);
           else process.stdout.write(`${agentsTable(agents)}\n`);
           process.exitCode = ExitCode.OK;
         } finally {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactText } from '../../../core/redact.js';
 import { ExitCode, UsageError } from '../../exit.js';
 
 /**
@@ -12,7 +13,7 @@ export function remoteAction<O>(command: string, action: (options: O) => Promise
       await action(options);
     } catch (error) {
       const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      process.stderr.write(`ndf ${command}: ${why}\n`);
+      process.stderr.write(`ndf ${command}: ${redactText(why ?? '')}\n`); // no credentials of a URL
       process.exitCode = ExitCode.BAD_INPUT;
     }
   };

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ConflictStrategy, DeadlockPrevention } from '../../../resolver/lockTypes.js';
+import { redactText } from '../../../core/redact.js';
 import { ExitCode } from '../../exit.js';
 import {
   natsModules,
@@ -46,9 +47,8 @@ Examples:
     .action(
       remoteAction('resolver', async (o: ResolverCliOptions) => {
         const { NatsTransport, ConflictResolver, serveConflictResolver } = await natsModules();
-        const transport = await connectOrExplain(o.nats, () =>
-          NatsTransport.connect(natsOptionsFrom(o, 'ndf-resolver')),
-        );
+        const options = natsOptionsFrom(o, 'ndf-resolver');
+        const transport = await connectOrExplain(o.nats, () => NatsTransport.connect(options));
         const resolver = new ConflictResolver({
           strategy: o.strategy,
           prevention: o.prevention,
@@ -56,7 +56,7 @@ Examples:
         });
         const served = await serveConflictResolver({ transport, resolver, prefix: o.prefix });
         process.stdout.write(
-          `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${o.nats}; Ctrl-C to stop\n`,
+          `conflict resolver (${served.id}) serving ${o.prefix}.resolver.* on ${redactText(o.nats)}; Ctrl-C to stop\n`,
         );
         await untilSignal();
         await served.stop();

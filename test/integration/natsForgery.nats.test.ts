@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { remoteAgent } from '../../src/actors/remoteAgent.js';
 import { serveAgent, type ServedAgent } from '../../src/actors/serveAgent.js';
 import { NatsTransport } from '../../src/transport/NatsTransport.js';
@@ -106,11 +106,14 @@ describe('reply forgery', () => {
     // an attacker can even read every reply: _INBOX.> is open
     const replies: string[] = [];
     attacker.subscribe('_INBOX.>', { callback: (_e, m) => void replies.push(m.subject) });
+    await attacker.flush();
     const seen = await forgeOnEveryRequest(attacker, attacker, 'ok');
     await expect(runTask(runner, 'a')).resolves.toEqual({ forged: true });
     expect(seen).toHaveLength(1);
-    expect(replies).toContain(seen[0]);
+    // the attacker's copy of the reply may arrive just after the runner's
+    await vi.waitFor(() => expect(replies).toContain(seen[0]));
 
+    await attacker.close(); // one forger at a time
     const { nc: spy2 } = await raw(server.url);
     await forgeOnEveryRequest(spy2, spy2, 'noResponders');
     await expect(runTask(runner, 'b')).rejects.toThrow(/no instance of remote agent echo is listening/);

@@ -6,6 +6,7 @@ import { AgentError } from '../core/errors.js';
 import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 import { toTaskRequest, type TaskRequest } from '../protocol/protocol.js';
+import { positiveDurationMs } from '../core/duration.js';
 
 /** Options of {@link createCommandAgent}, validated with zod. */
 export const commandAgentOptionsSchema = z
@@ -20,7 +21,7 @@ export const commandAgentOptionsSchema = z
     /** Added to the parent's environment. */
     env: z.record(z.string(), z.string()).default({}),
     /** Kills the process after this many ms (SIGTERM, then SIGKILL 2 s later). */
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: positiveDurationMs.optional(),
     /** Where the task JSON goes: the child's stdin, or the environment variable `taskEnv`. */
     taskVia: z.enum(['stdin', 'env']).default('stdin'),
     taskEnv: z

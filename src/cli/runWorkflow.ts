@@ -7,7 +7,7 @@ import type { Agent, ResourceArbiter } from '../core/agent.js';
 import { ExitCode, UsageError } from './exit.js';
 import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
 import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
-import { mergeRunInput, parseInputOption } from './input.js';
+import { mergeRunInput, parseDurationOption, parseInputOption } from './input.js';
 import { planTree } from './output/planTree.js';
 import type { PlanNode } from './output/planTree.js';
 import { renderPlan } from './output/plan.js';
@@ -217,10 +217,7 @@ async function saveOutputs(file: string | undefined, result: RunResult): Promise
 }
 
 function parseTimeout(raw: string): number {
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms <= 0)
-    throw new UsageError(`--timeout: expected a positive number of ms, got "${raw}"`);
-  return ms;
+  return parseDurationOption('--timeout', raw);
 }
 
 /** Closes the trace; a write error is reported, not fatal (the run's outcome stands). */

@@ -6,6 +6,7 @@ import type { Agent } from '../../../core/agent.js';
 import { ExitCode, UsageError } from '../../exit.js';
 import { checkExecutable } from '../../workflow/agents.js';
 import { connectOrExplain, nameOption, positiveIntOption, remoteAction } from './remoteAction.js';
+import { parseDurationOption } from '../../input.js';
 import {
   natsModules,
   natsOptionsFrom,
@@ -67,7 +68,7 @@ Examples:
         if (capabilities.length === 0)
           throw new UsageError(`--capabilities: expected a comma-separated list, got "${o.capabilities}"`);
         const maxConcurrent = positiveIntOption('max-concurrent', o.maxConcurrent);
-        const timeoutMs = o.timeout === undefined ? undefined : positiveIntOption('timeout', o.timeout);
+        const timeoutMs = o.timeout === undefined ? undefined : parseDurationOption('--timeout', o.timeout);
         if (timeoutMs !== undefined && !o.exec)
           throw new UsageError('--timeout applies to --exec commands only');
         const worker = await loadWorker(o, name, capabilities, maxConcurrent, timeoutMs);

@@ -20,7 +20,7 @@ import type { TraceWriter } from './output/trace.js';
 import type { createWorkflowExecutor } from './workflow/build.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { LoadedWorkflow } from './workflow/load.js';
-import { reportLoadError } from './commands/validate.js';
+import { loadMode, reportLoadError } from './commands/validate.js';
 
 /**
  * `ndf run` without the command line: load, check, run with progress and trace, summarise.
@@ -32,6 +32,7 @@ export interface RunOptions {
   trace?: string;
   json?: boolean;
   dryRun?: boolean;
+  deep?: boolean;
   timeout?: string;
   progress?: boolean;
   nats?: string;
@@ -53,7 +54,10 @@ async function prepare(
   extraAgents: readonly Agent[],
 ): Promise<PreparedRun | ExitCode> {
   try {
-    const loaded = await loadWorkflow(file, { extraAgents });
+    const loaded = await loadWorkflow(file, {
+      extraAgents,
+      ...(options.dryRun ? loadMode(options.deep === true) : {}),
+    });
     const option = options.input === undefined ? undefined : parseInputOption(options.input);
     const timeoutMs =
       options.timeout === undefined ? loaded.workflow.run.timeoutMs : parseTimeout(options.timeout);
@@ -69,6 +73,8 @@ async function prepare(
  * `options.nats` is given); resolves with the exit code.
  */
 export async function runWorkflowFile(file: string, options: RunOptions): Promise<ExitCode> {
+  if (options.deep && !options.dryRun)
+    return usage('--deep applies to --dry-run only (a run loads every agent)');
   if (options.resolver !== undefined && options.nats === undefined)
     return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
   let remote: DiscoveredRemoteAgents | undefined;

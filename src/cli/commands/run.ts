@@ -24,6 +24,10 @@ export function runCommand(): Command {
       'machine-readable output: one JSON event per line, then {"type":"run.result","result":…} with every step output',
     )
     .option('--dry-run', 'validate and print the plan (agents, patterns, steps) without running')
+    .option(
+      '--deep',
+      'with --dry-run: also import module agents and connect to NATS servers (as validate --deep)',
+    )
     .option('--timeout <ms>', 'timeout of the whole run, ms (overrides run.timeoutMs)')
     .option('--no-progress', 'no live progress, only the summary')
     .option(

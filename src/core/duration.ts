@@ -17,17 +17,20 @@ export const MAX_TIMER_SECONDS = MAX_TIMER_MS / 1000;
 const tooLong = `must be at most ${MAX_TIMER_MS} ms (2^31-1, about 24.8 days: the largest delay timers support)`;
 
 /**
- * A duration in whole ms, 0..2^31-1. Use `.min(1)` for one that must be positive.
+ * A duration in whole ms, 0..2^31-1 ({@link positiveDurationMs} for one that must be positive).
  * Its error names the bound ("must be at most 2147483647 ms …").
  */
-export const durationMs = z
-  .number({ error: 'expected a whole number of ms' })
-  .int('expected a whole number of ms')
-  .min(0, 'must not be negative')
-  .max(MAX_TIMER_MS, tooLong);
+const ms = (min: number, tooShort: string) =>
+  z
+    .number({ error: 'expected a whole number of ms' })
+    .int('expected a whole number of ms')
+    .min(min, tooShort)
+    .max(MAX_TIMER_MS, tooLong);
+
+export const durationMs = ms(0, 'must not be negative');
 
 /** A duration of at least 1 ms and at most 2^31-1 ms. */
-export const positiveDurationMs = durationMs.min(1, 'must be at least 1 ms');
+export const positiveDurationMs = ms(1, 'must be at least 1 ms');
 
 /** A duration in seconds (fractions allowed), more than 0 and at most (2^31-1)/1000. */
 export const durationSeconds = z

@@ -6,6 +6,7 @@ import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 import { toTaskRequest, type TaskRequest } from '../protocol/protocol.js';
 import { defaultKillGraceMs, spawnInGroup, terminateGroup } from './processGroup.js';
+import { durationMs, positiveDurationMs } from '../core/duration.js';
 
 /** Options of {@link createCommandAgent}, validated with zod. */
 export const commandAgentOptionsSchema = z
@@ -25,12 +26,12 @@ export const commandAgentOptionsSchema = z
      * Fails the attempt after this many ms and kills the command's process group (SIGTERM, then
      * SIGKILL `killGraceMs` later).
      */
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: positiveDurationMs.optional(),
     /**
      * Grace period between SIGTERM and SIGKILL when the command is killed (timeout,
      * cancellation), ms; default env `NDF_KILL_GRACE_MS`, else 2000.
      */
-    killGraceMs: z.number().int().min(0).optional(),
+    killGraceMs: durationMs.optional(),
     /** Where the task JSON goes: the child's stdin, or the environment variable `taskEnv`. */
     taskVia: z.enum(['stdin', 'env']).default('stdin'),
     taskEnv: z

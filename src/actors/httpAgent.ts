@@ -6,6 +6,7 @@ import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 import { outputOf, readAnswer } from './httpAnswer.js';
 import { redactText } from '../core/redact.js';
+import { positiveDurationMs } from '../core/duration.js';
 
 const optionsSchema = z.object({
   id: z.string().min(1),
@@ -13,7 +14,7 @@ const optionsSchema = z.object({
   capabilities: z.array(z.string().min(1)).min(1),
   headers: z.record(z.string(), z.string()).default({}),
   maxConcurrent: z.number().int().min(1).default(16),
-  timeoutMs: z.number().int().positive().default(30_000),
+  timeoutMs: positiveDurationMs.default(30_000),
   maxMessageBytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
 });
 

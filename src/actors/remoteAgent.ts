@@ -22,6 +22,7 @@ import {
 import { encodeJson, isTransportError, type Transport, type TransportReply } from '../transport/Transport.js';
 import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
+import { positiveDurationMs } from '../core/duration.js';
 import { AttemptCancellation, type CancellationSignal } from '../core/cancellation.js';
 
 /**
@@ -92,7 +93,7 @@ const optionsSchema = z.object({
     .optional(),
   capabilities: z.array(z.string().min(1)).min(1),
   maxConcurrent: z.number().int().min(1).default(16),
-  timeoutMs: z.number().int().positive().default(30_000),
+  timeoutMs: positiveDurationMs.default(30_000),
   prefix: z.string().min(1).default(DEFAULT_SUBJECT_PREFIX),
   maxMessageBytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
 });

@@ -31,6 +31,7 @@ import { withCancellation, type AttemptCancellation } from '../core/cancellation
 import { Semaphore } from '../core/semaphore.js';
 import { IdempotencyStore } from './idempotencyStore.js';
 import { IdempotencyFile } from './idempotencyFile.js';
+import { rateLimitedWarn } from '../core/rateLimitedWarn.js';
 
 const optionsSchema = z.object({
   name: z.string().regex(/^[-\w]+$/, 'letters, digits, - and _ only (NATS micro service name)'),
@@ -187,6 +188,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     label: o.name,
   });
 
+  const warnRejected = rateLimitedWarn(logger, { now: () => clock.now() }); // one line per 10 s per kind
   const send = (m: TransportMessage, reply: TaskReply) => {
     let data = encodeJson(reply);
     let final = reply;
@@ -208,7 +210,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
           }
         : undefined;
     if (!m.respond(data, headers))
-      logger.warn({ subject: m.subject }, 'request without reply subject; dropped the reply');
+      warnRejected({ subject: m.subject }, 'request without reply subject; dropped the reply');
   };
 
   const invoke = async (req: TaskRequest, cancellation: AttemptCancellation): Promise<TaskReply> => {
@@ -269,7 +271,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
       }
     } catch (error) {
       stats.rejected += 1;
-      logger.warn({ subject: m.subject, err: (error as Error).message }, 'rejected request');
+      warnRejected({ subject: m.subject, err: (error as Error).message }, 'rejected request');
       return send(m, errorReply(error));
     }
     const key = `${kind}:${req.idempotencyKey}`;
@@ -291,7 +293,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
         cancel.reason ?? 'cancelled by the caller',
       );
     } catch (error) {
-      logger.warn({ err: (error as Error).message }, 'rejected cancel message');
+      warnRejected({ err: (error as Error).message }, 'rejected cancel message');
     }
   });
 

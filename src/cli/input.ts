@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { parseDurationText } from '../core/duration.js';
 import { UsageError } from './exit.js';
 
 /**
@@ -41,4 +42,14 @@ export function mergeRunInput(fromFile: unknown, fromOption: unknown): unknown {
   if (fromOption === undefined) return fromFile;
   if (isPlainObject(fromFile) && isPlainObject(fromOption)) return { ...fromFile, ...fromOption };
   return fromOption;
+}
+
+/**
+ * Parses a duration option in ms (`--timeout 5000`): a whole number from 1 to 2^31-1.
+ * @throws UsageError naming the option, the value and the bound
+ */
+export function parseDurationOption(option: string, raw: string): number {
+  const parsed = parseDurationText(option, raw);
+  if (!parsed.ok) throw new UsageError(parsed.message);
+  return parsed.ms;
 }

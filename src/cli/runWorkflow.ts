@@ -10,7 +10,7 @@ import { onStopSignals, signalExitCode } from './signals.js';
 import { connectRemoteResolver, discoverRemoteAgents } from './remoteAgents.js';
 import type { DiscoveredRemoteAgents, RemoteResolver } from './remoteAgents.js';
 import type { NatsAuthCliOptions } from './commands/remote/natsCliOptions.js';
-import { mergeRunInput, parseInputOption } from './input.js';
+import { mergeRunInput, parseDurationOption, parseInputOption } from './input.js';
 import { planTree } from './output/planTree.js';
 import type { PlanNode } from './output/planTree.js';
 import { renderPlan } from './output/plan.js';
@@ -23,7 +23,7 @@ import type { TraceWriter } from './output/trace.js';
 import type { createWorkflowExecutor } from './workflow/build.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { LoadedWorkflow } from './workflow/load.js';
-import { reportLoadError } from './commands/validate.js';
+import { loadMode, reportLoadError } from './commands/validate.js';
 import { redactText } from '../core/redact.js';
 
 /**
@@ -36,6 +36,7 @@ export interface RunOptions extends NatsAuthCliOptions {
   trace?: string;
   json?: boolean;
   dryRun?: boolean;
+  deep?: boolean;
   timeout?: string;
   progress?: boolean;
   nats?: string;
@@ -57,7 +58,10 @@ async function prepare(
   extraAgents: readonly Agent[],
 ): Promise<PreparedRun | ExitCode> {
   try {
-    const loaded = await loadWorkflow(file, { extraAgents });
+    const loaded = await loadWorkflow(file, {
+      extraAgents,
+      ...(options.dryRun ? loadMode(options.deep === true) : {}),
+    });
     const option = options.input === undefined ? undefined : parseInputOption(options.input);
     const timeoutMs =
       options.timeout === undefined ? loaded.workflow.run.timeoutMs : parseTimeout(options.timeout);
@@ -74,6 +78,8 @@ async function prepare(
  * 128 + the signal's number when SIGINT, SIGTERM or SIGHUP cancelled the run.
  */
 export async function runWorkflowFile(file: string, options: RunOptions): Promise<number> {
+  if (options.deep && !options.dryRun)
+    return usage('--deep applies to --dry-run only (a run loads every agent)');
   if (options.resolver !== undefined && options.nats === undefined)
     return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
   let remote: DiscoveredRemoteAgents | undefined;
@@ -229,10 +235,7 @@ async function saveOutputs(file: string | undefined, result: RunResult): Promise
 }
 
 function parseTimeout(raw: string): number {
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms <= 0)
-    throw new UsageError(`--timeout: expected a positive number of ms, got "${raw}"`);
-  return ms;
+  return parseDurationOption('--timeout', raw);
 }
 
 /** Closes the trace; a write error is reported, not fatal (the run's outcome stands). */

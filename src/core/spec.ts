@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from './duration.js';
 
 /**
  * The declarative, serialisable specifications that the machines run. Patterns build them,
@@ -13,8 +14,8 @@ import { z } from 'zod';
  */
 export const backoffSchema = z
   .object({
-    initialDelayMs: z.number().int().nonnegative().default(100),
-    maxDelayMs: z.number().int().nonnegative().default(30_000),
+    initialDelayMs: durationMs.default(100),
+    maxDelayMs: durationMs.default(30_000),
     multiplier: z.number().min(1).default(2),
     jitter: z.enum(['none', 'full', 'equal']).default('full'),
   })

@@ -24,6 +24,12 @@ export const PROTOCOL_VERSION = 1;
 export const DEFAULT_SUBJECT_PREFIX = 'nd';
 /** Default largest message, bytes (1 MiB, the NATS server's default `max_payload`). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Largest nesting depth (objects and arrays inside each other) of a decoded message. Deeper
+ * values overflow the stack of whatever walks them recursively later (validation, cloning,
+ * serialising), so they are refused at the door as a non-retryable validation error.
+ */
+export const MAX_MESSAGE_DEPTH = 128;
 
 /** Header names: the NATS micro standard error headers, set on error replies. */
 export const ProtocolHeader = {
@@ -108,8 +114,10 @@ export type CancelMessage = z.infer<typeof cancelSchema>;
 const decoder = new TextDecoder();
 
 /**
- * Parses a JSON message: checks its size, that it is JSON, its `version`, then the schema.
- * @throws PatternValidationError naming the field (`where.field`), or the size/version problem
+ * Parses a JSON message: checks its size, that it is JSON, its nesting depth (at most
+ * {@link MAX_MESSAGE_DEPTH}), its `version`, then the schema.
+ * @throws PatternValidationError (not retryable) naming the field (`where.field`), or the
+ *   size/depth/version problem
  */
 export function decodeMessage<S extends z.ZodType>(
   schema: S,
@@ -133,6 +141,13 @@ export function decodeMessage<S extends z.ZodType>(
       error,
     );
   }
+  const depth = nestingDepth(json, MAX_MESSAGE_DEPTH);
+  if (depth > MAX_MESSAGE_DEPTH) {
+    throw new PatternValidationError(
+      `${where}: message nested more than ${MAX_MESSAGE_DEPTH} levels deep (objects and arrays inside each other)`,
+      { field: where, retryable: false },
+    );
+  }
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
   const probe = versionProbe.safeParse(json);
@@ -143,6 +158,26 @@ export function decodeMessage<S extends z.ZodType>(
     );
   }
   return parseWith(schema, json, where);
+}
+
+/**
+ * Nesting depth of a JSON value (a scalar is 0, `[]` is 1), walked without recursion; stops
+ * counting past `limit` (returns `limit + 1`).
+ */
+export function nestingDepth(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    const level = depth + 1;
+    if (level > limit) return limit + 1;
+    if (level > max) max = level;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, level]);
+    }
+  }
+  return max;
 }
 
 /**

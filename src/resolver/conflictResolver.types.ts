@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Conflict, ConflictStrategy, DeadlockPrevention } from './lockTypes.js';
 import type { WaitEdge } from './waitForGraph.js';
 import type { CancellationSignal } from '../core/cancellation.js';
+import { positiveDurationMs } from '../core/duration.js';
 
 /** Strategy names accepted by {@link ConflictResolver.setConflictStrategy}, with the reference's spellings. */
 export const strategyAliases: Record<string, ConflictStrategy> = {
@@ -78,6 +79,6 @@ export const acquireRequestSchema = z.object({
   priority: z.number().int().min(1).max(5),
   deadline: z.number().nonnegative().optional(),
   session: z.string().min(1).optional(),
-  leaseMs: z.number().positive().optional(),
+  leaseMs: positiveDurationMs.optional(),
   id: z.string().min(1).optional(),
 });

@@ -21,6 +21,7 @@ import {
 import { encodeJson, type Transport, type TransportMessage } from '../transport/Transport.js';
 import { ConflictResolver, effectError } from './conflictResolver.js';
 import type { LockEffect } from './lockTypes.js';
+import { rateLimitedWarn } from '../core/rateLimitedWarn.js';
 
 /** Options of {@link serveConflictResolver}. */
 export interface ServeConflictResolverOptions {
@@ -94,6 +95,7 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
   // after the whole batch: one operation may report several effects to a session it removes
   const disposeForget = resolver.onEffects(forgetIdle);
 
+  const warnRejected = rateLimitedWarn(logger); // one line per 10 s per operation
   const endpoint = <S extends z.ZodType>(
     op: string,
     schema: S,
@@ -106,7 +108,7 @@ export async function serveConflictResolver(options: ServeConflictResolverOption
       try {
         reply = handle(decodeMessage(schema, m.data, `resolver.${op}`, maxBytes));
       } catch (error) {
-        logger.warn({ op, err: (error as Error).message }, 'rejected resolver request');
+        warnRejected({ op, err: (error as Error).message }, 'rejected resolver request', op);
         reply = errorReply(error);
       }
       m.respond(encodeJson(reply));

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { CircuitOpenError, ErrorCode, PatternError, PatternValidationError } from '../core/errors.js';
 import { notifyAll, type ListenerErrorLog } from '../core/listeners.js';
 import { parseWith } from '../core/validate.js';
+import { durationMs, positiveDurationMs } from '../core/duration.js';
 
 /**
  * Options of a {@link CircuitBreaker}, validated with zod (unknown keys are rejected). Units: ms for
@@ -32,9 +33,9 @@ export const breakerOptionsSchema = z
     /** Outcomes needed in the window before the rate applies; integer ≥ 1. */
     minimumThroughput: z.number().int().min(1).default(10),
     /** Sliding window length, ms (integer ≥ 1; it slides in steps of `windowMs / 10`). */
-    windowMs: z.number().int().min(1).default(60_000),
+    windowMs: positiveDurationMs.default(60_000),
     /** Time open before probing (half-open), ms; integer ≥ 0. */
-    recoveryTimeoutMs: z.number().int().min(0).default(5_000),
+    recoveryTimeoutMs: durationMs.default(5_000),
     /** Probes in flight at once while half-open; integer ≥ 1. */
     halfOpenMaxProbes: z.number().int().min(1).default(1),
     /** Probe successes that close the circuit; integer ≥ 1. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { successRateScorer, type ConfidenceScorer } from '../learning/confidence.js';
 import { parseWith } from '../core/validate.js';
+import { durationSeconds } from '../core/duration.js';
 
 const configSchema = z
   .object({
@@ -11,7 +12,7 @@ const configSchema = z
     /** Days learning data is to be kept. Stored only: nothing reads it yet (see setMemoryRetentionDays). */
     memoryRetentionDays: z.number().int().min(1),
     /** Default pattern timeout, seconds. */
-    patternTimeoutSeconds: z.number().positive(),
+    patternTimeoutSeconds: durationSeconds,
     confidenceAlgorithm: z.enum(['simple_average', 'weighted_average', 'adaptive_bayes']),
     /** Executions before a confidence level above LOW is given. */
     minSamples: z.number().int().min(1),

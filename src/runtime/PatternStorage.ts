@@ -10,6 +10,10 @@ import type { PatternSnapshot, Snapshottable } from './patterns/snapshot.js';
 import { exportLearningData, parseExportFormat, type ExportFormat } from '../storage/exportLearningData.js';
 import { FileStore } from '../storage/FileStore.js';
 import { parseWith } from '../core/validate.js';
+import { createLogger } from '../core/logger.js';
+import type { WarnSink } from '../core/rateLimitedWarn.js';
+
+let defaultLogger: WarnSink | undefined;
 
 const DAY_MS = 86_400_000;
 
@@ -33,6 +37,8 @@ export interface PatternStorageOptions {
   readonly clock?: Clock;
   /** Turns a snapshot into a pattern in `loadPattern`; default `revivePattern`. For tests. */
   readonly revive?: (snapshot: PatternSnapshot) => unknown;
+  /** Where skipped (corrupt) files are reported; default `createLogger()` (made on first use). */
+  readonly logger?: WarnSink;
 }
 
 const optionsSchema = z
@@ -46,6 +52,12 @@ const optionsSchema = z
       .optional(),
     revive: z
       .custom<(s: PatternSnapshot) => unknown>((v) => typeof v === 'function', 'expected a function')
+      .optional(),
+    logger: z
+      .custom<WarnSink>(
+        (v) => typeof (v as Partial<WarnSink> | null)?.warn === 'function',
+        'expected a logger',
+      )
       .optional(),
   })
   .strict();
@@ -94,6 +106,7 @@ export class PatternStorage {
       compression: options.compressionEnabled ?? true,
       maxBackups: options.maxBackups ?? 5,
       clock: this.clock,
+      logger: options.logger ?? { warn: (obj, msg) => (defaultLogger ??= createLogger()).warn(obj, msg) },
     });
   }
 

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { RunEventListener } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
+import { durationSeconds, positiveDurationMs } from '../core/duration.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -16,7 +17,7 @@ export const optionsSchema = z
     /** How many patterns batchExecute runs at once. */
     threadPoolSize: z.number().int().min(1).default(4),
     /** Default pattern timeout, seconds. */
-    timeoutDefault: z.number().positive().optional(),
+    timeoutDefault: durationSeconds.optional(),
     agents: z
       .array(
         z.custom<Agent>((a) => typeof a === 'object' && a !== null && 'execute' in a, {
@@ -53,7 +54,7 @@ export type ExecutorOptions = z.input<typeof optionsSchema>;
 export const runOptionsSchema = z
   .object({
     /** Overall timeout, ms (default: the pattern's own, else the executor's default). */
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: positiveDurationMs.optional(),
     input: z.unknown().optional(),
     runId: z.string().min(1).optional(),
     signal: z.custom<AbortSignal>((s) => s instanceof AbortSignal).optional(),

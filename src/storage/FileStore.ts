@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import type { WarnSink } from '../core/rateLimitedWarn.js';
 import { PatternValidationError } from '../core/errors.js';
 import type { PatternSnapshot } from '../runtime/patterns/snapshot.js';
 import { patternFileStem } from './patternFileName.js';
@@ -21,6 +22,8 @@ export interface FileStoreOptions {
   readonly maxBackups: number;
   /** Names backups (`<stem>.<clock.now() ms>.json[.gz]`). */
   readonly clock: Clock;
+  /** Where {@link FileStore.list} reports the files it skips (pino's `warn(obj, msg)`). */
+  readonly logger: WarnSink;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface FileStoreOptions {
  *
  * @example
  * ```ts
- * const store = new FileStore({ dir: '.nd', compression: true, backup: true, maxBackups: 5, clock: systemClock });
+ * const store = new FileStore({ dir: '.nd', compression: true, backup: true, maxBackups: 5, clock: systemClock, logger: createLogger() });
  * await store.write(pattern.toSnapshot());
  * const snapshot = await store.read('data_pipeline'); // undefined when absent
  * ```
@@ -96,17 +99,29 @@ export class FileStore {
   }
 
   /**
-   * Every stored snapshot, sorted by name.
-   * @throws PatternValidationError naming the file of the first corrupt one.
+   * Every stored snapshot that loads, sorted by name. A file that fails to load (not gzip or
+   * JSON, too large once decompressed, fails the schema, unreadable) is skipped with a warning
+   * naming it, so one bad file does not hide the others.
    */
   async list(): Promise<PatternSnapshot[]> {
     const stems = new Set(
       (await this.entries(this.patternsDir)).flatMap((f) => SNAPSHOT_FILE.exec(f)?.[1] ?? []),
     );
-    const all = await Promise.all([...stems].map((stem) => this.readStem(stem)));
-    return all
-      .filter((s): s is PatternSnapshot => s !== undefined)
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const all = await Promise.allSettled([...stems].map((stem) => this.readStem(stem)));
+    const loaded: PatternSnapshot[] = [];
+    for (const [i, outcome] of all.entries()) {
+      if (outcome.status === 'fulfilled') {
+        if (outcome.value) loaded.push(outcome.value);
+      } else {
+        const stem = [...stems][i] ?? '';
+        const reason: unknown = outcome.reason;
+        this.options.logger.warn(
+          { stem, dir: this.patternsDir, err: reason instanceof Error ? reason.message : String(reason) },
+          'skipped a pattern file that does not load',
+        );
+      }
+    }
+    return loaded.sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   private path(stem: string, gz: boolean): string {

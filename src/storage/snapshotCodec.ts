@@ -8,6 +8,12 @@ const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
 
 /**
+ * Largest snapshot read, bytes of JSON (after gunzip): 16 MiB. A gzip bomb (600 KB that
+ * inflate to gigabytes) stops at this bound (zlib's `maxOutputLength`) instead of filling memory.
+ */
+export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+
+/**
  * Validates a snapshot before it is written.
  * @returns the schema's output (unknown keys dropped).
  * @throws PatternValidationError naming the field, e.g. `snapshot.confidenceThreshold`.
@@ -46,18 +52,35 @@ export async function encodeSnapshot(snapshot: PatternSnapshot, compress: boolea
  * Reads a snapshot file's bytes: gunzips when they start with the gzip magic bytes
  * (`1f 8b`, RFC 1952), whatever the file's extension, then parses and validates.
  * @param file - the file's path, used in error messages only.
+ * @param maxBytes - largest JSON accepted, bytes, after gunzip (default {@link MAX_SNAPSHOT_BYTES}).
  * @throws PatternValidationError whose message names `file` when the bytes are not gzip or
- *   JSON, or fail `patternSnapshotSchema` (`details.field` is then the first bad field).
+ *   JSON, are larger than `maxBytes` (decompressed), or fail `patternSnapshotSchema` (`details.field` is then the first bad field).
  * @example
  * ```ts
  * const snapshot = await decodeSnapshot(file, await readFile(file));
  * ```
  */
-export async function decodeSnapshot(file: string, data: Buffer): Promise<PatternSnapshot> {
+export async function decodeSnapshot(
+  file: string,
+  data: Buffer,
+  maxBytes = MAX_SNAPSHOT_BYTES,
+): Promise<PatternSnapshot> {
+  const isGzip = data[0] === 0x1f && data[1] === 0x8b;
+  const tooLarge = (): PatternValidationError =>
+    new PatternValidationError(
+      `Corrupt pattern file ${file}: more than ${maxBytes} bytes of JSON${isGzip ? ' once decompressed' : ''}`,
+    );
+  if (data.byteLength > maxBytes) throw tooLarge();
+  let json: Buffer;
+  try {
+    json = isGzip ? await gunzip(data, { maxOutputLength: maxBytes }) : data;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+    throw new PatternValidationError(`Corrupt pattern file ${file}: ${String(error)}`, {}, error);
+  }
   let value: unknown;
   try {
-    const isGzip = data[0] === 0x1f && data[1] === 0x8b;
-    value = JSON.parse((isGzip ? await gunzip(data) : data).toString('utf8'));
+    value = JSON.parse(json.toString('utf8'));
   } catch (error) {
     throw new PatternValidationError(`Corrupt pattern file ${file}: ${String(error)}`, {}, error);
   }

@@ -7,6 +7,7 @@ import {
 } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { parseWith } from '../core/validate.js';
+import { durationMs, positiveDurationMs } from '../core/duration.js';
 
 /**
  * Connection options of {@link NatsTransport}, passed through to `@nats-io/transport-node`'s
@@ -58,13 +59,13 @@ export const natsTransportOptionsSchema = z
     /** Reconnect attempts per server; -1 = forever (default). */
     maxReconnectAttempts: z.number().int().min(-1).default(-1),
     /** Wait between reconnect attempts to one server, ms (default 250). */
-    reconnectTimeWaitMs: z.number().int().nonnegative().default(250),
+    reconnectTimeWaitMs: durationMs.default(250),
     /** Random extra wait added to each reconnect attempt, ms (default 100). */
-    reconnectJitterMs: z.number().int().nonnegative().default(100),
+    reconnectJitterMs: durationMs.default(100),
     /** Connect timeout, ms (default 5000). */
-    connectTimeoutMs: z.number().int().positive().default(5000),
+    connectTimeoutMs: positiveDurationMs.default(5000),
     /** Client PING interval, ms (default 30000) and how many may go unanswered before a disconnect (default 2). */
-    pingIntervalMs: z.number().int().positive().default(30_000),
+    pingIntervalMs: positiveDurationMs.default(30_000),
     maxPingOut: z.number().int().positive().default(2),
     /** Keep trying the first connect instead of failing at once (default false). */
     waitOnFirstConnect: z.boolean().default(false),

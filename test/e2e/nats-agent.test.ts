@@ -107,7 +107,7 @@ describe('remote agents over NATS in ndf run', () => {
 
   it('an unreachable NATS server is bad input naming the field (exit 2)', async () => {
     const file = await writeWorkflow(declared('nats://127.0.0.1:9'));
-    const run = await ndf(['validate', file]);
+    const run = await ndf(['validate', file, '--deep']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       `${file}:6:14 agents.upper.servers: cannot connect to NATS at nats://127.0.0.1:9`,

@@ -44,7 +44,7 @@ describe.concurrent('remote commands refuse bad input with one line and exit 2',
     [
       'agent, bad --timeout',
       ['agent', '--nats', DOWN, '--name', 'ok', '--capabilities', 'x', '--timeout', 'abc', '--exec', 'cat'],
-      'ndf agent: --timeout: expected a positive whole number, got "abc"',
+      'ndf agent: --timeout: expected a whole number of ms, got "abc"',
     ],
     [
       'agent, bad --max-concurrent',

@@ -38,7 +38,7 @@ describe('ndf run: timeouts, automatic selection, interruption', () => {
     expect(report).toContain('| loaded | 200 |');
     const bad = await ndf(['run', 'examples/data-pipeline/workflow.yaml', '--timeout', 'soon']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--timeout: expected a positive number of ms, got "soon"');
+    expect(bad.stderr).toContain('--timeout: expected a whole number of ms, got "soon"');
   });
 
   it('Ctrl-C cancels the run, reports it and exits 130 (128 + SIGINT)', async () => {

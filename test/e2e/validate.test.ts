@@ -25,7 +25,7 @@ describe.concurrent('ndf validate reports every problem in one pass', () => {
     expect(result.stderr.trim().split('\n')).toEqual([
       `✖ ${file}: 5 problems`,
       `${file}:8:14 agents.empty.command: Too small: expected array to have >=1 items`,
-      `${file}:25:14 run.timeoutMs: Too small: expected number to be >0`,
+      `${file}:25:14 run.timeoutMs: must be at least 1 ms`,
       `${file}:17:34 patterns.p.steps[1].agent: unknown agent "ghost" (declared: other, empty)`,
       `${file}:17:43 patterns.p.steps[2]: no agent can perform step "c": none has capability "c"`,
       `${file}:22:23 patterns.m.phases[0].patterns[1]: unknown pattern "nope"`,
@@ -37,7 +37,9 @@ describe.concurrent('ndf validate reports every problem in one pass', () => {
     await writeFile(file, '\n# nothing yet\n');
     const result = await ndf(['validate', file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${file}: the file is empty: expected a workflow (see docs/workflow.md)`);
+    expect(result.stderr).toContain(
+      `${file}:1:1: the file is empty: expected a workflow (see docs/workflow.md)`,
+    );
     expect(result.stderr).not.toContain('received null');
   });
 });

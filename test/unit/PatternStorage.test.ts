@@ -231,7 +231,7 @@ describe('PatternStorage errors', () => {
     }
     const bad = { ...snapshot(), stats: { ...snapshot().stats, executions: -1 } };
     await writeFile(file, gzipSync(JSON.stringify(bad)));
-    const error = await rejection(storage().listSnapshots());
+    const error = await rejection(storage().loadSnapshot('flow'));
     expect(error.message).toContain(file);
     expect(error.details.field).toBe('stats.executions');
     await writeFile(file, gzipSync(JSON.stringify(snapshot({ name: 'other' }))));

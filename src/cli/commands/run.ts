@@ -25,6 +25,10 @@ export function runCommand(): Command {
     )
     .option('--dry-run', 'validate and print the plan (agents, patterns, steps) without running')
     .option(
+      '--deep',
+      'with --dry-run: also import module agents and connect to NATS servers (as validate --deep)',
+    )
+    .option(
       '--timeout <ms>',
       'timeout of the whole run, ms (overrides run.timeoutMs; default 60000, i.e. 60 s, when neither is set)',
     )

@@ -9,6 +9,7 @@ import {
   maxConcurrent,
   timeoutMs,
 } from './schemaParts.js';
+import { positiveDurationMs } from '../../core/duration.js';
 
 /** The `agents` (and `breaker`) part of the workflow file schema. */
 
@@ -23,8 +24,8 @@ export const breakerSpecSchema = z
       .describe('Consecutive failures that open the circuit.'),
     failureRateThreshold: fraction.optional(),
     minimumThroughput: z.number().int().min(1).optional(),
-    windowMs: z.number().int().positive().optional(),
-    recoveryTimeoutMs: z.number().int().positive().optional(),
+    windowMs: positiveDurationMs.optional(),
+    recoveryTimeoutMs: positiveDurationMs.optional(),
     halfOpenMaxProbes: z.number().int().min(1).optional(),
     successThreshold: z.number().int().min(1).optional(),
   })

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { checkExecutable } from './agents.js';
 import type { WorkflowIssue } from './issues.js';
 import type { Workflow } from './schema.js';
 import { candidateAgents, fileSteps } from './steps.js';
@@ -127,4 +130,31 @@ function reaches(workflow: Workflow, from: string, target: string, seen = new Se
   const pattern = workflow.patterns[from];
   if (pattern?.type !== 'meta') return false;
   return pattern.phases.some((phase) => phase.patterns.some((ref) => reaches(workflow, ref, target, seen)));
+}
+
+/**
+ * The static part of building agents: commands must exist (on PATH or relative to their cwd),
+ * module and `.creds` files must be there. Nothing is imported, run or contacted (`ndf validate`
+ * without `--deep`).
+ */
+export function checkAgentFiles(workflow: Workflow, dir: string): WorkflowIssue[] {
+  return Object.entries(workflow.agents).flatMap(([id, spec]): WorkflowIssue[] => {
+    const at = ['agents', id];
+    if (spec.kind === 'command') {
+      const cwd = path.resolve(dir, spec.cwd ?? '.');
+      return [
+        ...checkExecutable(spec.command, cwd, spec.env, [...at, 'command']),
+        ...(spec.compensate ? checkExecutable(spec.compensate, cwd, spec.env, [...at, 'compensate']) : []),
+      ];
+    }
+    if (spec.kind === 'module') return missingFile(dir, spec.module, [...at, 'module'], 'module');
+    if (spec.kind === 'nats' && spec.credsFile !== undefined)
+      return missingFile(dir, spec.credsFile, [...at, 'credsFile'], 'credentials file');
+    return [];
+  });
+}
+
+function missingFile(dir: string, file: string, at: WorkflowIssue['path'], what: string): WorkflowIssue[] {
+  const full = path.resolve(dir, file);
+  return existsSync(full) ? [] : [{ path: at, message: `${what} ${file} not found (looked for ${full})` }];
 }

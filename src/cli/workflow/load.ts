@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { Agent } from '../../core/agent.js';
 import { buildAgents } from './agents.js';
-import { checkReferences } from './check.js';
+import { checkAgentFiles, checkReferences } from './check.js';
 import { applyStepCompensations, checkStepCompensations } from './compensation.js';
 import { WorkflowError } from './issues.js';
 import type { FieldPath, WorkflowIssue } from './issues.js';
@@ -28,8 +28,16 @@ export interface LoadedWorkflow {
 
 /** Options of {@link loadWorkflow}. */
 export interface LoadOptions {
-  /** Check commands and import modules (default true). */
+  /**
+   * Build the agents (default true): check commands, import modules, connect to NATS servers.
+   * False builds none and runs no code of the file's.
+   */
   readonly buildAgents?: boolean;
+  /**
+   * With `buildAgents: false`: still check statically that commands exist and that module and
+   * `.creds` files are there (nothing is imported or contacted). `ndf validate` without `--deep`.
+   */
+  readonly checkFiles?: boolean;
   /** Agents from elsewhere (NATS discovery): they count in the checks and join the result. */
   readonly extraAgents?: readonly Agent[];
 }
@@ -44,7 +52,6 @@ export interface LoadOptions {
  * const { workflow, agents } = await loadWorkflow('examples/data-pipeline/workflow.yaml');
  */
 export async function loadWorkflow(file: string, options: LoadOptions = {}): Promise<LoadedWorkflow> {
-  const dir = path.dirname(path.resolve(file));
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -52,11 +59,26 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
     const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
     throw new WorkflowError(file, [{ path: [], message: `cannot read the workflow: ${why}` }]);
   }
+  return loadWorkflowText(text, file, options);
+}
+
+/**
+ * {@link loadWorkflow} of a text already read; `file` names it in issues and locates relative
+ * paths (its directory).
+ *
+ * @throws WorkflowError listing every problem found
+ */
+export async function loadWorkflowText(
+  text: string,
+  file: string,
+  options: LoadOptions = {},
+): Promise<LoadedWorkflow> {
+  const dir = path.dirname(path.resolve(file));
   const source = parseWorkflowSource(text);
   if (source.syntaxIssues.length > 0) throw new WorkflowError(file, source.syntaxIssues);
   if (source.value === null || source.value === undefined)
     throw new WorkflowError(file, [
-      { path: [], message: 'the file is empty: expected a workflow (see docs/workflow.md)' },
+      { path: [], message: 'the file is empty: expected a workflow (see docs/workflow.md)', line: 1, col: 1 },
     ]);
   const extra = options.extraAgents ?? [];
   const parsed = workflowSchema.safeParse(source.value);
@@ -75,7 +97,8 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   const issues = [
     ...refIssues,
     ...(built?.issues ?? []),
-    ...(built ? checkStepCompensations(workflow, dir) : []),
+    ...(built || options.checkFiles === true ? checkStepCompensations(workflow, dir) : []),
+    ...(!built && options.checkFiles === true ? checkAgentFiles(workflow, dir) : []),
   ];
   if (issues.length > 0) {
     await closeAll(built?.agents.values() ?? []);
@@ -98,7 +121,10 @@ async function laterIssues(
   const refs = checkReferences(workflow, [...extra, ...droppedAgents]).filter(
     (issue) => !droppedPatterns.some((name) => issue.message.startsWith(`unknown pattern "${name}"`)),
   );
-  if (options.buildAgents === false) return refs;
+  if (options.buildAgents === false)
+    return options.checkFiles === true
+      ? [...refs, ...checkAgentFiles(workflow, dir), ...checkStepCompensations(workflow, dir)]
+      : refs;
   const built = await buildAgents(workflow, dir);
   await closeAll(built.agents.values());
   return [...refs, ...built.issues, ...checkStepCompensations(workflow, dir)];

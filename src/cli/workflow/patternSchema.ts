@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { resourceRequirementSchema, retrySchema } from '../../core/spec.js';
 import { argv, cwd, description, env, fraction, name, timeoutMs } from './schemaParts.js';
+import { durationSeconds } from '../../core/duration.js';
 
 /** The `patterns` part of the workflow file schema. */
 
@@ -40,7 +41,7 @@ export const taskSpecSchema = z
   .strict();
 
 const agentMapping = z.record(z.string(), name).optional().describe('Step (or capability) name → agent id.');
-const timeoutSeconds = z.number().positive().optional().describe('Overall timeout of the pattern, seconds.');
+const timeoutSeconds = durationSeconds.optional().describe('Overall timeout of the pattern, seconds.');
 const rollbackEnabled = z
   .boolean()
   .optional()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { positiveDurationMs } from '../../core/duration.js';
 
 /** Field schemas shared by the parts of the workflow file schema. */
 
@@ -19,7 +20,7 @@ export const maxConcurrent = z.number().int().min(1).optional().describe('Tasks 
 /** A number in 0..1. */
 export const fraction = z.number().min(0).max(1);
 /** A positive whole number of ms, optional. */
-export const timeoutMs = z.number().int().positive().optional();
+export const timeoutMs = positiveDurationMs.optional();
 /** A command line as argv (no shell). */
 export const argv = z
   .array(z.string().min(1))

@@ -1,5 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
+import { durationSeconds } from '../../core/duration.js';
 
 /** The reference's execution tuning (`configureExecution`) and memory figure. */
 
@@ -7,7 +8,7 @@ export const executionTuningSchema = z
   .object({
     threadPoolSize: z.number().int().min(1).optional(),
     /** Default pattern timeout, seconds. */
-    timeoutDefault: z.number().positive().optional(),
+    timeoutDefault: durationSeconds.optional(),
     memoryLimitMb: z.number().positive().optional(),
   })
   .strict();

@@ -6,6 +6,7 @@ import { parseWith } from '../../core/validate.js';
 import { BuiltInPattern, listAttribute, type PhaseProgress } from './BuiltInPattern.js';
 import { dropUndefined } from './SequentialDelegationPattern.js';
 import { firstDuplicate } from './stepOptions.js';
+import { durationSeconds } from '../../core/duration.js';
 
 const fraction = z.number().min(0).max(1);
 /** Success criteria; the reference's snake_case keys are accepted too. */
@@ -74,7 +75,7 @@ const optionsSchema = z
     strategy: strategySchema.default({ phases: [], rollbackStrategy: 'phase_level' }),
     /** Minimum context complexity (1..10) for {@link MetaOrchestrationPattern.matches}. */
     complexityThreshold: z.number().min(0).default(5),
-    timeoutSeconds: z.number().positive().optional(),
+    timeoutSeconds: durationSeconds.optional(),
     domains: z.array(z.string()).default([]),
     /** Domains it coordinates (the integration guide's `{"auth", "data"}`), matched by `required_domains`. */
     coordinatedDomains: z.array(z.string()).default([]),

@@ -9,6 +9,7 @@ import { parseWith } from '../../core/validate.js';
 import { BuiltInPattern, listAttribute } from './BuiltInPattern.js';
 import { dropUndefined } from './SequentialDelegationPattern.js';
 import { firstDuplicate, toStepSpecs, type StepLike } from './stepOptions.js';
+import { durationSeconds } from '../../core/duration.js';
 
 const fraction = z.number().min(0).max(1);
 const optionsSchema = z
@@ -22,7 +23,7 @@ const optionsSchema = z
     /** 0..1: fraction of tasks allowed to fail. */
     failureTolerance: fraction.default(0.2),
     rollbackEnabled: z.boolean().default(true),
-    timeoutSeconds: z.number().positive().optional(),
+    timeoutSeconds: durationSeconds.optional(),
     agentMapping: z.record(z.string(), z.string()).default({}),
     domains: z.array(z.string()).default([]),
     /** Named resources this pattern manages (the integration guide's `{"cpu", "memory", "network"}`). */

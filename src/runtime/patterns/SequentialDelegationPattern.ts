@@ -6,13 +6,14 @@ import type { StepStatus } from '../../core/status.js';
 import { parseWith } from '../../core/validate.js';
 import { BuiltInPattern, listAttribute } from './BuiltInPattern.js';
 import { firstDuplicate, toStepSpecs, type StepLike, type StepOptions } from './stepOptions.js';
+import { durationSeconds } from '../../core/duration.js';
 
 const optionsSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().default(''),
     steps: z.array(z.union([z.string().min(1), z.object({ name: z.string() }).loose()])),
-    timeoutSeconds: z.number().positive().optional(),
+    timeoutSeconds: durationSeconds.optional(),
     rollbackEnabled: z.boolean().default(true),
     /** step name → agent id. */
     agentMapping: z.record(z.string(), z.string()).default({}),

@@ -7,10 +7,11 @@ import { ParallelCoordinationPattern } from './ParallelCoordinationPattern.js';
 import { SequentialDelegationPattern } from './SequentialDelegationPattern.js';
 import type { PatternSnapshot } from './snapshot.js';
 import type { StepLike } from './stepOptions.js';
+import { durationSeconds } from '../../core/duration.js';
 
 type Reviver = (snapshot: PatternSnapshot) => DelegationPattern;
 
-const common = { domains: z.array(z.string()).default([]), timeoutSeconds: z.number().positive().optional() };
+const common = { domains: z.array(z.string()).default([]), timeoutSeconds: durationSeconds.optional() };
 const sequentialConfig = z
   .object({ steps: z.array(z.unknown()), rollbackEnabled: z.boolean(), ...common })
   .loose();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { resourceRequirementSchema, retrySchema, stepSpec, type StepSpec } from '../../core/spec.js';
 import { parseWith } from '../../core/validate.js';
+import { positiveDurationMs } from '../../core/duration.js';
 
 /** A step (or task) as a user writes it: a name, or an object with options. */
 export const stepOptionsSchema = z
@@ -12,7 +13,7 @@ export const stepOptionsSchema = z
     agent: z.string().min(1).optional(),
     retry: retrySchema.optional(),
     /** Per-attempt timeout, ms. */
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: positiveDurationMs.optional(),
     input: z.unknown().optional(),
     /** Named shared resources held while it runs. */
     locks: z.array(z.string().min(1)).optional(),

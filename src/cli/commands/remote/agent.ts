@@ -8,6 +8,7 @@ import { ExitCode, UsageError } from '../../exit.js';
 import { onStopSignals } from '../../signals.js';
 import { checkExecutable } from '../../workflow/agents.js';
 import { connectOrExplain, nameOption, positiveIntOption, remoteAction } from './remoteAction.js';
+import { parseDurationOption } from '../../input.js';
 import {
   natsModules,
   natsOptionsFrom,
@@ -89,7 +90,7 @@ const serve = remoteAction('agent', async ({ rest, ...o }: AgentCliOptions & { r
   if (capabilities.length === 0)
     throw new UsageError(`--capabilities: expected a comma-separated list, got "${o.capabilities}"`);
   const maxConcurrent = positiveIntOption('max-concurrent', o.maxConcurrent);
-  const timeoutMs = o.timeout === undefined ? undefined : positiveIntOption('timeout', o.timeout);
+  const timeoutMs = o.timeout === undefined ? undefined : parseDurationOption('--timeout', o.timeout);
   if (timeoutMs !== undefined && !exec) throw new UsageError('--timeout applies to --exec commands only');
   const worker = await loadWorker({ ...o, exec }, name, capabilities, maxConcurrent, timeoutMs);
   const { NatsTransport, serveAgent } = await natsModules();

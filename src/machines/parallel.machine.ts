@@ -65,6 +65,10 @@ export interface ParallelContext {
   status: PersistentArray<StepStatus>;
   /** No task before this index is pending: where the scheduler starts looking. */
   firstPending: number;
+  /** For each task, how many of its `dependsOn` have not completed (a persistent array). */
+  waiting: PersistentArray<number>;
+  /** Pending tasks with no dependency left to complete: the scheduler stops looking once it saw them all. */
+  ready: number;
   running: number;
   /** Summed cpu / memory requirements of running tasks (0..1 each). */
   cpu: number;
@@ -119,10 +123,15 @@ export function runnableTasks(context: ParallelContext): StepSpec[] {
   let running = context.running;
   let cpu = context.cpu;
   let memory = context.memory;
-  for (let i = context.firstPending; i < spec.tasks.length && running < spec.maxConcurrent; i++) {
+  let seen = 0;
+  for (
+    let i = context.firstPending;
+    i < spec.tasks.length && running < spec.maxConcurrent && seen < context.ready;
+    i++
+  ) {
     const task = spec.tasks[i] as StepSpec;
-    if (status.get(i) !== 'pending') continue;
-    if (!task.dependsOn.every((d) => taskStatus(context, d) === 'completed')) continue;
+    if (status.get(i) !== 'pending' || context.waiting.get(i) !== 0) continue;
+    seen += 1;
     const needCpu = task.resources?.cpu ?? 0;
     const needMem = task.resources?.memory ?? 0;
     const fits =
@@ -180,7 +189,10 @@ function firstPendingFrom(status: PersistentArray<StepStatus>, from: number): nu
   return i;
 }
 
-type Bookkeeping = Pick<ParallelContext, 'status' | 'firstPending' | 'running' | 'cpu' | 'memory'>;
+type Bookkeeping = Pick<
+  ParallelContext,
+  'status' | 'firstPending' | 'waiting' | 'ready' | 'running' | 'cpu' | 'memory'
+>;
 /**
  * Starts every runnable task of `context` (`spawn` creates its step actor) and returns the
  * bookkeeping after. When more than one task would be running, `headroom()` (the measured-load gate) is
@@ -210,6 +222,8 @@ function startRunnable(
   return {
     status,
     firstPending: firstPendingFrom(status, context.firstPending),
+    waiting: context.waiting,
+    ready: context.ready - picked.length,
     running,
     cpu,
     memory,
@@ -228,9 +242,19 @@ function taskEnded(
   const resources = context.spec.tasks[i]?.resources;
   let status = context.status.set(i, final);
   for (const s of skipped) status = status.set(taskIndex(context.spec, s), 'skipped');
+  let { waiting, ready } = context;
+  if (final === 'completed') {
+    for (const j of dependentsIndex(context.spec)[i] ?? []) {
+      const left = (waiting.get(j) ?? 0) - 1;
+      waiting = waiting.set(j, left);
+      if (left === 0 && status.get(j) === 'pending') ready += 1;
+    }
+  }
   return {
     status,
     firstPending: firstPendingFrom(status, context.firstPending),
+    waiting,
+    ready,
     running: context.running - 1,
     cpu: context.cpu - (resources?.cpu ?? 0),
     memory: context.memory - (resources?.memory ?? 0),
@@ -393,6 +417,8 @@ export const parallelMachine = setup({
     },
     status: PersistentArray.from(input.spec.tasks.map((): StepStatus => 'pending')),
     firstPending: 0,
+    waiting: PersistentArray.from(input.spec.tasks.map((t) => t.dependsOn.length)),
+    ready: input.spec.tasks.filter((t) => t.dependsOn.length === 0).length,
     running: 0,
     cpu: 0,
     memory: 0,

@@ -51,13 +51,13 @@ export class PersistentArray<T> {
   /** Makes this version hold the shared array (iteratively: chains can be long). */
   private array(): T[] {
     if (Array.isArray(this.data)) return this.data;
-    const path: PersistentArray<T>[] = [];
-    let at: PersistentArray<T> = this;
-    while (!Array.isArray(at.data)) {
-      path.push(at);
-      at = at.data.next;
+    const path: PersistentArray<T>[] = [this];
+    let holder = this.data.next;
+    while (!Array.isArray(holder.data)) {
+      path.push(holder);
+      holder = holder.data.next;
     }
-    const arr = at.data;
+    const arr = holder.data;
     for (let k = path.length - 1; k >= 0; k--) {
       const version = path[k] as PersistentArray<T>;
       const diff = version.data as Diff<T>;

@@ -71,7 +71,7 @@ export class ResultsLog {
           const at = this.find(key, length);
           if (at >= 0) return this.values[at];
         }
-        return Reflect.get(t, key, receiver);
+        return Reflect.get(t, key, receiver) as unknown;
       },
       has: (t, key) => {
         if (!filled && typeof key === 'string' && this.find(key, length) >= 0) return true;
@@ -85,6 +85,6 @@ export class ResultsLog {
       isExtensible: () => Reflect.isExtensible(fill()),
       preventExtensions: () => Reflect.preventExtensions(fill()),
       setPrototypeOf: (_, proto) => Reflect.setPrototypeOf(fill(), proto),
-    }) as Readonly<Record<string, unknown>>;
+    });
   }
 }

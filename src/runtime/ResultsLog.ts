@@ -6,9 +6,14 @@
  * over the log's first `length` entries. Reading a key (`results.extract`, `'extract' in
  * results`) is O(1); the first enumeration (`Object.keys`, spread, `JSON.stringify`, a descriptor)
  * fills and freezes the view's target once, in O(length), and every operation from then on is
- * the frozen object's own. Writes fail as on a frozen object (a TypeError in strict mode), and
+ * the frozen object's own. Writes throw a TypeError saying the view is read only, and
  * `Object.isFrozen(view)` is true.
  */
+/** @throws TypeError: a results view is read only (in sloppy mode too, unlike a frozen object). */
+function readOnly(op: string, key: string | symbol): never {
+  throw new TypeError(`input.results is read only: cannot ${op} property "${String(key)}"`);
+}
+
 export class ResultsLog {
   private readonly keys: string[] = [];
   private readonly values: unknown[] = [];
@@ -79,9 +84,9 @@ export class ResultsLog {
       },
       ownKeys: () => Reflect.ownKeys(fill()),
       getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(fill(), key),
-      defineProperty: (_, key, d) => Reflect.defineProperty(fill(), key, d),
-      deleteProperty: (_, key) => Reflect.deleteProperty(fill(), key),
-      set: (_, key, value, receiver) => Reflect.set(fill(), key, value, receiver),
+      defineProperty: (_, key, d) => Reflect.defineProperty(fill(), key, d) || readOnly('define', key),
+      deleteProperty: (_, key) => Reflect.deleteProperty(fill(), key) || readOnly('delete', key),
+      set: (_, key, value) => Reflect.set(fill(), key, value) || readOnly('set', key),
       isExtensible: () => Reflect.isExtensible(fill()),
       preventExtensions: () => Reflect.preventExtensions(fill()),
       setPrototypeOf: (_, proto) => Reflect.setPrototypeOf(fill(), proto),

@@ -2,7 +2,7 @@
  * Hand-written XState machines doing the benchmark work with no runtime around them: the
  * baselines our patterns are compared with in the same run.
  */
-import { assign, createActor, fromPromise, setup, spawnChild, toPromise } from 'xstate';
+import { assign, createActor, fromPromise, setup, spawnChild, stopChild, toPromise } from 'xstate';
 
 const noop = fromPromise(async ({ input }: { input: { i: number } }) => input.i);
 
@@ -28,7 +28,7 @@ export const handSequential = setup({
   },
 });
 
-/** n tasks, at most `max` in flight, each a spawned promise actor. */
+/** n tasks, at most `max` in flight, each a spawned promise actor, stopped (dropped from the children map) once done. */
 export const handFanOut = setup({
   types: {} as {
     context: { started: number; finished: number; n: number; max: number };
@@ -51,7 +51,14 @@ export const handFanOut = setup({
           ],
         },
       ],
-      on: { '*': { actions: assign({ finished: ({ context }) => context.finished + 1 }) } },
+      on: {
+        '*': {
+          actions: [
+            assign({ finished: ({ context }) => context.finished + 1 }),
+            stopChild(({ event }) => (event as { actorId?: string }).actorId ?? ''),
+          ],
+        },
+      },
     },
     done: { type: 'final' },
   },

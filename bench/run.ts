@@ -3,7 +3,8 @@
  * the same run (raw XState, raw NATS request/reply), since these machines are shared and noisy;
  * in-process rows also report ops per CPU-second, which other load disturbs far less.
  * The remote rows need nats-server (NATS_URL, or the binary on PATH or at /usr/sbin/nats-server);
- * `--core` runs only the in-process rows.
+ * `--core` runs only the in-process rows; `--scaling` only the scaling rows (bench/scaling.bench.ts),
+ * which the other modes include unless `--no-scaling`.
  */
 import { cpus, loadavg } from 'node:os';
 import Table from 'cli-table3';
@@ -11,8 +12,13 @@ import { runCoreBench } from './core.bench.js';
 import type { Row } from './measure.js';
 
 const durationMs = Number(process.env['BENCH_MS'] ?? 3000);
-const rows: Row[] = await runCoreBench(durationMs);
-if (!process.argv.includes('--core')) {
+const only = process.argv.includes('--scaling');
+const rows: Row[] = only ? [] : await runCoreBench(durationMs);
+if (!process.argv.includes('--no-scaling')) {
+  const { runScalingBench } = await import('./scaling.bench.js');
+  rows.push(...(await runScalingBench()));
+}
+if (!only && !process.argv.includes('--core')) {
   const { runRemoteBench } = await import('./remote.bench.js');
   rows.push(...(await runRemoteBench()));
 }

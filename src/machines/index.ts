@@ -3,7 +3,7 @@
  * I/O: the runtime provides the actions and actors they name (`startAttempt`, `compensateStep`,
  * …) and spawns them.
  */
-export { stepMachine, NO_TIMEOUT_MS } from './step.machine.js';
+export { stepMachine, stepCompensationMachine, NO_TIMEOUT_MS } from './step.machine.js';
 export type {
   AttemptEvent,
   StepAttemptOutput,

@@ -12,16 +12,21 @@ import type { StepStatus } from '../core/status.js';
 import {
   assertActorEnd,
   cancelledError,
+  chainSpanMs,
   childEndError,
-  spanMs,
+  compensationOf,
+  linkCompleted,
   timeoutError,
+  type CompletedLink,
   type PatternControlEvent,
   type PatternFinalOutput,
   sagaEndStates,
 } from './pattern.types.js';
-import { sagaActions, stepSagaGuards } from './saga.js';
+import { PersistentArray } from './persistentArray.js';
+import { stepSagaActions, stepSagaGuards } from './saga.js';
 import {
   NO_TIMEOUT_MS,
+  stepCompensationMachine,
   stepMachine,
   type StepCompletedEvent,
   type StepFinalOutput,
@@ -47,30 +52,34 @@ export interface ResourcesRecheckEvent {
   readonly type: 'RESOURCES.RECHECK';
 }
 
-interface Completed {
-  readonly name: string;
-  readonly startedAt: number | undefined;
-  readonly finishedAt: number | undefined;
-}
-
 export interface ParallelContext {
   readonly name: string;
   readonly spec: ParallelSpec;
   readonly env: unknown;
   /** Limits on the summed declared cpu / memory of running tasks: `resourceThreshold` or a lower cap. */
   readonly limits: { readonly cpu: number; readonly memory: number };
-  /** Status of each task, in `spec.tasks` order (a task's actor is the child named after it). */
-  status: readonly StepStatus[];
+  /**
+   * Status of each task, in `spec.tasks` order (a task's actor is the child named after it): a
+   * persistent array, so an event updates it in O(1) and earlier snapshots keep theirs.
+   */
+  status: PersistentArray<StepStatus>;
   /** No task before this index is pending: where the scheduler starts looking. */
   firstPending: number;
+  /** For each task, how many of its `dependsOn` have not completed (a persistent array). */
+  waiting: PersistentArray<number>;
+  /** Pending tasks with no dependency left to complete: the scheduler stops looking once it saw them all. */
+  ready: number;
   running: number;
   /** Summed cpu / memory requirements of running tasks (0..1 each). */
   cpu: number;
   memory: number;
-  completed: Completed[];
+  /** The latest completed task, linked to those completed before it (see {@link CompletedLink}). */
+  completed: CompletedLink | undefined;
   /** Failed + skipped + cancelled tasks. */
   failures: number;
   toCompensate: string[];
+  /** The task compensated now, linked to those to compensate after it. */
+  compensating: CompletedLink | undefined;
   compensationFailures: number;
   compensationReason: 'failure' | 'requested' | undefined;
   error: SerializedError | undefined;
@@ -104,7 +113,7 @@ export function taskStatus(
   context: Pick<ParallelContext, 'spec' | 'status'>,
   name: string,
 ): StepStatus | undefined {
-  return context.status[taskIndex(context.spec, name)];
+  return context.status.get(taskIndex(context.spec, name));
 }
 
 /** Tasks that may start now, in declaration order, within the concurrency and resource limits. */
@@ -114,10 +123,15 @@ export function runnableTasks(context: ParallelContext): StepSpec[] {
   let running = context.running;
   let cpu = context.cpu;
   let memory = context.memory;
-  for (let i = context.firstPending; i < spec.tasks.length && running < spec.maxConcurrent; i++) {
+  let seen = 0;
+  for (
+    let i = context.firstPending;
+    i < spec.tasks.length && running < spec.maxConcurrent && seen < context.ready;
+    i++
+  ) {
     const task = spec.tasks[i] as StepSpec;
-    if (status[i] !== 'pending') continue;
-    if (!task.dependsOn.every((d) => taskStatus(context, d) === 'completed')) continue;
+    if (status.get(i) !== 'pending' || context.waiting.get(i) !== 0) continue;
+    seen += 1;
     const needCpu = task.resources?.cpu ?? 0;
     const needMem = task.resources?.memory ?? 0;
     const fits =
@@ -131,40 +145,62 @@ export function runnableTasks(context: ParallelContext): StepSpec[] {
   return picked;
 }
 
-/** Every task that (transitively) depends on `failed` and has not started. */
-export function dependentsOf(spec: ParallelSpec, failed: string, status: readonly StepStatus[]): string[] {
-  const out = new Set<string>();
-  const queue = [failed];
-  while (queue.length > 0) {
-    const current = queue.shift() as string;
+const dependentIndexes = new WeakMap<ParallelSpec, readonly (readonly number[])[]>();
+
+/** For each task, the indexes of the tasks that name it in `dependsOn` (memoised per spec). */
+function dependentsIndex(spec: ParallelSpec): readonly (readonly number[])[] {
+  let index = dependentIndexes.get(spec);
+  if (!index) {
+    const out: number[][] = spec.tasks.map(() => []);
     spec.tasks.forEach((task, i) => {
-      if (task.dependsOn.includes(current) && !out.has(task.name) && status[i] === 'pending') {
-        out.add(task.name);
-        queue.push(task.name);
-      }
+      for (const d of task.dependsOn) out[taskIndex(spec, d)]?.push(i);
     });
+    index = out;
+    dependentIndexes.set(spec, index);
   }
-  return [...out];
+  return index;
+}
+
+/** Every task that (transitively) depends on `failed` and has not started (O(its dependents)). */
+export function dependentsOf(
+  spec: ParallelSpec,
+  failed: string,
+  status: PersistentArray<StepStatus>,
+): string[] {
+  const dependents = dependentsIndex(spec);
+  const seen = new Set<number>();
+  const out: string[] = [];
+  const queue = [taskIndex(spec, failed)];
+  for (let q = 0; q < queue.length; q++) {
+    for (const i of dependents[queue[q] as number] ?? []) {
+      if (seen.has(i) || status.get(i) !== 'pending') continue;
+      seen.add(i);
+      out.push((spec.tasks[i] as StepSpec).name);
+      queue.push(i);
+    }
+  }
+  return out;
 }
 
 /** The first index at or after `from` whose task is still pending. */
-function firstPendingFrom(status: readonly StepStatus[], from: number): number {
+function firstPendingFrom(status: PersistentArray<StepStatus>, from: number): number {
   let i = from;
-  while (i < status.length && status[i] !== 'pending') i += 1;
+  while (i < status.length && status.get(i) !== 'pending') i += 1;
   return i;
 }
 
-type Bookkeeping = Pick<ParallelContext, 'status' | 'firstPending' | 'running' | 'cpu' | 'memory'>;
+type Bookkeeping = Pick<
+  ParallelContext,
+  'status' | 'firstPending' | 'waiting' | 'ready' | 'running' | 'cpu' | 'memory'
+>;
 /**
  * Starts every runnable task of `context` (`spawn` creates its step actor) and returns the
- * bookkeeping after; `owned` is a copy of `context.status` the caller gives up (one copy per
- * event). When more than one task would be running, `headroom()` (the measured-load gate) is
+ * bookkeeping after. When more than one task would be running, `headroom()` (the measured-load gate) is
  * asked; without headroom no task starts unless none runs (then one does, so nothing starves),
  * and `held` says tasks wait for a `RESOURCES.RECHECK`.
  */
 function startRunnable(
   context: ParallelContext,
-  owned: StepStatus[],
   spawn: (id: string, input: StepMachineInput) => void,
   headroom: () => boolean,
 ): Bookkeeping & { held: boolean } {
@@ -175,16 +211,19 @@ function startRunnable(
     held = true;
     picked = running === 0 ? picked.slice(0, 1) : [];
   }
+  let status = context.status;
   for (const task of picked) {
     spawn(task.name, { spec: task, env: context.env });
-    owned[taskIndex(context.spec, task.name)] = 'running';
+    status = status.set(taskIndex(context.spec, task.name), 'running');
     cpu += task.resources?.cpu ?? 0;
     memory += task.resources?.memory ?? 0;
     running += 1;
   }
   return {
-    status: owned,
-    firstPending: firstPendingFrom(owned, context.firstPending),
+    status,
+    firstPending: firstPendingFrom(status, context.firstPending),
+    waiting: context.waiting,
+    ready: context.ready - picked.length,
     running,
     cpu,
     memory,
@@ -201,12 +240,21 @@ function taskEnded(
 ): Bookkeeping {
   const i = taskIndex(context.spec, name);
   const resources = context.spec.tasks[i]?.resources;
-  const status = context.status.slice();
-  status[i] = final;
-  for (const s of skipped) status[taskIndex(context.spec, s)] = 'skipped';
+  let status = context.status.set(i, final);
+  for (const s of skipped) status = status.set(taskIndex(context.spec, s), 'skipped');
+  let { waiting, ready } = context;
+  if (final === 'completed') {
+    for (const j of dependentsIndex(context.spec)[i] ?? []) {
+      const left = (waiting.get(j) ?? 0) - 1;
+      waiting = waiting.set(j, left);
+      if (left === 0 && status.get(j) === 'pending') ready += 1;
+    }
+  }
   return {
     status,
     firstPending: firstPendingFrom(status, context.firstPending),
+    waiting,
+    ready,
     running: context.running - 1,
     cpu: context.cpu - (resources?.cpu ?? 0),
     memory: context.memory - (resources?.memory ?? 0),
@@ -222,7 +270,11 @@ function bookkeeping({ held: _held, ...rest }: Bookkeeping & { held: boolean }):
 function completedUpdate(context: ParallelContext, e: StepCompletedEvent): Partial<ParallelContext> {
   return {
     ...taskEnded(context, e.name, 'completed'),
-    completed: [...context.completed, { name: e.name, startedAt: e.startedAt, finishedAt: e.finishedAt }],
+    completed: linkCompleted(
+      context.completed,
+      context.spec.tasks[taskIndex(context.spec, e.name)] as StepSpec,
+      e,
+    ),
   };
 }
 
@@ -263,7 +315,7 @@ export const parallelMachine = setup({
     input: ParallelInput;
     output: PatternFinalOutput;
   },
-  actors: { step: stepMachine },
+  actors: { step: stepMachine, compensation: stepCompensationMachine },
   delays: {
     patternTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS,
   },
@@ -274,16 +326,22 @@ export const parallelMachine = setup({
     toleranceExceeded: ({ context }) =>
       context.failures / Math.max(1, context.spec.tasks.length) > context.spec.failureTolerance + EPSILON,
     allSettled: ({ context }) =>
-      context.running === 0 && context.completed.length + context.failures === context.spec.tasks.length,
+      context.running === 0 &&
+      (context.completed?.count ?? 0) + context.failures === context.spec.tasks.length,
     noneRunning: ({ context }) => context.running === 0,
     isRunningTask: ({ context, event }) =>
       'actorId' in event && taskStatus(context, event.actorId) === 'running',
   },
   actions: {
-    ...sagaActions<ParallelContext, ParallelEvent>((context) => ({
-      durationMs: spanMs(context.completed),
+    ...stepSagaActions<ParallelContext, ParallelEvent>((context) => ({
+      durationMs: chainSpanMs(context.completed),
       failedSteps: context.failures,
     })),
+    /** Spawns the compensation of the head task (its actor was stopped when it completed). */
+    compensateHead: enqueueActions(({ context, enqueue }) => {
+      if (context.compensating)
+        enqueue.spawnChild('compensation', compensationOf(context.compensating, context.env));
+    }),
     /** Progress hook for statuses decided here (skipped); the runtime provides it. */
     reportTaskStatus: (_: unknown, _params: { task: string; status: StepStatus }) => undefined,
     /** Progress hook: tasks are held back for load; the runtime sends `RESOURCES.RECHECK` later. */
@@ -291,23 +349,24 @@ export const parallelMachine = setup({
     schedule: enqueueActions(({ context, enqueue, check }) => {
       const after = startRunnable(
         context,
-        context.status.slice(),
         (id, input) => enqueue.spawnChild('step', { id, input }),
         () => check('hasMeasuredHeadroom'),
       );
       enqueue.assign(bookkeeping(after));
       if (after.held) enqueue('awaitHeadroom');
     }),
-    recordCompleted: assign(({ context, event }) => {
+    recordCompleted: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'STEP.COMPLETED');
-      return completedUpdate(context, event);
+      enqueue.assign(completedUpdate(context, event));
+      enqueue.stopChild(event.name);
     }),
     recordCompletedAndSchedule: enqueueActions(({ context, event, enqueue, check }) => {
       assertEvent(event, 'STEP.COMPLETED');
+      // the finished task's actor goes: its compensation, if ever, is a new `compensation` actor
+      enqueue.stopChild(event.name);
       const after = { ...context, ...completedUpdate(context, event) };
       const started = startRunnable(
         after,
-        after.status as StepStatus[],
         (id, input) => enqueue.spawnChild('step', { id, input }),
         () => check('hasMeasuredHeadroom'),
       );
@@ -318,15 +377,16 @@ export const parallelMachine = setup({
       assertActorEnd<StepFinalOutput>(event);
       const { update, skipped } = failedUpdate(context, event);
       enqueue.assign(update);
+      enqueue.stopChild(event.actorId);
       for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
     }),
     recordFailedAndSchedule: enqueueActions(({ context, event, enqueue, check }) => {
       assertActorEnd<StepFinalOutput>(event);
       const { update, skipped } = failedUpdate(context, event);
+      enqueue.stopChild(event.actorId);
       const after = { ...context, ...update };
       const started = startRunnable(
         after,
-        after.status as StepStatus[],
         (id, input) => enqueue.spawnChild('step', { id, input }),
         () => check('hasMeasuredHeadroom'),
       );
@@ -335,7 +395,7 @@ export const parallelMachine = setup({
       for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
     }),
     cancelRunning: enqueueActions(({ context, enqueue }) => {
-      context.status.forEach((status, i) => {
+      context.status.toArray().forEach((status, i) => {
         if (status === 'running') enqueue.sendTo(context.spec.tasks[i]?.name ?? '', { type: 'CANCEL' });
       });
     }),
@@ -355,14 +415,17 @@ export const parallelMachine = setup({
       cpu: Math.min(input.spec.resourceThreshold, input.caps?.cpu ?? 1),
       memory: Math.min(input.spec.resourceThreshold, input.caps?.memory ?? 1),
     },
-    status: input.spec.tasks.map(() => 'pending' as const),
+    status: PersistentArray.from(input.spec.tasks.map((): StepStatus => 'pending')),
     firstPending: 0,
+    waiting: PersistentArray.from(input.spec.tasks.map((t) => t.dependsOn.length)),
+    ready: input.spec.tasks.filter((t) => t.dependsOn.length === 0).length,
     running: 0,
     cpu: 0,
     memory: 0,
-    completed: [],
+    completed: undefined,
     failures: 0,
     toCompensate: [],
+    compensating: undefined,
     compensationFailures: 0,
     compensationReason: undefined,
     error: undefined,
@@ -375,7 +438,7 @@ export const parallelMachine = setup({
     status: context.finalStatus ?? 'failed',
     timedOut: context.timedOut,
     failedSteps: context.failures,
-    durationMs: spanMs(context.completed),
+    durationMs: chainSpanMs(context.completed),
     error: context.error,
   }),
   states: {

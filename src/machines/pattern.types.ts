@@ -1,5 +1,7 @@
 import type { DoneActorEvent, ErrorActorEvent, EventObject } from 'xstate';
 import { ErrorCode, serializedError, type ErrorDetails, type SerializedError } from '../core/errors.js';
+import type { StepSpec } from '../core/spec.js';
+import type { StepAttemptOutput, StepCompletedEvent, StepMachineInput } from './step.machine.js';
 
 /**
  * Events and outputs every pattern machine (sequential, parallel, orchestration) shares, so a
@@ -181,3 +183,67 @@ export const sagaEndStates = {
     ],
   },
 } as const;
+
+/**
+ * A completed step (or task) of a step-level saga, linked to the one completed before it: an
+ * immutable list, latest first, that grows by one link per completion (O(1), where copying an
+ * array of completions made a pattern quadratic in its steps). It keeps what the step's
+ * compensation needs, since its parent stops the step's actor once it completes.
+ */
+export interface CompletedLink {
+  readonly spec: StepSpec;
+  /** What the completing attempt answered (output, agent, times in epoch ms). */
+  readonly result: StepAttemptOutput;
+  readonly attempts: number;
+  /** The step completed before this one, if any. */
+  readonly prev: CompletedLink | undefined;
+  /** Links in the list, this one included. */
+  readonly count: number;
+  /** Earliest start and latest finish over this link and those before it (epoch ms), for {@link chainSpanMs}. */
+  readonly firstStartedAt: number | undefined;
+  readonly lastFinishedAt: number | undefined;
+}
+
+const minDefined = (a: number | undefined, b: number | undefined) =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);
+const maxDefined = (a: number | undefined, b: number | undefined) =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
+
+/** `prev` with the completion `e` of step `spec` linked in front. */
+export function linkCompleted(
+  prev: CompletedLink | undefined,
+  spec: StepSpec,
+  e: StepCompletedEvent,
+): CompletedLink {
+  return {
+    spec,
+    result: { output: e.output, agent: e.agent, startedAt: e.startedAt, finishedAt: e.finishedAt },
+    attempts: e.attempts,
+    prev,
+    count: (prev?.count ?? 0) + 1,
+    firstStartedAt: minDefined(prev?.firstStartedAt, e.startedAt),
+    lastFinishedAt: maxDefined(prev?.lastFinishedAt, e.finishedAt),
+  };
+}
+
+/** Time span of the completed steps of `link` (first start to last finish, ms; 0 without times). */
+export function chainSpanMs(link: CompletedLink | undefined): number {
+  const start = link?.firstStartedAt;
+  const end = link?.lastFinishedAt;
+  return start !== undefined && end !== undefined && end >= start ? end - start : 0;
+}
+
+/** Names of the steps in `link`'s list, latest first. */
+export function chainNames(link: CompletedLink | undefined): string[] {
+  const out: string[] = [];
+  for (let l = link; l; l = l.prev) out.push(l.spec.name);
+  return out;
+}
+
+/** What to spawn (as the `compensation` actor, under the step's name) to compensate `link`'s step. */
+export function compensationOf(link: CompletedLink, env: unknown): { id: string; input: StepMachineInput } {
+  return {
+    id: link.spec.name,
+    input: { spec: link.spec, env, completed: { result: link.result, attempts: link.attempts } },
+  };
+}

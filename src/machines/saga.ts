@@ -1,9 +1,11 @@
 import { assign, enqueueActions, type EventObject } from 'xstate';
 import {
   afterCompensation,
+  chainNames,
   isCompensationHead,
   rollbackPlan,
   type CompensationState,
+  type CompletedLink,
   type PatternSucceededEvent,
 } from './pattern.types.js';
 
@@ -18,15 +20,22 @@ import {
 export interface SagaContext extends CompensationState {
   readonly name: string;
   readonly spec: { readonly timeoutMs?: number | undefined };
-  /** Completed children, in completion order. */
-  readonly completed: readonly { readonly name: string }[];
   /** Why the saga compensates; `partial` only in a meta-orchestration. */
   compensationReason: 'failure' | 'requested' | 'partial' | undefined;
 }
 
-/** A step-level saga (sequential, parallel) also knows whether rollback is enabled. */
-interface StepSagaContext extends SagaContext {
+/**
+ * What a step-level saga (sequential, parallel) keeps: its completed steps as a
+ * {@link CompletedLink} list (latest first) rather than an array, since their actors are
+ * stopped once they complete; and whether rollback is enabled.
+ */
+export interface StepSagaContext extends SagaContext {
   readonly spec: { readonly timeoutMs?: number | undefined; readonly rollbackEnabled: boolean };
+  /** The latest completed step, linked to those before it. */
+  completed: CompletedLink | undefined;
+  /** The step compensated now (`toCompensate[0]`), linked to those to compensate after it. */
+  compensating: CompletedLink | undefined;
+  compensationReason: 'failure' | 'requested' | undefined;
 }
 
 interface Args<C> {
@@ -53,8 +62,44 @@ export const stepSagaGuards = {
   ...sagaGuards,
   /** Rollback is enabled and something completed, so there is something to undo. */
   shouldRollBack: ({ context }: Args<StepSagaContext>) =>
-    context.spec.rollbackEnabled && context.completed.length > 0,
+    context.spec.rollbackEnabled && context.completed !== undefined,
 };
+
+/** What a step saga compensates, and why: its completed steps, latest first. */
+function stepRollbackPlan(
+  context: StepSagaContext,
+  reason: 'failure' | 'requested',
+): Pick<StepSagaContext, 'toCompensate' | 'compensating' | 'compensationReason'> {
+  return {
+    toCompensate: chainNames(context.completed),
+    compensating: context.completed,
+    compensationReason: reason,
+  };
+}
+
+/**
+ * Actions shared by the step-level sagas: `planRollback` / `planRequestedCompensation` (what to
+ * undo, latest first), `advanceCompensation` (the head answered: on to the step before it) and
+ * `notifySucceeded`. Each machine defines `compensateHead` (spawn the head's compensation,
+ * {@link compensationOf}), since it spawns an actor of its own `setup`.
+ */
+export function stepSagaActions<TContext extends StepSagaContext, TEvent extends EventObject>(
+  summary: (context: TContext) => SuccessSummary,
+) {
+  const stepPatch = (update: Partial<StepSagaContext>): Partial<TContext> => update as Partial<TContext>;
+  return {
+    planRollback: assign<TContext, TEvent, undefined, TEvent, never>(({ context }) =>
+      stepPatch(stepRollbackPlan(context, 'failure')),
+    ),
+    planRequestedCompensation: assign<TContext, TEvent, undefined, TEvent, never>(({ context }) =>
+      stepPatch(stepRollbackPlan(context, 'requested')),
+    ),
+    advanceCompensation: assign<TContext, TEvent, undefined, TEvent, never>(({ context, event }) =>
+      stepPatch({ ...afterCompensation(context, event), compensating: context.compensating?.prev }),
+    ),
+    notifySucceeded: notifySucceeded<TContext, TEvent>(summary),
+  };
+}
 
 /** What a succeeded pattern reports to its parent (durations in ms). */
 export type SuccessSummary = Pick<PatternSucceededEvent, 'durationMs' | 'failedSteps'>;
@@ -73,9 +118,10 @@ const patch = <TContext extends SagaContext>(update: Partial<SagaContext>): Part
  * `advanceCompensation` (the head answered), `compensateHead` (send it `COMPENSATE`) and
  * `notifySucceeded` (tell the parent, with `summary` of the context).
  */
-export function sagaActions<TContext extends SagaContext, TEvent extends EventObject>(
-  summary: (context: TContext) => SuccessSummary,
-) {
+export function sagaActions<
+  TContext extends SagaContext & { readonly completed: readonly { readonly name: string }[] },
+  TEvent extends EventObject,
+>(summary: (context: TContext) => SuccessSummary) {
   return {
     planRollback: assign<TContext, TEvent, undefined, TEvent, never>(({ context }) =>
       patch<TContext>(rollbackPlan(context.completed, 'failure')),

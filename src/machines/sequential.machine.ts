@@ -12,15 +12,24 @@ import type { SequentialSpec } from '../core/spec.js';
 import {
   assertActorEnd,
   cancelledError,
+  chainSpanMs,
   childEndError,
-  spanMs,
+  compensationOf,
+  linkCompleted,
   timeoutError,
+  type CompletedLink,
   type PatternControlEvent,
   type PatternFinalOutput,
   sagaEndStates,
 } from './pattern.types.js';
-import { sagaActions, stepSagaGuards } from './saga.js';
-import { NO_TIMEOUT_MS, stepMachine, type StepCompletedEvent, type StepFinalOutput } from './step.machine.js';
+import { stepSagaActions, stepSagaGuards } from './saga.js';
+import {
+  NO_TIMEOUT_MS,
+  stepCompensationMachine,
+  stepMachine,
+  type StepCompletedEvent,
+  type StepFinalOutput,
+} from './step.machine.js';
 
 export interface SequentialInput {
   readonly name: string;
@@ -29,22 +38,18 @@ export interface SequentialInput {
   readonly env: unknown;
 }
 
-interface Completed {
-  readonly name: string;
-  readonly startedAt: number | undefined;
-  readonly finishedAt: number | undefined;
-}
-
 export interface SequentialContext {
   readonly name: string;
   readonly spec: SequentialSpec;
   readonly env: unknown;
   /** Index of the step running now (its actor is the child named after the step). */
   index: number;
-  /** Completed steps, in completion order. */
-  completed: Completed[];
+  /** The latest completed step, linked to those completed before it (see {@link CompletedLink}). */
+  completed: CompletedLink | undefined;
   /** Steps still to compensate, head first (reverse completion order). */
   toCompensate: string[];
+  /** The step compensated now, linked to those to compensate after it. */
+  compensating: CompletedLink | undefined;
   compensationFailures: number;
   /** Why we compensate: the pattern failed, or a parent asked after success. */
   compensationReason: 'failure' | 'requested' | undefined;
@@ -62,8 +67,12 @@ function currentStep(context: SequentialContext): SequentialSpec['steps'][number
   return spec;
 }
 
-const recordCompleted = (context: SequentialContext, e: StepCompletedEvent): { completed: Completed[] } => ({
-  completed: [...context.completed, { name: e.name, startedAt: e.startedAt, finishedAt: e.finishedAt }],
+/** The context update for the completion of the current step (the event's). */
+const recordCompleted = (
+  context: SequentialContext,
+  e: StepCompletedEvent,
+): { completed: CompletedLink } => ({
+  completed: linkCompleted(context.completed, currentStep(context), e),
 });
 
 /**
@@ -81,7 +90,7 @@ export const sequentialMachine = setup({
     input: SequentialInput;
     output: PatternFinalOutput;
   },
-  actors: { step: stepMachine },
+  actors: { step: stepMachine, compensation: stepCompensationMachine },
   delays: {
     patternTimeout: ({ context }) => context.spec.timeoutMs ?? NO_TIMEOUT_MS,
   },
@@ -91,26 +100,41 @@ export const sequentialMachine = setup({
     hasNoSteps: ({ context }) => context.spec.steps.length === 0,
   },
   actions: {
-    ...sagaActions<SequentialContext, SequentialEvent>((context) => ({
-      durationMs: spanMs(context.completed),
+    ...stepSagaActions<SequentialContext, SequentialEvent>((context) => ({
+      durationMs: chainSpanMs(context.completed),
       failedSteps: 0,
     })),
+    /** Spawns the compensation of the head step (its actor was stopped when it completed). */
+    compensateHead: enqueueActions(({ context, enqueue }) => {
+      if (context.compensating)
+        enqueue.spawnChild('compensation', compensationOf(context.compensating, context.env));
+    }),
+    /**
+     * Stops the actor of the step that just completed: its compensation, if ever, runs in a new
+     * `compensation` actor, and a live actor per finished step would make each spawn copy a
+     * children map as large as the pattern.
+     */
+    stopCompletedStep: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, 'STEP.COMPLETED');
+      enqueue.stopChild(event.name);
+    }),
     startFirstStep: enqueueActions(({ context, enqueue }) => {
       const first = context.spec.steps[0];
       if (first) enqueue.spawnChild('step', { id: first.name, input: { spec: first, env: context.env } });
     }),
-    recordCompleted: assign(({ context, event }) => {
+    recordCompleted: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'STEP.COMPLETED');
-      return recordCompleted(context, event);
+      enqueue.assign(recordCompleted(context, event));
+      enqueue('stopCompletedStep');
     }),
-    /** Records the completed step and spawns the next one (the guard saw it is not the last). */
-    advance: assign(({ context, event, spawn }) => {
+    /** Records the completed step, stops its actor and spawns the next one (the guard saw it is not the last). */
+    advance: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'STEP.COMPLETED');
       const index = context.index + 1;
-      const next = { ...context, index };
-      const spec = currentStep(next);
-      spawn('step', { id: spec.name, input: { spec, env: context.env } });
-      return { ...recordCompleted(context, event), index };
+      const spec = currentStep({ ...context, index });
+      enqueue.assign({ ...recordCompleted(context, event), index });
+      enqueue('stopCompletedStep');
+      enqueue.spawnChild('step', { id: spec.name, input: { spec, env: context.env } });
     }),
     recordFailure: assign({
       error: ({ event }) => {
@@ -136,8 +160,9 @@ export const sequentialMachine = setup({
     spec: input.spec,
     env: input.env,
     index: 0,
-    completed: [],
+    completed: undefined,
     toCompensate: [],
+    compensating: undefined,
     compensationFailures: 0,
     compensationReason: undefined,
     error: undefined,
@@ -150,7 +175,7 @@ export const sequentialMachine = setup({
     status: context.finalStatus ?? 'failed',
     timedOut: context.timedOut,
     failedSteps: context.error ? 1 : 0,
-    durationMs: spanMs(context.completed),
+    durationMs: chainSpanMs(context.completed),
     error: context.error,
   }),
   states: {

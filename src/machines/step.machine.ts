@@ -24,6 +24,11 @@ export interface StepCompensationInput {
 export interface StepMachineInput {
   readonly spec: StepSpec;
   readonly env: unknown;
+  /**
+   * For {@link stepCompensationMachine} only: what the completed step answered and after how
+   * many attempts (its parent stopped the step actor when it completed and kept these).
+   */
+  readonly completed?: { readonly result: StepAttemptOutput; readonly attempts: number } | undefined;
 }
 
 export interface StepContext {
@@ -94,7 +99,7 @@ const isRetryable = (error: SerializedError): boolean => error.details?.retryabl
  * sends {@link StepCompletedEvent} to its parent and waits for `COMPENSATE`; final states carry
  * a {@link StepFinalOutput}.
  */
-export const stepMachine = setup({
+const stepSetup = setup({
   types: {} as {
     context: StepContext;
     events: StepEvent;
@@ -147,6 +152,12 @@ export const stepMachine = setup({
           { step: context.spec.name, timeoutMs: context.spec.timeoutMs ?? 0, retryable: true },
         ),
     }),
+    setFinalStatus: assign((_, params: { status: StepFinalOutput['status'] }) => ({
+      finalStatus: params.status,
+    })),
+    recordCompensationError: assign({
+      compensationError: ({ event }) => toSerializedError((event as { error?: unknown }).error),
+    }),
     nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, error: undefined })),
   },
   delays: {
@@ -161,26 +172,64 @@ export const stepMachine = setup({
       return event.attempt === context.attempt;
     },
   },
-}).createMachine({
+});
+
+const initialContext = ({ input }: { input: StepMachineInput }): StepContext => ({
+  spec: input.spec,
+  env: input.env,
+  attempt: input.completed?.attempts ?? 1,
+  result: input.completed?.result,
+  error: undefined,
+  compensationError: undefined,
+  finalStatus: undefined,
+});
+
+const finalOutput = ({ context }: { context: StepContext }): StepFinalOutput => ({
+  name: context.spec.name,
+  status: context.finalStatus ?? 'failed',
+  attempts: context.attempt,
+  agent: context.result?.agent,
+  error: context.error,
+  compensationError: context.compensationError,
+});
+
+/** The compensating part of a step, shared by both machines. */
+const compensationStates = {
+  compensating: {
+    entry: { type: 'reportStatus' as const, params: { status: 'compensating' as const } },
+    invoke: {
+      src: 'compensateStep' as const,
+      input: ({ context }: { context: StepContext }): StepCompensationInput => ({
+        spec: context.spec,
+        output: context.result?.output,
+        agent: context.result?.agent,
+        env: context.env,
+      }),
+      onDone: 'compensated',
+      onError: { target: 'compensationFailed', actions: 'recordCompensationError' as const },
+    },
+  },
+  compensated: {
+    type: 'final' as const,
+    entry: [
+      { type: 'setFinalStatus' as const, params: { status: 'compensated' as const } },
+      { type: 'reportStatus' as const, params: { status: 'compensated' as const } },
+    ],
+  },
+  compensationFailed: {
+    type: 'final' as const,
+    entry: [
+      { type: 'setFinalStatus' as const, params: { status: 'compensationFailed' as const } },
+      { type: 'reportStatus' as const, params: { status: 'compensationFailed' as const } },
+    ],
+  },
+};
+
+export const stepMachine = stepSetup.createMachine({
   id: 'step',
-  context: ({ input }) => ({
-    spec: input.spec,
-    env: input.env,
-    attempt: 1,
-    result: undefined,
-    error: undefined,
-    compensationError: undefined,
-    finalStatus: undefined,
-  }),
+  context: initialContext,
   initial: 'running',
-  output: ({ context }) => ({
-    name: context.spec.name,
-    status: context.finalStatus ?? 'failed',
-    attempts: context.attempt,
-    agent: context.result?.agent,
-    error: context.error,
-    compensationError: context.compensationError,
-  }),
+  output: finalOutput,
   states: {
     running: {
       entry: 'startAttempt',
@@ -220,23 +269,7 @@ export const stepMachine = setup({
       entry: [{ type: 'reportStatus', params: { status: 'completed' } }, 'notifyCompleted'],
       on: { COMPENSATE: 'compensating' },
     },
-    compensating: {
-      entry: { type: 'reportStatus', params: { status: 'compensating' } },
-      invoke: {
-        src: 'compensateStep',
-        input: ({ context }) => ({
-          spec: context.spec,
-          output: context.result?.output,
-          agent: context.result?.agent,
-          env: context.env,
-        }),
-        onDone: 'compensated',
-        onError: {
-          target: 'compensationFailed',
-          actions: assign({ compensationError: ({ event }) => toSerializedError(event.error) }),
-        },
-      },
-    },
+    ...compensationStates,
     failed: {
       type: 'final',
       entry: [
@@ -251,19 +284,20 @@ export const stepMachine = setup({
         { type: 'reportStatus', params: { status: 'cancelled' } },
       ],
     },
-    compensated: {
-      type: 'final',
-      entry: [
-        assign({ finalStatus: 'compensated' as const }),
-        { type: 'reportStatus', params: { status: 'compensated' } },
-      ],
-    },
-    compensationFailed: {
-      type: 'final',
-      entry: [
-        assign({ finalStatus: 'compensationFailed' as const }),
-        { type: 'reportStatus', params: { status: 'compensationFailed' } },
-      ],
-    },
   },
+});
+
+/**
+ * The compensation of a completed step whose actor its pattern has already stopped:
+ * `compensating → compensated | compensationFailed`, the same states, actions and output as
+ * the {@link stepMachine}'s. Patterns stop each step actor once it completes (a live actor per
+ * finished step made every spawn copy a children map as large as the pattern: quadratic) and
+ * spawn this machine, under the step's name, with `input.completed` when the saga compensates.
+ */
+export const stepCompensationMachine = stepSetup.createMachine({
+  id: 'stepCompensation',
+  context: initialContext,
+  initial: 'compensating',
+  output: finalOutput,
+  states: compensationStates,
 });

@@ -2,6 +2,7 @@ import type { SerializedError } from '../core/errors.js';
 import type { RunEvent, RunEventListener } from '../core/events.js';
 import type { StepReport } from '../core/result.js';
 import type { StepStatus } from '../core/status.js';
+import { ResultsLog } from './ResultsLog.js';
 
 interface MutableReport {
   name: string;
@@ -26,10 +27,8 @@ export class RunRecorder {
   private readonly reports = new Map<string, MutableReport>();
   /** Steps declared up front, reported as `pending` until something happens to them (no allocation per step). */
   private readonly declared: { path: readonly string[]; steps: readonly string[] }[] = [];
-  /** Outputs of completed steps by step name. */
-  private readonly outputs: Record<string, unknown> = {};
-  /** The frozen copy handed out until the next output is recorded. */
-  private view: Readonly<Record<string, unknown>> | undefined;
+  /** Outputs of completed steps by step name, and the frozen views handed out. */
+  private readonly outputs = new ResultsLog();
 
   constructor(
     readonly runId: string,
@@ -39,19 +38,18 @@ export class RunRecorder {
 
   /**
    * Outputs of the steps completed so far, by step name: what a step sees as `input.results`.
-   * A frozen copy (shallow: the outputs themselves are the agents' values), so a step sees the
+   * A frozen view (shallow: the outputs themselves are the agents' values), so a step sees the
    * results before it, a step that adds a key throws in strict mode instead of changing what
-   * others see, and an output that embeds `input.results` is never circular.
+   * others see, and an output that embeds `input.results` is never circular. O(1) per step:
+   * see {@link ResultsLog}.
    */
   get results(): Readonly<Record<string, unknown>> {
-    this.view ??= Object.freeze({ ...this.outputs });
-    return this.view;
+    return this.outputs.current();
   }
 
   /** Records the output of completed step `step` for later steps' `input.results`. */
   recordResult(step: string, output: unknown): void {
-    this.outputs[step] = output;
-    this.view = undefined;
+    this.outputs.record(step, output);
   }
 
   private key(path: readonly string[], step: string): string {

@@ -4,7 +4,7 @@ import { customPatternMachine } from '../machines/customPattern.machine.js';
 import { orchestrationMachine } from '../machines/orchestration.machine.js';
 import { parallelMachine } from '../machines/parallel.machine.js';
 import { sequentialMachine } from '../machines/sequential.machine.js';
-import { stepMachine, type StepContext } from '../machines/step.machine.js';
+import { stepCompensationMachine, stepMachine, type StepContext } from '../machines/step.machine.js';
 import type { StepStatus } from '../core/status.js';
 import { backoffDelayMs } from '../core/backoff.js';
 import type { RunEnv } from './RunEnv.js';
@@ -70,9 +70,15 @@ export function provideMachines(
       reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status),
     },
   });
-  const sequential = sequentialMachine.provide({ actors: { step } });
+  const compensation = stepCompensationMachine.provide({
+    actors: { compensateStep: compensateStepActor },
+    actions: {
+      reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status),
+    },
+  });
+  const sequential = sequentialMachine.provide({ actors: { step, compensation } });
   const parallel = parallelMachine.provide({
-    actors: { step },
+    actors: { step, compensation },
     guards: { hasMeasuredHeadroom: ({ context }) => gate?.hasHeadroom(context.limits) ?? true },
     actions: {
       awaitHeadroom: ({ context, self }) => {

@@ -39,6 +39,20 @@ export function fakeChild(log: Log) {
   });
 }
 
+/**
+ * A step's compensation (patterns spawn one, under the step's name, once they compensate a step
+ * whose actor they stopped when it completed): logged as a `COMPENSATE` command to that step.
+ * The path's events play its answer.
+ */
+export function fakeCompensation(log: Log) {
+  return setup({ types: {} }).createMachine({
+    context: ({ input }) => ({ id: (input as { spec: { name: string } }).spec.name }),
+    entry: ({ context }) => {
+      log.commands.push({ to: context.id, type: 'COMPENSATE', at: log.cursor });
+    },
+  });
+}
+
 /** Steps named s0..s(n-1) with no retries. */
 export function steps(n: number, deps: (i: number) => string[] = () => []): StepSpec[] {
   return Array.from({ length: n }, (_, i) => stepSpec(`s${i}`, { dependsOn: deps(i) }));

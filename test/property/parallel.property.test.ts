@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import type { EventObject } from 'xstate';
+import { chainNames } from '../../src/machines/pattern.types.js';
 import { getShortestPaths } from 'xstate/graph';
 import { parallelMachine, taskStatus, type ParallelContext } from '../../src/machines/parallel.machine.js';
 import type { ParallelSpec, StepSpec } from '../../src/core/spec.js';
 import { stepSpec } from '../../src/core/spec.js';
-import { done, fakeChild, replay, walk, type Log } from './harness.js';
+import { done, fakeChild, fakeCompensation, replay, walk, type Log } from './harness.js';
 
 const TIMEOUT = 'xstate.after.patternTimeout.parallel.running';
 type Snap = { value: unknown; context: ParallelContext };
@@ -23,7 +24,7 @@ const ended = (name: string, status: string) =>
 
 /** Every answer the running tasks (or the compensation head) could give now. */
 function eventsFor({ value, context }: Snap): EventObject[] {
-  const running = context.spec.tasks.filter((_, i) => context.status[i] === 'running').map((t) => t.name);
+  const running = context.spec.tasks.filter((_, i) => context.status.get(i) === 'running').map((t) => t.name);
   switch (value) {
     case 'running':
       return [...running.flatMap((n) => [completed(n), ended(n, 'failed')]), { type: TIMEOUT }];
@@ -43,8 +44,8 @@ function eventsFor({ value, context }: Snap): EventObject[] {
 const serialize = ({ value, context }: Snap) =>
   JSON.stringify([
     value,
-    context.status,
-    context.completed.map((c) => c.name),
+    context.status.toArray(),
+    chainNames(context.completed),
     context.toCompensate,
     context.compensationFailures,
   ]);
@@ -52,7 +53,9 @@ const serialize = ({ value, context }: Snap) =>
 /** Checks the coordination invariants on one replayed event sequence. */
 function check(spec: ParallelSpec, events: readonly EventObject[]) {
   const log: Log = { commands: [], cursor: -1 };
-  const machine = parallelMachine.provide({ actors: { step: fakeChild(log) as never } });
+  const machine = parallelMachine.provide({
+    actors: { step: fakeChild(log) as never, compensation: fakeCompensation(log) as never },
+  });
   const { snapshot, errors } = replay(machine, { name: 'p', spec, env: null }, events, log);
   expect(errors).toEqual([]);
   const byName = new Map(spec.tasks.map((t) => [t.name, t]));
@@ -116,7 +119,9 @@ function check(spec: ParallelSpec, events: readonly EventObject[]) {
   if (snapshot.value === 'succeeded') {
     expect(ctx.failures / spec.tasks.length).toBeLessThanOrEqual(spec.failureTolerance + 1e-9);
     expect(
-      ctx.status.every((s) => s === 'completed' || s === 'failed' || s === 'skipped' || s === 'cancelled'),
+      ctx.status
+        .toArray()
+        .every((s) => s === 'completed' || s === 'failed' || s === 'skipped' || s === 'cancelled'),
     ).toBe(true);
   }
 }
@@ -196,7 +201,9 @@ describe('parallel machine: fast-check walks over random DAGs', () => {
         (tasks, maxConcurrent, tolerance, picks) => {
           const s = spec(tasks, maxConcurrent, tolerance, 0.8);
           const log: Log = { commands: [], cursor: -1 };
-          const machine = parallelMachine.provide({ actors: { step: fakeChild(log) as never } });
+          const machine = parallelMachine.provide({
+            actors: { step: fakeChild(log) as never, compensation: fakeCompensation(log) as never },
+          });
           // Mostly completions, some failures, rarely the timeout.
           const { events } = walk<Snap>(
             machine,

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import type { EventObject } from 'xstate';
+import { chainNames } from '../../src/machines/pattern.types.js';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { sequentialMachine, type SequentialContext } from '../../src/machines/sequential.machine.js';
 import type { SequentialSpec } from '../../src/core/spec.js';
-import { done, fakeChild, replay, steps, walk, type Log } from './harness.js';
+import { done, fakeChild, fakeCompensation, replay, steps, walk, type Log } from './harness.js';
 
 const TIMEOUT = 'xstate.after.patternTimeout.sequential.running';
 
@@ -58,7 +59,7 @@ const serialize = (s: { value: unknown; context: SequentialContext }) =>
   JSON.stringify([
     s.value,
     s.context.index,
-    s.context.completed.map((c) => c.name),
+    chainNames(s.context.completed),
     s.context.toCompensate,
     s.context.compensationFailures,
     s.context.compensationReason,
@@ -71,7 +72,9 @@ function spec(n: number, rollbackEnabled: boolean): SequentialSpec {
 /** Asserts the saga invariants on one replayed path. */
 function checkPath(n: number, rollbackEnabled: boolean, events: readonly EventObject[]) {
   const log: Log = { commands: [], cursor: -1 };
-  const machine = sequentialMachine.provide({ actors: { step: fakeChild(log) as never } });
+  const machine = sequentialMachine.provide({
+    actors: { step: fakeChild(log) as never, compensation: fakeCompensation(log) as never },
+  });
   const { snapshot, errors } = replay(
     machine,
     { name: 'p', spec: spec(n, rollbackEnabled), env: null },
@@ -162,7 +165,9 @@ describe('sequential machine: fast-check walks', () => {
         fc.array(fc.nat(), { maxLength: 60 }),
         (n, rollback, picks) => {
           const log: Log = { commands: [], cursor: -1 };
-          const machine = sequentialMachine.provide({ actors: { step: fakeChild(log) as never } });
+          const machine = sequentialMachine.provide({
+            actors: { step: fakeChild(log) as never, compensation: fakeCompensation(log) as never },
+          });
           const input = { name: 'p', spec: spec(n, rollback), env: null };
           const { events } = walk(machine, input, eventsFor, (_, i) => picks[i], log);
           checkPath(n, rollback, events);

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.js';
+import { notifyAll } from '../core/listeners.js';
 import { hostMicroService } from './microService.js';
 import { subjectMatches } from './subjects.js';
 import {
@@ -179,7 +180,7 @@ export class MemoryTransport implements Transport {
     this.subs.clear();
     this.exact.clear();
     this.wildcard.clear();
-    for (const listener of this.listeners) listener({ type: 'closed' });
+    notifyAll(this.listeners, { type: 'closed' }, undefined, 'transport status listener');
   }
 
   /** Delivers to every plain subscriber and one member of each queue group; returns the count. */

@@ -1,6 +1,7 @@
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { CancellationSignal } from '../core/cancellation.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { notifyAll } from '../core/listeners.js';
 import { systemClock } from '../core/clock.js';
 import { toConnectionOptions, type NatsTransportOptionsInput } from './natsOptions.js';
 import {
@@ -198,7 +199,7 @@ export class NatsTransport implements Transport {
   }
 
   private emit(status: TransportStatus): void {
-    for (const listener of this.listeners) listener(status);
+    notifyAll(this.listeners, status, this.logger, 'transport status listener');
   }
 
   private async watchStatus(): Promise<void> {

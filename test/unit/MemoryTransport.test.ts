@@ -81,3 +81,23 @@ describe('MemoryTransport', () => {
     expect((await failure(bus.request('ping', new Uint8Array(1), { timeoutMs: 10 }))).kind).toBe('closed');
   });
 });
+
+describe('MemoryTransport status listeners', () => {
+  it('a listener that throws neither fails close() nor keeps the others from hearing it', async () => {
+    const transport = new MemoryTransport();
+    const heard: string[] = [];
+    transport.onStatus(() => {
+      throw new Error('listener bug');
+    });
+    transport.onStatus((s) => heard.push(s.type));
+    const previous = process.env['ND_LOG_LEVEL'];
+    process.env['ND_LOG_LEVEL'] = 'silent';
+    try {
+      await expect(transport.close()).resolves.toBeUndefined();
+    } finally {
+      if (previous === undefined) delete process.env['ND_LOG_LEVEL'];
+      else process.env['ND_LOG_LEVEL'] = previous;
+    }
+    expect(heard).toEqual(['closed']);
+  });
+});

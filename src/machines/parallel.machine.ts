@@ -262,8 +262,31 @@ function taskEnded(
 }
 
 /** The bookkeeping fields of a `startRunnable` result (without `held`). */
-function bookkeeping({ held: _held, ...rest }: Bookkeeping & { held: boolean }): Bookkeeping {
-  return rest;
+/** What `scheduleFrom` needs of an `enqueueActions` action's arguments. */
+interface ScheduleTools {
+  spawnChild(src: 'step', options: { id: string; input: StepMachineInput }): void;
+  assign(update: Partial<ParallelContext>): void;
+  (action: 'awaitHeadroom'): void;
+}
+
+/**
+ * Applies `update` to `context`, starts every task that is runnable then (spawning its step
+ * actor), assigns the result, and asks for a headroom re-check when measured load held a task back.
+ */
+function scheduleFrom(
+  context: ParallelContext,
+  update: Partial<ParallelContext>,
+  enqueue: ScheduleTools,
+  check: (guard: 'hasMeasuredHeadroom') => boolean,
+): void {
+  const after = { ...context, ...update };
+  const { held, ...started } = startRunnable(
+    after,
+    (id, input) => enqueue.spawnChild('step', { id, input }),
+    () => check('hasMeasuredHeadroom'),
+  );
+  enqueue.assign({ ...update, ...started });
+  if (held) enqueue('awaitHeadroom');
 }
 
 /** The context update for a completed task. */
@@ -346,15 +369,7 @@ export const parallelMachine = setup({
     reportTaskStatus: (_: unknown, _params: { task: string; status: StepStatus }) => undefined,
     /** Progress hook: tasks are held back for load; the runtime sends `RESOURCES.RECHECK` later. */
     awaitHeadroom: () => undefined,
-    schedule: enqueueActions(({ context, enqueue, check }) => {
-      const after = startRunnable(
-        context,
-        (id, input) => enqueue.spawnChild('step', { id, input }),
-        () => check('hasMeasuredHeadroom'),
-      );
-      enqueue.assign(bookkeeping(after));
-      if (after.held) enqueue('awaitHeadroom');
-    }),
+    schedule: enqueueActions(({ context, enqueue, check }) => scheduleFrom(context, {}, enqueue, check)),
     recordCompleted: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'STEP.COMPLETED');
       enqueue.assign(completedUpdate(context, event));
@@ -364,14 +379,7 @@ export const parallelMachine = setup({
       assertEvent(event, 'STEP.COMPLETED');
       // the finished task's actor goes: its compensation, if ever, is a new `compensation` actor
       enqueue.stopChild(event.name);
-      const after = { ...context, ...completedUpdate(context, event) };
-      const started = startRunnable(
-        after,
-        (id, input) => enqueue.spawnChild('step', { id, input }),
-        () => check('hasMeasuredHeadroom'),
-      );
-      enqueue.assign({ ...after, ...bookkeeping(started) });
-      if (started.held) enqueue('awaitHeadroom');
+      scheduleFrom(context, completedUpdate(context, event), enqueue, check);
     }),
     recordFailed: enqueueActions(({ context, event, enqueue }) => {
       assertActorEnd<StepFinalOutput>(event);
@@ -384,14 +392,7 @@ export const parallelMachine = setup({
       assertActorEnd<StepFinalOutput>(event);
       const { update, skipped } = failedUpdate(context, event);
       enqueue.stopChild(event.actorId);
-      const after = { ...context, ...update };
-      const started = startRunnable(
-        after,
-        (id, input) => enqueue.spawnChild('step', { id, input }),
-        () => check('hasMeasuredHeadroom'),
-      );
-      enqueue.assign({ ...after, ...bookkeeping(started) });
-      if (started.held) enqueue('awaitHeadroom');
+      scheduleFrom(context, update, enqueue, check);
       for (const s of skipped) enqueue({ type: 'reportTaskStatus', params: { task: s, status: 'skipped' } });
     }),
     cancelRunning: enqueueActions(({ context, enqueue }) => {

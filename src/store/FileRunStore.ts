@@ -21,7 +21,7 @@ import type { JournalEntry, JournalFact } from './journal.js';
 import {
   buildEntries,
   cleanupCutoff,
-  parseListFilter,
+  selectRuns,
   type AppendOptions,
   type CleanupOptions,
   type RunStore,
@@ -29,11 +29,9 @@ import {
 import { acquireLock } from './storeLock.js';
 import {
   applyEntry,
-  bySummaryOrder,
   cloneState,
   finishedStatuses,
   isExpired,
-  matches,
   type ListRunsFilter,
   type RunState,
   type RunSummary,
@@ -170,11 +168,7 @@ export class FileRunStore implements RunStore {
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
     this.assertOpen();
-    const f = parseListFilter(filter);
-    return [...this.runs.values()]
-      .map((r) => r.state.summary)
-      .filter((s) => matches(s, f))
-      .sort(bySummaryOrder);
+    return selectRuns(this.runs.values(), filter);
   }
 
   async cleanupRuns(options: CleanupOptions): Promise<string[]> {

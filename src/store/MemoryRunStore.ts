@@ -8,17 +8,15 @@ import type { JournalEntry, JournalFact } from './journal.js';
 import {
   buildEntries,
   cleanupCutoff,
-  parseListFilter,
+  selectRuns,
   type AppendOptions,
   type CleanupOptions,
   type RunStore,
 } from './RunStore.js';
 import {
   applyEntry,
-  bySummaryOrder,
   cloneState,
   isExpired,
-  matches,
   type ListRunsFilter,
   type RunState,
   type RunSummary,
@@ -75,11 +73,7 @@ export class MemoryRunStore implements RunStore {
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
     this.assertOpen();
-    const f = parseListFilter(filter);
-    return [...this.runs.values()]
-      .map((r) => r.state.summary)
-      .filter((s) => matches(s, f))
-      .sort(bySummaryOrder);
+    return selectRuns(this.runs.values(), filter);
   }
 
   async cleanupRuns(options: CleanupOptions): Promise<string[]> {

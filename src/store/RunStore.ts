@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { parseWith } from '../core/validate.js';
 import { journalEntrySchema, runIdSchema, type JournalEntry, type JournalFact } from './journal.js';
-import type { ListRunsFilter, RunSummary } from './summary.js';
+import { bySummaryOrder, matches, type ListRunsFilter, type RunState, type RunSummary } from './summary.js';
 
 export type { ListRunsFilter, RunSummary, StoredRunStatus } from './summary.js';
 
@@ -92,6 +92,19 @@ export function buildEntries(
 /** Validates `listRuns`' filter. */
 export const parseListFilter = (filter: ListRunsFilter): ListRunsFilter =>
   parseWith(listFilterSchema, filter, 'RunStore.listRuns.filter');
+
+/**
+ * `listRuns` over the runs a store holds: validates `filter`, keeps the summaries it matches,
+ * in listing order.
+ * @throws PatternValidationError naming the bad filter field
+ */
+export function selectRuns(runs: Iterable<{ state: RunState }>, filter: ListRunsFilter): RunSummary[] {
+  const f = parseListFilter(filter);
+  return [...runs]
+    .map((r) => r.state.summary)
+    .filter((s) => matches(s, f))
+    .sort(bySummaryOrder);
+}
 
 /** Validates `cleanupRuns`' options and returns the cutoff, epoch ms. */
 export function cleanupCutoff(options: CleanupOptions, clock: Clock): number {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -8,6 +7,7 @@ import { NatsTransport } from '../../src/transport/NatsTransport.js';
 import { startNatsServer, type NatsServer } from '../integration/natsServer.js';
 import { startNdf } from './cli.js';
 import { tempDir } from '../helpers/tempDir.js';
+import { alive, until } from '../helpers/processes.js';
 
 /**
  * `ndf agent --exec` children do not outlive the agent: SIGTERM, SIGHUP (orderly stop) and
@@ -25,23 +25,6 @@ afterAll(async () => {
   await transport?.close();
   await server?.stop();
 });
-
-function alive(pid: number): boolean {
-  try {
-    const stat = execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
-    return stat !== '' && !stat.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 // The command and the child it starts record their pids, then sleep; `late` would mean one survived.
 const SCRIPT = [

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startNdf, type NdfProcess } from './cli.js';
 import { tempDir } from '../helpers/tempDir.js';
+import { alive, until } from '../helpers/processes.js';
 
 /**
  * `ndf run` under SIGINT, SIGTERM, SIGHUP and SIGKILL, with real commands: sh scripts that
@@ -11,24 +11,6 @@ import { tempDir } from '../helpers/tempDir.js';
  * writes `done.undo`), `slow` runs a wrapper whose child sleeps; the test signals ndf once
  * `slow`'s child is up.
  */
-
-/** Alive: listed by ps and not a zombie (a container's PID 1 may not reap orphans). */
-function alive(pid: number): boolean {
-  try {
-    const stat = execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
-    return stat !== '' && !stat.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function script(dir: string, name: string, lines: string[]): string {
   const file = path.join(dir, name);

@@ -6,21 +6,13 @@ import { createCommandAgent } from '../../src/actors/commandAgent.js';
 import { allGroupsGone, defaultKillGraceMs, liveGroupCount } from '../../src/actors/processGroup.js';
 import type { AgentTask } from '../../src/core/agent.js';
 import { tempDir } from '../helpers/tempDir.js';
+import { alive, until } from '../helpers/processes.js';
 import { startFixture } from './processes.js';
 
 /**
  * Real processes: sh scripts that record their pids and write marker files. A process counts as
  * alive while `ps` lists it and it is not a zombie (a container's PID 1 may not reap orphans).
  */
-
-function alive(pid: number): boolean {
-  try {
-    const stat = execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
-    return stat !== '' && !stat.startsWith('Z');
-  } catch {
-    return false; // ps exits 1 when no such process
-  }
-}
 
 /** The pids of every descendant of `root` (children, their children, …). */
 function descendants(root: number): number[] {
@@ -39,14 +31,6 @@ function descendants(root: number): number[] {
       }
   }
   return found;
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function script(dir: string, name: string, body: string): string {

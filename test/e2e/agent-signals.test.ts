@@ -7,7 +7,7 @@ import { NatsTransport } from '../../src/transport/NatsTransport.js';
 import { startNatsServer, type NatsServer } from '../integration/natsServer.js';
 import { startNdf } from './cli.js';
 import { tempDir } from '../helpers/tempDir.js';
-import { alive, until } from '../helpers/processes.js';
+import { alive, pidWritten, until } from '../helpers/processes.js';
 
 /**
  * `ndf agent --exec` children do not outlive the agent: SIGTERM, SIGHUP (orderly stop) and
@@ -70,7 +70,7 @@ async function serveAndStartTask(name: string) {
     })
     .catch((error: Error) => error.message);
   const pidFile = (f: string) => path.join(dir, `${f}.pid`);
-  await until(() => existsSync(pidFile('child')), 10_000, 'the command starts');
+  await until(() => pidWritten(pidFile('child')), 10_000, 'the command starts');
   const pids = ['cmd', 'child'].map((f) => Number(readFileSync(pidFile(f), 'utf8').trim()));
   expect(pids.every(alive)).toBe(true);
   return { dir, agent, outcome, pids };

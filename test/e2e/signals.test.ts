@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startNdf, type NdfProcess } from './cli.js';
 import { tempDir } from '../helpers/tempDir.js';
-import { alive, until } from '../helpers/processes.js';
+import { alive, pidWritten, until } from '../helpers/processes.js';
 
 /**
  * `ndf run` under SIGINT, SIGTERM, SIGHUP and SIGKILL, with real commands: sh scripts that
@@ -58,7 +58,7 @@ function setup(stubborn: boolean): Setup {
     dir,
     workflow,
     pids: async () => {
-      await until(() => existsSync(pidFile('child')), 15_000, 'slow runs');
+      await until(() => pidWritten(pidFile('child')), 15_000, 'slow runs');
       return ['wrapper', 'child'].map((name) => Number(readFileSync(pidFile(name), 'utf8').trim()));
     },
   };

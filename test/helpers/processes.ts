@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** Alive: listed by ps and not a zombie (a container's PID 1 may not reap orphans). */
 export function alive(pid: number): boolean {
@@ -16,5 +17,17 @@ export async function until(check: () => boolean, timeoutMs: number, what: strin
   while (!check()) {
     if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * True once `file` holds a whole line (a script's `echo $$ > file` is done): the shell creates
+ * the file before it writes the pid, so existence alone races with the write.
+ */
+export function pidWritten(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').endsWith('\n');
+  } catch {
+    return false;
   }
 }

@@ -6,7 +6,7 @@ import { createCommandAgent } from '../../src/actors/commandAgent.js';
 import { allGroupsGone, defaultKillGraceMs, liveGroupCount } from '../../src/actors/processGroup.js';
 import type { AgentTask } from '../../src/core/agent.js';
 import { tempDir } from '../helpers/tempDir.js';
-import { alive, until } from '../helpers/processes.js';
+import { alive, pidWritten, until } from '../helpers/processes.js';
 import { startFixture } from './processes.js';
 
 /**
@@ -76,7 +76,7 @@ describe('command agents kill the whole process tree', () => {
       () => 'resolved',
       (error: Error) => error.message,
     );
-    await until(() => existsSync(path.join(dir, 'wrapper.pid')), 5_000, 'the wrapper starts');
+    await until(() => pidWritten(path.join(dir, 'wrapper.pid')), 5_000, 'the wrapper starts');
     const wrapperPid = pidIn(path.join(dir, 'wrapper.pid'));
     await until(() => descendants(wrapperPid).length > 0, 5_000, 'sleep starts');
     const tree = [wrapperPid, ...descendants(wrapperPid)];
@@ -108,7 +108,7 @@ describe('command agents kill the whole process tree', () => {
       () => 'resolved',
       (error: Error) => error.message,
     );
-    await until(() => existsSync(path.join(dir, 'parent.pid')), 5_000, 'the script starts');
+    await until(() => pidWritten(path.join(dir, 'parent.pid')), 5_000, 'the script starts');
     const pids = [pidIn(path.join(dir, 'parent.pid')), pidIn(path.join(dir, 'child.pid'))];
     expect(pids.every(alive)).toBe(true);
     const cancelledAt = Date.now();
@@ -157,7 +157,7 @@ describe('no command outlives the process that runs it', () => {
       NDF_KILL_GRACE_MS: '10000', // far longer than the test: only the exit hook can kill in time
     });
     await host.waitFor(/started/);
-    await until(() => existsSync(path.join(dir, 'child.pid')), 5_000, 'the command starts');
+    await until(() => pidWritten(path.join(dir, 'child.pid')), 5_000, 'the command starts');
     const pids = [pidIn(path.join(dir, 'cmd.pid')), pidIn(path.join(dir, 'child.pid'))];
     await new Promise<void>((resolve) => host.child.once('exit', () => resolve()));
     expect(host.child.exitCode).toBe(3);
@@ -171,7 +171,7 @@ describe('no command outlives the process that runs it', () => {
       NDF_KILL_GRACE_MS: '300',
     });
     await host.waitFor(/started/);
-    await until(() => existsSync(path.join(dir, 'child.pid')), 5_000, 'the command starts');
+    await until(() => pidWritten(path.join(dir, 'child.pid')), 5_000, 'the command starts');
     const pids = [pidIn(path.join(dir, 'cmd.pid')), pidIn(path.join(dir, 'child.pid'))];
     expect(pids.every(alive)).toBe(true);
     await host.kill(); // SIGKILL: no hook of the host runs

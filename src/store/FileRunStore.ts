@@ -1,7 +1,8 @@
 /**
  * The embedded {@link RunStore}: a directory (the CLI's default is `.nd/`) holding one
- * append-only journal file per run, `runs/<runId>.ndj` (format in journalCodec.ts), and a
- * `LOCK` file (one process at a time).
+ * append-only journal file per run, `runs/<runId>.ndj` (format in journalCodec.ts), and, while a
+ * process writes a run, its lock `runs/<runId>.lock`. Several processes may use one store
+ * directory at once (two `ndf run` in one project); one process at a time writes a given run.
  *
  * Durability (docs/durability.md): an append resolves once its bytes are written to the file
  * (the OS page cache), which survives SIGKILL of the process; with `fsync: true` it resolves
@@ -10,18 +11,18 @@
  * is in flight) go out in one write and, with `fsync`, one fdatasync.
  */
 import { writeSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../core/clock.js';
 import { parseWith } from '../core/validate.js';
 import { conflictError, RunStoreError, StoreErrorCode } from './errors.js';
-import { decodeJournal, encodeRecord } from './journalCodec.js';
-import type { JournalEntry, JournalFact } from './journal.js';
+import { decodeJournal, encodeRecord, type DecodedJournal } from './journalCodec.js';
+import { runIdSchema, type JournalEntry, type JournalFact } from './journal.js';
 import {
   buildEntries,
   cleanupCutoff,
-  selectRuns,
+  parseListFilter,
   type AppendOptions,
   type CleanupOptions,
   type RunStore,
@@ -29,9 +30,11 @@ import {
 import { acquireLock } from './storeLock.js';
 import {
   applyEntry,
+  bySummaryOrder,
   cloneState,
   finishedStatuses,
   isExpired,
+  matches,
   type ListRunsFilter,
   type RunState,
   type RunSummary,
@@ -59,8 +62,9 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/** A run this process writes: it holds the run's lock until the run ends or the store closes. */
 interface FileRun {
-  state: RunState;
+  state: RunState | undefined;
   readonly file: string;
   /** Records accepted but not yet written, and who waits for them. */
   pending: Buffer[];
@@ -71,6 +75,8 @@ interface FileRun {
   handle: FileHandle | undefined;
   /** Set when a write failed: the file's tail is unknown, so the run takes no more appends. */
   broken: RunStoreError | undefined;
+  /** Releases the run's lock file. */
+  readonly unlock: () => Promise<void>;
 }
 
 const SUFFIX = '.ndj';
@@ -78,6 +84,10 @@ const SUFFIX = '.ndj';
 /** The embedded run store; open it with {@link FileRunStore.open}. */
 export class FileRunStore implements RunStore {
   private closed = false;
+  /** Runs this process writes, by id (a promise while the lock is being taken). */
+  private readonly owned = new Map<string, Promise<FileRun>>();
+  /** Decoded journals of runs other processes wrote, by id, with the file size they were read at. */
+  private readonly seen = new Map<string, { size: number; mtimeMs: number; decoded: DecodedJournal }>();
 
   private constructor(
     /** The store's directory. */
@@ -85,51 +95,25 @@ export class FileRunStore implements RunStore {
     private readonly runsDir: string,
     private readonly fsync: boolean,
     private readonly clock: Clock,
-    private readonly runs: Map<string, FileRun>,
-    private readonly releaseLock: () => Promise<void>,
   ) {}
 
   /**
-   * Opens (creating if needed) the store in `options.dir`: takes its lock, reads every journal
-   * to rebuild the run summaries, and truncates a journal whose last record is incomplete (a
-   * crash mid-write) back to its last whole record.
-   * @throws {RunStoreError} `ND_STORE_CORRUPT` naming the file and byte offset of a bad record;
-   *   `ND_STORE_UNAVAILABLE` when another live process holds the store.
+   * Opens (creating if needed) the store in `options.dir`. Journals are read when first needed;
+   * a journal whose last record is incomplete (a crash mid-write) reads up to its last whole
+   * record, and is truncated there when a process next writes the run.
    * @throws {PatternValidationError} for invalid options.
    */
   static async open(options: FileRunStoreOptions): Promise<FileRunStore> {
     parseWith(optionsSchema, options, 'FileRunStore.options');
     const runsDir = join(options.dir, 'runs');
     await mkdir(runsDir, { recursive: true });
-    const release = await acquireLock(join(options.dir, 'LOCK'));
-    try {
-      const runs = new Map<string, FileRun>();
-      for (const name of await readdir(runsDir)) {
-        if (!name.endsWith(SUFFIX)) continue;
-        const runId = name.slice(0, -SUFFIX.length);
-        const file = join(runsDir, name);
-        const decoded = decodeJournal(await readFile(file), file, runId);
-        if (decoded.state === undefined) {
-          await unlink(file); // only an incomplete first record: the run was never acknowledged
-          continue;
-        }
-        if (decoded.droppedBytes > 0) await truncate(file, decoded.validBytes);
-        runs.set(runId, newRun(decoded.state, file));
-      }
-      return new FileRunStore(
-        options.dir,
-        runsDir,
-        options.fsync ?? false,
-        options.clock ?? systemClock,
-        runs,
-        release,
-      );
-    } catch (error) {
-      await release();
-      throw error;
-    }
+    return new FileRunStore(options.dir, runsDir, options.fsync ?? false, options.clock ?? systemClock);
   }
 
+  /**
+   * @throws {RunStoreError} `ND_STORE_UNAVAILABLE` also when another live process writes the run;
+   *   `ND_STORE_CORRUPT` when the run's journal on disk is corrupt.
+   */
   async append(
     runId: string,
     facts: readonly JournalFact[],
@@ -137,53 +121,60 @@ export class FileRunStore implements RunStore {
   ): Promise<JournalEntry[]> {
     this.assertOpen();
     const entries = buildEntries(runId, facts, options, this.clock);
-    const run = this.runs.get(runId);
-    if (run?.broken) throw run.broken;
-    const lastSeq = run?.state.summary.lastSeq ?? 0;
+    const run = await this.own(runId);
+    this.assertOpen();
+    if (run.broken) throw run.broken;
+    const lastSeq = run.state?.summary.lastSeq ?? 0;
     if (options.expectedSeq !== lastSeq) throw conflictError(runId, options.expectedSeq, lastSeq);
-    let state = run === undefined ? undefined : cloneState(run.state);
+    let state = run.state === undefined ? undefined : cloneState(run.state);
     for (const entry of entries) state = applyEntry(state, entry);
     const encoded = entries.map(encodeRecord);
-    const target = run ?? newRun(state!, join(this.runsDir, runId + SUFFIX));
-    target.state = state!;
-    if (run === undefined) this.runs.set(runId, target);
-    target.pending.push(...encoded.map((e) => e.record));
+    run.state = state;
+    run.pending.push(...encoded.map((e) => e.record));
     await new Promise<void>((resolve, reject) => {
-      target.waiters.push({ resolve, reject });
-      this.schedule(target);
+      run.waiters.push({ resolve, reject });
+      this.schedule(run);
     });
     return encoded.map((e) => JSON.parse(e.json) as JournalEntry);
   }
 
+  /** @throws {RunStoreError} `ND_STORE_CORRUPT` naming the file and offset of a bad record. */
   async read(runId: string): Promise<JournalEntry[]> {
     this.assertOpen();
-    const run = this.runs.get(runId);
-    if (run === undefined) return [];
-    if (run.pending.length > 0) {
-      await new Promise<void>((resolve, reject) => run.waiters.push({ resolve, reject }));
+    parseWith(runIdSchema, runId, 'RunStore.read.runId');
+    const mine = this.owned.get(runId);
+    if (mine !== undefined) {
+      const run = await mine;
+      if (run.pending.length > 0) {
+        await new Promise<void>((resolve, reject) => run.waiters.push({ resolve, reject }));
+      }
+      await run.flushing;
     }
-    await run.flushing;
-    return decodeJournal(await readFile(run.file), run.file, runId).entries;
+    return (await this.decode(runId))?.entries ?? [];
   }
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
     this.assertOpen();
-    return selectRuns(this.runs.values(), filter);
+    const f = parseListFilter(filter);
+    const summaries: RunSummary[] = [];
+    for (const runId of await this.runIds()) {
+      const summary = await this.summary(runId);
+      if (summary !== undefined && matches(summary, f)) summaries.push(summary);
+    }
+    return summaries.sort(bySummaryOrder);
   }
 
   async cleanupRuns(options: CleanupOptions): Promise<string[]> {
     this.assertOpen();
     const cutoff = cleanupCutoff(options, this.clock);
     const removed: string[] = [];
-    for (const [runId, run] of [...this.runs]) {
-      if (!isExpired(run.state.summary, cutoff)) continue;
-      await run.flushing;
-      await run.handle?.close();
-      run.handle = undefined;
-      await unlink(run.file).catch((error: NodeJS.ErrnoException) => {
+    for (const runId of await this.runIds()) {
+      const summary = await this.summary(runId);
+      if (summary === undefined || !isExpired(summary, cutoff)) continue;
+      await unlink(this.fileOf(runId)).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
-      this.runs.delete(runId);
+      this.seen.delete(runId);
       removed.push(runId);
     }
     return removed.sort();
@@ -193,14 +184,93 @@ export class FileRunStore implements RunStore {
     if (this.closed) return;
     this.closed = true;
     // Appends accepted before close are still written: wait for the scheduled and in-flight writes.
+    const runs = await Promise.all([...this.owned.values()].map((p) => p.catch(() => undefined)));
     for (;;) {
-      const busy = [...this.runs.values()].filter((r) => r.scheduled || r.pending.length > 0);
-      await Promise.all([...this.runs.values()].map((r) => r.flushing));
+      const busy = runs.filter((r) => r !== undefined && (r.scheduled || r.pending.length > 0));
+      await Promise.all(runs.map((r) => r?.flushing));
       if (busy.length === 0) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await Promise.all([...this.runs.values()].flatMap((r) => (r.handle ? [r.handle.close()] : [])));
-    await this.releaseLock();
+    await Promise.all(runs.map((r) => r && release(r)));
+    this.owned.clear();
+  }
+
+  private fileOf(runId: string): string {
+    return join(this.runsDir, runId + SUFFIX);
+  }
+
+  private async runIds(): Promise<string[]> {
+    const names = await readdir(this.runsDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    return names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length));
+  }
+
+  private async summary(runId: string): Promise<RunSummary | undefined> {
+    const mine = this.owned.get(runId);
+    if (mine !== undefined) return (await mine).state?.summary;
+    return (await this.decode(runId))?.state?.summary;
+  }
+
+  /** The run's journal as on disk (cached while the file is unchanged); undefined when absent. */
+  private async decode(runId: string): Promise<DecodedJournal | undefined> {
+    const file = this.fileOf(runId);
+    const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (info === undefined) return undefined;
+    const cached = this.seen.get(runId);
+    if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs) return cached.decoded;
+    const decoded = decodeJournal(await readFile(file), file, runId);
+    this.seen.set(runId, { size: info.size, mtimeMs: info.mtimeMs, decoded });
+    return decoded;
+  }
+
+  /** The run, written by this process: takes its lock and reads (and repairs) its journal once. */
+  private own(runId: string): Promise<FileRun> {
+    let run = this.owned.get(runId);
+    if (run === undefined) {
+      run = this.take(runId);
+      this.owned.set(runId, run);
+      run.catch(() => this.owned.delete(runId));
+    }
+    return run;
+  }
+
+  private async take(runId: string): Promise<FileRun> {
+    const file = this.fileOf(runId);
+    const unlock = await acquireLock(join(this.runsDir, `${runId}.lock`), `Run ${runId}`);
+    try {
+      const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      let state: RunState | undefined;
+      if (bytes !== undefined) {
+        const decoded = decodeJournal(bytes, file, runId);
+        // an incomplete last record was never acknowledged: cut it off before appending
+        if (decoded.state === undefined) await unlink(file);
+        else if (decoded.droppedBytes > 0) await truncate(file, decoded.validBytes);
+        state = decoded.state;
+      }
+      this.seen.delete(runId);
+      return {
+        state,
+        file,
+        pending: [],
+        waiters: [],
+        scheduled: false,
+        flushing: Promise.resolve(),
+        handle: undefined,
+        broken: undefined,
+        unlock,
+      };
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
   }
 
   /**
@@ -223,6 +293,7 @@ export class FileRunStore implements RunStore {
     if (pending.length === 0) return;
     run.pending = [];
     run.waiters = [];
+    const runId = run.state?.summary.runId ?? '';
     try {
       if (run.broken) throw run.broken;
       if (run.handle === undefined) {
@@ -231,16 +302,18 @@ export class FileRunStore implements RunStore {
       }
       writeAll(run.handle.fd, pending.length === 1 ? pending[0]! : Buffer.concat(pending));
       if (this.fsync) await run.handle.datasync();
-      if (finishedStatuses.has(run.state.summary.status) && run.pending.length === 0) {
-        await run.handle.close();
-        run.handle = undefined;
+      const ended = run.state !== undefined && finishedStatuses.has(run.state.summary.status);
+      if (ended && run.pending.length === 0 && !run.scheduled) {
+        // the run takes no more facts: let other processes read it without our lock
+        this.owned.delete(runId);
+        await release(run);
       }
       for (const w of waiters) w.resolve();
     } catch (error) {
       run.broken ??= new RunStoreError(
         StoreErrorCode.UNAVAILABLE,
-        `Writing the journal ${run.file} failed; run ${run.state.summary.runId} takes no more appends until the store is reopened`,
-        { runId: run.state.summary.runId, file: run.file },
+        `Writing the journal ${run.file} failed; run ${runId} takes no more appends until the store is reopened`,
+        { runId, file: run.file },
         error,
       );
       for (const w of waiters) w.reject(run.broken);
@@ -253,17 +326,12 @@ export class FileRunStore implements RunStore {
   }
 }
 
-function newRun(state: RunState, file: string): FileRun {
-  return {
-    state,
-    file,
-    pending: [],
-    waiters: [],
-    scheduled: false,
-    flushing: Promise.resolve(),
-    handle: undefined,
-    broken: undefined,
-  };
+/** Closes the run's file and releases its lock. */
+async function release(run: FileRun): Promise<void> {
+  const handle = run.handle;
+  run.handle = undefined;
+  await handle?.close();
+  await run.unlock();
 }
 
 /**

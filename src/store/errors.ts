@@ -11,7 +11,7 @@ export const StoreErrorCode = {
   INVALID: 'ND_STORE_INVALID',
   /** A journal file is corrupt before its last record; `file` and `offset` say where. */
   CORRUPT: 'ND_STORE_CORRUPT',
-  /** The store is closed, locked by another live process, or failed a write and must be reopened. */
+  /** The store is closed, the run is locked by another live process, or a write failed and the store must be reopened. */
   UNAVAILABLE: 'ND_STORE_UNAVAILABLE',
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
@@ -25,6 +25,8 @@ export interface StoreErrorDetails {
   file?: string;
   /** Byte offset in `file` of the first bad record. */
   offset?: number;
+  /** Pid of the live process that holds a run's lock. */
+  pid?: number;
 }
 
 /** An error of a {@link RunStore}; `code` says which kind, `details` where. */

@@ -1,9 +1,10 @@
 /**
- * The single-writer lock of a store directory: a `LOCK` file holding the owner's pid, created
- * exclusively. A lock left by a process that no longer exists (killed, crashed) is taken over;
- * one held by a live process makes opening fail. This is what keeps `expectedSeq` checks, made
- * in memory, honest on one machine (pid reuse by an unrelated process would block opening until
- * the stale file is removed by hand).
+ * The single-writer lock of one run in a store directory: a `<runId>.lock` file holding the
+ * owner's pid, created exclusively. A lock left by a process that no longer exists (killed,
+ * crashed) is taken over; one held by a live process makes taking it fail. This is what keeps
+ * `expectedSeq` checks, made in memory, honest between processes on one machine, while several
+ * processes (two `ndf run` in one project) use the same store for different runs. Pid reuse by an
+ * unrelated process would block the run until the stale file is removed by hand.
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { RunStoreError, StoreErrorCode } from './errors.js';
@@ -18,10 +19,19 @@ const isAlive = (pid: number): boolean => {
 };
 
 /**
- * Takes the lock file at `path`; resolves with a function that releases it.
- * @throws {RunStoreError} `ND_STORE_UNAVAILABLE` when a live process (this one included) holds it.
+ * The pid of the live process other than this one that holds the lock at `path`, if any.
  */
-export async function acquireLock(path: string): Promise<() => Promise<void>> {
+export async function lockHolder(path: string): Promise<number | undefined> {
+  const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : undefined;
+}
+
+/**
+ * Takes the lock file at `path` for `what` (named in errors); resolves with a function that
+ * releases it.
+ * @throws {RunStoreError} `ND_STORE_UNAVAILABLE` when another live process holds it.
+ */
+export async function acquireLock(path: string, what: string): Promise<() => Promise<void>> {
   for (let tries = 0; tries < 3; tries += 1) {
     try {
       const handle = await open(path, 'wx');
@@ -33,17 +43,17 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    const holder = await lockHolder(path);
+    if (holder !== undefined) {
       throw new RunStoreError(
         StoreErrorCode.UNAVAILABLE,
-        `The run store lock ${path} is held by process ${pid}; one process at a time may open a store`,
-        { file: path },
+        `${what} is held by process ${holder} (lock ${path}); one process at a time may write a run`,
+        { file: path, pid: holder },
       );
     }
     await unlink(path).catch(() => undefined);
   }
-  throw new RunStoreError(StoreErrorCode.UNAVAILABLE, `Could not take the run store lock ${path}`, {
+  throw new RunStoreError(StoreErrorCode.UNAVAILABLE, `Could not take the lock ${path} of ${what}`, {
     file: path,
   });
 }

@@ -70,26 +70,52 @@ describe('FileRunStore on disk', () => {
     await s.close();
   });
 
-  it('refuses a second open of the same directory while the first is open, and allows it after close', async () => {
+  it('lets two stores in one directory write different runs, and refuses a run the other one writes', async () => {
     const dir = tempDir();
     const s1 = await FileRunStore.open({ dir });
-    await expect(FileRunStore.open({ dir })).rejects.toSatisfy(
+    const s2 = await FileRunStore.open({ dir });
+    await s1.append('r1', [started()], { expectedSeq: 0 });
+    await s2.append('r2', [started()], { expectedSeq: 0 });
+    // s1 holds r1's lock in this process: a second writer is refused even in the same process
+    writeFileSync(join(dir, 'runs', 'r1.lock'), String(process.ppid));
+    await expect(s2.append('r1', [dispatched('a')], { expectedSeq: 1 })).rejects.toSatisfy(
       (e) =>
         isRunStoreError(e, StoreErrorCode.UNAVAILABLE) &&
-        e.message.includes(`held by process ${process.pid}`),
+        e.message.includes(`held by process ${process.ppid}`) &&
+        e.message.includes('Run r1'),
     );
+    // both see both runs
+    expect((await s2.listRuns()).map((r) => r.runId)).toEqual(['r1', 'r2']);
+    expect((await s2.read('r1')).map((e) => e.kind)).toEqual(['runStarted']);
     await s1.close();
-    const s2 = await FileRunStore.open({ dir });
     await s2.close();
   });
 
-  it('takes over a lock left by a process that no longer exists', async () => {
+  it('releases a run when it ends, so another store can read and clean it up', async () => {
     const dir = tempDir();
-    await (await FileRunStore.open({ dir })).close();
-    writeFileSync(join(dir, 'LOCK'), '2147483646'); // no such pid
+    const s1 = await FileRunStore.open({ dir });
+    await s1.append('r1', [started(), finished('r1')], { expectedSeq: 0 });
+    expect(existsSync(join(dir, 'runs', 'r1.lock'))).toBe(false);
+    const s2 = await FileRunStore.open({ dir });
+    expect((await s2.listRuns())[0]?.status).toBe('succeeded');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(await s2.cleanupRuns({ olderThanDays: 0 })).toEqual(['r1']);
+    expect(await s1.listRuns()).toEqual([]);
+    await s1.close();
+    await s2.close();
+  });
+
+  it('takes over a run lock left by a process that no longer exists', async () => {
+    const dir = tempDir();
+    const s1 = await FileRunStore.open({ dir });
+    await s1.append('r1', [started()], { expectedSeq: 0 });
+    await s1.close();
+    writeFileSync(join(dir, 'runs', 'r1.lock'), '2147483646'); // no such pid
     const s = await FileRunStore.open({ dir });
-    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(String(process.pid));
+    await s.append('r1', [dispatched('a')], { expectedSeq: 1 });
+    expect(readFileSync(join(dir, 'runs', 'r1.lock'), 'utf8')).toBe(String(process.pid));
     await s.close();
+    expect(existsSync(join(dir, 'runs', 'r1.lock'))).toBe(false);
   });
 
   it('rejects unknown options', async () => {
@@ -171,9 +197,10 @@ describe('FileRunStore crash recovery', () => {
       writeFileSync(file, full.subarray(0, cut));
       const s = await FileRunStore.open({ dir });
       expect((await s.read('r1')).map((e) => e.seq)).toEqual([1, 2, 3]);
-      expect(readFileSync(file)).toEqual(wholeRecords);
-      // the run continues after the last whole record
+      expect((await s.listRuns())[0]?.lastSeq).toBe(3);
+      // the run continues after the last whole record: the cut record is gone first
       await s.append('r1', [dispatched('b')], { expectedSeq: 3 });
+      expect(readFileSync(file).subarray(0, lastStart)).toEqual(wholeRecords);
       await s.close();
       expect(readFileSync(file).length).toBe(full.length);
     }
@@ -185,7 +212,10 @@ describe('FileRunStore crash recovery', () => {
     writeFileSync(file, readFileSync(file).subarray(0, 20));
     const s = await FileRunStore.open({ dir });
     expect(await s.listRuns()).toEqual([]);
-    expect(existsSync(file)).toBe(false);
+    expect(await s.read('r1')).toEqual([]);
+    // the next writer of the run removes it and starts afresh
+    await s.append('r1', [started()], { expectedSeq: 0 });
+    expect((await s.read('r1')).length).toBe(1);
     await s.close();
   });
 
@@ -199,15 +229,19 @@ describe('FileRunStore crash recovery', () => {
     const at = secondStart + Math.floor((thirdStart - secondStart) / 2);
     flipped[at] = flipped[at]! ^ 0x04;
     writeFileSync(file, flipped);
-    const error = await FileRunStore.open({ dir }).catch((e: unknown) => e);
+    const s = await FileRunStore.open({ dir });
+    const error = await s.read('r1').catch((e: unknown) => e);
     expect(isRunStoreError(error, StoreErrorCode.CORRUPT)).toBe(true);
     expect((error as Error).message).toBe(
       `Corrupt journal ${file} at byte offset ${secondStart}: checksum mismatch`,
     );
     expect(error).toMatchObject({ details: { file, offset: secondStart } });
-    // the lock was released: once repaired, the store opens
+    await expect(s.listRuns()).rejects.toThrow(/checksum mismatch/);
+    // a writer is refused too, and leaves the run's lock free: once repaired, the run continues
+    await expect(s.append('r1', [completed('b')], { expectedSeq: 4 })).rejects.toThrow(/checksum/);
     writeFileSync(file, bytes);
-    await (await FileRunStore.open({ dir })).close();
+    await s.append('r1', [completed('b')], { expectedSeq: 4 });
+    await s.close();
   });
 
   it('reports a whole record that breaks the seq order as corruption at its offset', async () => {
@@ -218,8 +252,10 @@ describe('FileRunStore crash recovery', () => {
     const thirdStart = bytes.indexOf(0x0a, secondStart) + 1;
     // drop record 2: record 3 now has a gap before it
     writeFileSync(file, Buffer.concat([bytes.subarray(0, secondStart), bytes.subarray(thirdStart)]));
-    await expect(FileRunStore.open({ dir })).rejects.toThrow(
+    const s = await FileRunStore.open({ dir });
+    await expect(s.read('r1')).rejects.toThrow(
       new RegExp(`Corrupt journal .*r1\\.ndj at byte offset ${secondStart}: .*seq must be 2`),
     );
+    await s.close();
   });
 });

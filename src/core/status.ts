@@ -26,6 +26,11 @@ export const RunStatus = {
   FAILED: 'failed',
   TIMED_OUT: 'timedOut',
   ROLLED_BACK: 'rolledBack',
+  CANCELLED: 'cancelled',
 } as const;
-/** Final status of a pattern run. `rolledBack`: it failed and every completed step was compensated. */
+/**
+ * Final status of a pattern run. `rolledBack`: it failed and every completed step was
+ * compensated. `cancelled`: `executor.cancelRun` (durable runs) stopped it; its completed steps
+ * were compensated as on failure.
+ */
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];

@@ -76,6 +76,10 @@ export const runStartedSchema = z.object({
   specHash: z.string().min(1),
   input: z.json(),
   context: z.record(z.string(), z.json()).optional(),
+  /** The keys of the pattern's steps in declared order: names what changed when the spec did. */
+  steps: z.array(z.string()).optional(),
+  /** The run's overall deadline (epoch ms), kept across restarts. */
+  deadlineAt: epochMs.optional(),
 });
 
 /**
@@ -92,6 +96,8 @@ export const attemptDispatchedSchema = z.object({
   agent: name,
   idempotencyKey: z.string().min(1),
   deadlineAt: epochMs.optional(),
+  /** Set when the step waits for this signal instead of calling an agent (the run is `waiting`). */
+  waitingFor: name.optional(),
 });
 
 /** An attempt of a step succeeded with `output`. */
@@ -147,10 +153,13 @@ export const signalReceivedSchema = z.object({
   payload: z.json().optional(),
 });
 
-/** The run was cancelled before it finished (`reason` for people). */
-export const runCancelledSchema = z.object({
+/**
+ * Cancellation of the run was asked for (`reason` for people). The run compensates its completed
+ * steps, then finishes with a `runFinished` fact of status `cancelled`.
+ */
+export const cancelRequestedSchema = z.object({
   ...base,
-  kind: z.literal('runCancelled'),
+  kind: z.literal('cancelRequested'),
   reason: z.string().optional(),
 });
 
@@ -171,7 +180,7 @@ export const journalEntrySchema = z.discriminatedUnion('kind', [
   compensationDispatchedSchema,
   compensationCompletedSchema,
   signalReceivedSchema,
-  runCancelledSchema,
+  cancelRequestedSchema,
   runFinishedSchema,
 ]);
 
@@ -188,5 +197,4 @@ type Fact<E> = E extends JournalEntry ? Omit<E, 'runId' | 'seq' | 'at'> & { at?:
 export type JournalFact = Fact<JournalEntry>;
 
 /** True for the kinds after which a run takes no more facts. */
-export const isTerminalKind = (kind: JournalEntryKind): boolean =>
-  kind === 'runFinished' || kind === 'runCancelled';
+export const isTerminalKind = (kind: JournalEntryKind): boolean => kind === 'runFinished';

@@ -9,10 +9,10 @@ import { isTerminalKind, type JournalEntry } from './journal.js';
 
 /**
  * Status of a stored run, derived from its facts: `running` (started, not ended), `waiting`
- * (nothing in flight, only retries due later), `cancelled` (a `runCancelled` fact), or the
- * {@link RunStatus} of its `runFinished` result.
+ * (nothing in flight but steps waiting for a signal or retries due later), or the
+ * {@link RunStatus} of its `runFinished` result (`cancelled` included).
  */
-export type StoredRunStatus = 'running' | 'waiting' | 'cancelled' | RunStatus;
+export type StoredRunStatus = 'running' | 'waiting' | RunStatus;
 
 /** Statuses after which a run takes no more facts (and may be cleaned up). */
 export const finishedStatuses: ReadonlySet<StoredRunStatus> = new Set([
@@ -41,6 +41,8 @@ export interface RunState {
   summary: RunSummary;
   readonly inFlight: Set<string>;
   readonly retriesDue: Set<string>;
+  /** Steps waiting for a signal (their dispatch named one), not yet completed or failed. */
+  readonly awaiting: Set<string>;
 }
 
 /** A copy of a run's state that {@link applyEntry} may change without touching the original. */
@@ -48,10 +50,12 @@ export const cloneState = (s: RunState): RunState => ({
   summary: s.summary,
   inFlight: new Set(s.inFlight),
   retriesDue: new Set(s.retriesDue),
+  awaiting: new Set(s.awaiting),
 });
 
 function statusOf(state: RunState): StoredRunStatus {
-  return state.inFlight.size === 0 && state.retriesDue.size > 0 ? 'waiting' : 'running';
+  const idle = state.inFlight.size === state.awaiting.size;
+  return idle && (state.retriesDue.size > 0 || state.awaiting.size > 0) ? 'waiting' : 'running';
 }
 
 /**
@@ -80,6 +84,7 @@ export function applyEntry(state: RunState | undefined, entry: JournalEntry): Ru
       },
       inFlight: new Set(),
       retriesDue: new Set(),
+      awaiting: new Set(),
     };
   }
   if (finishedStatuses.has(state.summary.status)) {
@@ -91,6 +96,7 @@ export function applyEntry(state: RunState | undefined, entry: JournalEntry): Ru
     case 'attemptDispatched':
       s.retriesDue.delete(entry.step);
       s.inFlight.add(entry.step);
+      if (entry.waitingFor !== undefined) s.awaiting.add(entry.step);
       break;
     case 'compensationDispatched':
       s.inFlight.add(`compensate:${entry.step}`);
@@ -98,6 +104,7 @@ export function applyEntry(state: RunState | undefined, entry: JournalEntry): Ru
     case 'stepCompleted':
     case 'stepFailed':
       s.inFlight.delete(entry.step);
+      s.awaiting.delete(entry.step);
       break;
     case 'compensationCompleted':
       s.inFlight.delete(`compensate:${entry.step}`);
@@ -106,18 +113,12 @@ export function applyEntry(state: RunState | undefined, entry: JournalEntry): Ru
       s.retriesDue.add(entry.step);
       break;
     case 'signalReceived':
-      break;
-    case 'runCancelled':
+    case 'cancelRequested':
     case 'runFinished':
       break;
   }
   const ended = isTerminalKind(entry.kind);
-  const status: StoredRunStatus =
-    entry.kind === 'runFinished'
-      ? entry.result.status
-      : entry.kind === 'runCancelled'
-        ? 'cancelled'
-        : statusOf(s);
+  const status: StoredRunStatus = entry.kind === 'runFinished' ? entry.result.status : statusOf(s);
   s.summary = {
     ...s.summary,
     status,

@@ -7,7 +7,8 @@ import type { Clock } from '../../../src/core/clock.js';
 import { isPatternValidationError } from '../../../src/core/errors.js';
 import { isRunStoreError, StoreErrorCode } from '../../../src/store/errors.js';
 import type { RunStore } from '../../../src/store/RunStore.js';
-import { completed, dispatched, finished, started } from './facts.js';
+import type { JournalFact } from '../../../src/store/journal.js';
+import { completed, dispatched, finished, finishedResult, started } from './facts.js';
 
 /** A clock the tests move by hand. */
 export function manualClock(start = 10_000): Clock & { set(ms: number): void } {
@@ -130,25 +131,41 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         { expectedSeq: 0 },
       );
       await s.append('c', [started('backup', 3_000), finished('c', 'backup', 4_000)], { expectedSeq: 0 });
-      await s.append('d', [started('deploy', 4_000), { kind: 'runCancelled', reason: 'user', at: 4_500 }], {
-        expectedSeq: 0,
-      });
+      await s.append(
+        'd',
+        [
+          started('deploy', 4_000),
+          { kind: 'cancelRequested', reason: 'user', at: 4_200 },
+          { ...finished('d', 'deploy', 4_500), result: { ...finishedResult('d'), status: 'cancelled' } },
+        ] as JournalFact[],
+        { expectedSeq: 0 },
+      );
+      await s.append(
+        'e',
+        [started('deploy', 5_000), { ...dispatched('approve'), waitingFor: 'approval' }] as JournalFact[],
+        { expectedSeq: 0 },
+      );
       const all = await s.listRuns();
       expect(all.map((r) => [r.runId, r.status, r.lastSeq, r.finishedAt])).toEqual([
         ['a', 'running', 2, undefined],
         ['b', 'waiting', 4, undefined],
         ['c', 'succeeded', 2, 4_000],
-        ['d', 'cancelled', 2, 4_500],
+        ['d', 'cancelled', 3, 4_500],
+        ['e', 'waiting', 2, undefined],
       ]);
       expect(all[0]).toMatchObject({ pattern: 'deploy', startedAt: 1_000 });
-      expect((await s.listRuns({ status: 'waiting' })).map((r) => r.runId)).toEqual(['b']);
+      expect((await s.listRuns({ status: 'waiting' })).map((r) => r.runId)).toEqual(['b', 'e']);
       expect((await s.listRuns({ status: ['running', 'cancelled'] })).map((r) => r.runId)).toEqual([
         'a',
         'd',
       ]);
       expect((await s.listRuns({ pattern: 'backup' })).map((r) => r.runId)).toEqual(['c']);
-      expect((await s.listRuns({ since: 2_500, pattern: 'deploy' })).map((r) => r.runId)).toEqual(['d']);
+      expect((await s.listRuns({ since: 2_500, pattern: 'deploy' })).map((r) => r.runId)).toEqual([
+        'd',
+        'e',
+      ]);
       await s.append('b', [dispatched('build', 2)], { expectedSeq: 4 });
+      await s.append('e', [completed('approve')], { expectedSeq: 2 });
       expect((await s.listRuns({ status: 'waiting' })).map((r) => r.runId)).toEqual([]);
     });
 

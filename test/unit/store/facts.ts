@@ -23,16 +23,18 @@ export const dispatched = (step: string, attempt = 1): JournalFact => ({
 export const completed = (step: string, output: unknown = { ok: true }, attempt = 1): JournalFact =>
   ({ kind: 'stepCompleted', step, attempt, output }) as JournalFact;
 
+export const finishedResult = (runId: string, pattern = 'deploy') => ({
+  runId,
+  pattern,
+  status: 'succeeded' as const,
+  success: true,
+  startedAt: 1_000,
+  durationMs: 4_000,
+  steps: [],
+});
+
 export const finished = (runId: string, pattern = 'deploy', at = 5_000): JournalFact => ({
   kind: 'runFinished',
   at,
-  result: {
-    runId,
-    pattern,
-    status: 'succeeded',
-    success: true,
-    startedAt: 1_000,
-    durationMs: 4_000,
-    steps: [],
-  },
+  result: finishedResult(runId, pattern),
 });

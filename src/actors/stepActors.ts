@@ -2,6 +2,7 @@ import { fromPromise, type AnyActorRef, type Snapshot } from 'xstate';
 import type { AttemptEvent, StepAttemptOutput, StepCompensationInput } from '../machines/step.machine.js';
 import {
   AgentError,
+  errorFromJSON,
   PatternError,
   PatternExecutionError,
   isPatternError,
@@ -12,6 +13,9 @@ import type { AgentLease } from '../runtime/AgentPool.js';
 import type { StepSpec } from '../core/spec.js';
 import { AttemptCancellation, withCancellation } from '../core/cancellation.js';
 import type { AgentTask } from '../core/agent.js';
+import { asJson } from '../runtime/durable/RunJournal.js';
+import { journaledError, replayOutcome, timeoutFact } from './replay.js';
+import { waitForSignal } from './signalWait.js';
 
 function toPatternError(error: unknown, agentId: string, step: string): PatternError {
   if (error instanceof PatternError) return error;
@@ -55,10 +59,15 @@ export function runAttempt(
   spec: StepSpec,
   attempt: number,
   cancel: AttemptCancellation,
+  deadline: number | undefined = deadlineOf(spec, env.run.clock.now()),
 ): Promise<StepAttemptOutput> {
-  const run = new Attempt(env, spec, attempt, cancel, env.run.clock.now());
+  const run = new Attempt(env, spec, attempt, cancel, env.run.clock.now(), deadline);
   return env.run.pool.acquire(spec, env.path, cancel, run.deadline).then((lease) => run.begin(lease));
 }
+
+/** The absolute deadline of an attempt of `spec` started at `start` (epoch ms), if it has a timeout. */
+const deadlineOf = (spec: StepSpec, start: number): number | undefined =>
+  spec.timeoutMs === undefined ? undefined : start + spec.timeoutMs;
 
 /**
  * The state of one attempt once an agent is chosen. A class with a short promise chain (no
@@ -70,7 +79,6 @@ class Attempt {
   private release: (() => Promise<void>) | undefined;
   /** Calls of this attempt lost with the connection (each re-sent). */
   private connectionLosses = 0;
-  readonly deadline: number | undefined;
 
   constructor(
     private readonly env: RunEnv,
@@ -78,9 +86,9 @@ class Attempt {
     private readonly attempt: number,
     private readonly cancel: AttemptCancellation,
     private readonly startedAt: number,
-  ) {
-    this.deadline = spec.timeoutMs === undefined ? undefined : startedAt + spec.timeoutMs;
-  }
+    /** Absolute, epoch ms (a resumed attempt keeps the one its journal recorded). */
+    readonly deadline: number | undefined,
+  ) {}
 
   begin(lease: AgentLease): Promise<StepAttemptOutput> {
     const { env, spec, cancel } = this;
@@ -94,9 +102,16 @@ class Attempt {
       );
     }
     run.recorder.status(env.path, spec.name, 'running', { attempt: this.attempt, agent: lease.agent.id });
+    run.journal?.record({
+      kind: 'attemptDispatched',
+      step: env.stepKey(spec.name),
+      attempt: this.attempt,
+      agent: lease.agent.id,
+      idempotencyKey: env.idempotencyKey(spec.name),
+      ...(this.deadline === undefined ? {} : { deadlineAt: this.deadline }),
+    });
     cancel.onAbort(() => {
-      const ranFullTimeout =
-        spec.timeoutMs !== undefined && run.clock.now() - this.startedAt >= spec.timeoutMs;
+      const ranFullTimeout = this.deadline !== undefined && run.clock.now() >= this.deadline;
       // a timeout after a lost connection says nothing about the agent
       if (ranFullTimeout && this.connectionLosses === 0) lease.fail();
       else lease.release();
@@ -199,10 +214,19 @@ class Attempt {
 export async function compensate(env: RunEnv, input: StepCompensationInput): Promise<void> {
   const { run, path } = env;
   if (input.agent === undefined) return;
+  const key = env.stepKey(input.spec.name);
+  const recorded = run.journal?.history(key).compensation?.completed;
+  if (recorded) {
+    // compensated before a restart: never again
+    if (recorded.error) throw errorFromJSON(recorded.error);
+    return;
+  }
   const slot = await run.pool.acquireDirect(input.agent);
   if (!slot) return;
+  const idempotencyKey = `${env.idempotencyKey(input.spec.name)}/compensate`;
   try {
     if (!slot.agent.compensate) return;
+    run.journal?.record({ kind: 'compensationDispatched', step: key, agent: input.agent, idempotencyKey });
     await slot.agent.compensate(
       withCancellation(
         {
@@ -211,7 +235,7 @@ export async function compensate(env: RunEnv, input: StepCompensationInput): Pro
           step: input.spec.name,
           capability: input.spec.capability,
           attempt: 1,
-          idempotencyKey: `${env.idempotencyKey(input.spec.name)}/compensate`,
+          idempotencyKey,
           deadline: undefined,
           input: { params: input.spec.input, runInput: run.runInput, results: run.recorder.results },
           context: run.context,
@@ -220,8 +244,11 @@ export async function compensate(env: RunEnv, input: StepCompensationInput): Pro
         new AttemptCancellation(), // a compensation runs to its end: it is never cancelled
       ),
     );
+    run.journal?.record({ kind: 'compensationCompleted', step: key });
   } catch (error) {
-    throw toPatternError(error, input.agent, input.spec.name);
+    const failure = toPatternError(error, input.agent, input.spec.name);
+    run.journal?.record({ kind: 'compensationCompleted', step: key, error: journaledError(failure) });
+    throw failure;
   } finally {
     slot.release();
   }
@@ -235,9 +262,16 @@ interface InFlightAttempt {
 
 const inFlight = new WeakMap<AnyActorRef, InFlightAttempt>();
 
-/** Sends an attempt's end to its step, unless the step has ended or was stopped meanwhile. */
-function tell(step: AnyActorRef, event: AttemptEvent): void {
-  if ((step.getSnapshot() as Snapshot<unknown>).status === 'active') step.send(event);
+/**
+ * Sends an attempt's end to its step, unless the step has ended or was stopped meanwhile.
+ * @returns true when the step is still waiting for this attempt (the event counts)
+ */
+function tell(step: AnyActorRef, event: AttemptEvent): boolean {
+  const snap = step.getSnapshot() as Snapshot<unknown> & { value?: unknown; context?: { attempt?: number } };
+  if (snap.status !== 'active') return false;
+  const current = snap.value === 'running' && snap.context?.attempt === event.attempt;
+  step.send(event);
+  return current;
 }
 
 function settleAttempt(step: AnyActorRef, entry: InFlightAttempt, clock: RunEnv['run']['clock']): void {
@@ -247,35 +281,65 @@ function settleAttempt(step: AnyActorRef, entry: InFlightAttempt, clock: RunEnv[
 
 /**
  * The step machine's `startAttempt`: runs attempt `attempt` of `spec` ({@link runAttempt}) and
- * sends its end to `step` as `ATTEMPT.DONE` or `ATTEMPT.FAILED`. With `spec.timeoutMs`, a
- * deadline timer on the run's clock aborts the attempt at `start + timeoutMs` and sends
- * `ATTEMPT.TIMEOUT`.
+ * sends its end to `step` as `ATTEMPT.DONE` or `ATTEMPT.FAILED`. With a deadline (`spec.timeoutMs`),
+ * a timer on the run's clock aborts the attempt at the deadline and sends `ATTEMPT.TIMEOUT`.
+ *
+ * In a journaled run, an attempt whose outcome the journal recorded is not run: the outcome is
+ * replayed (in journal order). An attempt that was dispatched but has no outcome (in flight when
+ * the process stopped) is dispatched again with its recorded deadline and the same idempotency
+ * key. A step with `waitFor` waits for its signal instead of calling an agent. Outcomes the step
+ * still waits for are journaled.
  */
 export function startAttempt(env: RunEnv, spec: StepSpec, attempt: number, step: AnyActorRef): void {
-  const { clock } = env.run;
+  const { clock, journal } = env.run;
+  const key = env.stepKey(spec.name);
+  const recorded = journal?.outcome(key, attempt);
+  if (journal && recorded) {
+    journal.replay(key, attempt, () => replayOutcome(env, spec, attempt, step, recorded));
+    return;
+  }
+  const deadline = journal?.history(key).dispatched.get(attempt)?.deadlineAt ?? attemptDeadline(env, spec);
   const cancel = new AttemptCancellation();
   const timer =
-    spec.timeoutMs === undefined
+    deadline === undefined
       ? undefined
-      : clock.setTimeout(() => {
-          settleAttempt(step, entry, clock);
-          cancel.abort(
-            new DOMException(`step ${spec.name} timed out after ${spec.timeoutMs} ms`, 'TimeoutError'),
-          );
-          tell(step, { type: 'ATTEMPT.TIMEOUT', attempt });
-        }, spec.timeoutMs);
+      : clock.setTimeout(
+          () => {
+            settleAttempt(step, entry, clock);
+            const ms = spec.waitFor?.timeoutMs ?? spec.timeoutMs ?? 0;
+            cancel.abort(new DOMException(`step ${spec.name} timed out after ${ms} ms`, 'TimeoutError'));
+            if (tell(step, { type: 'ATTEMPT.TIMEOUT', attempt })) {
+              journal?.record({ kind: 'stepFailed', step: key, attempt, error: timeoutFact(spec, attempt, ms) });
+            }
+          },
+          Math.max(0, deadline - clock.now()),
+        );
   const entry: InFlightAttempt = { cancel, timer };
   inFlight.set(step, entry);
-  runAttempt(env, spec, attempt, cancel).then(
+  const outcome = spec.waitFor
+    ? waitForSignal(env, spec, attempt, cancel, deadline)
+    : runAttempt(env, spec, attempt, cancel, deadline);
+  outcome.then(
     (result) => {
       settleAttempt(step, entry, clock);
-      tell(step, { type: 'ATTEMPT.DONE', attempt, result });
+      if (tell(step, { type: 'ATTEMPT.DONE', attempt, result })) {
+        const output = asJson(result.output);
+        journal?.record({ kind: 'stepCompleted', step: key, attempt, ...(output === undefined ? {} : { output }) });
+      }
     },
     (error: unknown) => {
       settleAttempt(step, entry, clock);
-      tell(step, { type: 'ATTEMPT.FAILED', attempt, error });
+      if (tell(step, { type: 'ATTEMPT.FAILED', attempt, error })) {
+        journal?.record({ kind: 'stepFailed', step: key, attempt, error: journaledError(error) });
+      }
     },
   );
+}
+
+/** The absolute deadline of a new attempt (its wait for a signal, or its call), epoch ms. */
+function attemptDeadline(env: RunEnv, spec: StepSpec): number | undefined {
+  const ms = spec.waitFor ? spec.waitFor.timeoutMs : spec.timeoutMs;
+  return ms === undefined ? undefined : env.run.clock.now() + ms;
 }
 
 /** The step machine's `abortAttempt`: aborts the step's attempt in flight, if any (it was cancelled). */

@@ -57,7 +57,23 @@ export interface StepSpec {
   readonly locks?: readonly string[] | undefined;
   /** Input handed to the agent; the runtime adds the outputs of earlier steps. */
   readonly input?: unknown;
+  /**
+   * Wait for a named signal instead of calling an agent (human in the loop): the step completes
+   * with the signal's payload as its output, or fails with a timeout after `timeoutMs`.
+   */
+  readonly waitFor?: WaitForSignal | undefined;
 }
+
+/** A step's wait for a signal (`executor.signal(runId, signal, payload)`). */
+export const waitForSchema = z
+  .object({
+    /** The signal's name. */
+    signal: z.string().min(1).max(200),
+    /** How long to wait, ms; none: until the signal comes. */
+    timeoutMs: durationMs.refine((ms) => ms > 0, 'must be > 0').optional(),
+  })
+  .strict();
+export type WaitForSignal = z.infer<typeof waitForSchema>;
 
 /** Fills the defaults of a step spec. */
 export function stepSpec(name: string, partial: Partial<StepSpec> = {}): StepSpec {
@@ -71,6 +87,7 @@ export function stepSpec(name: string, partial: Partial<StepSpec> = {}): StepSpe
     resources: partial.resources,
     locks: partial.locks,
     input: partial.input,
+    waitFor: partial.waitFor,
   };
 }
 

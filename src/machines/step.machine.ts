@@ -76,7 +76,11 @@ export type AttemptEvent =
   /** The attempt passed its deadline (`startedAt + spec.timeoutMs`); the runtime has aborted it. */
   | { type: 'ATTEMPT.TIMEOUT'; attempt: number };
 
-export type StepEvent = { type: 'COMPENSATE' } | { type: 'CANCEL' } | AttemptEvent;
+/**
+ * `RETRY.NOW` ends the backoff at once: the runtime sends it when a resumed run's journal shows
+ * the next attempt was already dispatched (its backoff elapsed before the restart).
+ */
+export type StepEvent = { type: 'COMPENSATE' } | { type: 'CANCEL' } | { type: 'RETRY.NOW' } | AttemptEvent;
 
 /** Largest delay `setTimeout` accepts: what the pattern machines use as "no timeout". */
 export const NO_TIMEOUT_MS = 2_147_483_647;
@@ -257,7 +261,7 @@ export const stepMachine = stepSetup.createMachine({
     },
     retrying: {
       entry: { type: 'reportStatus', params: { status: 'retrying' } },
-      on: { CANCEL: 'cancelled' },
+      on: { CANCEL: 'cancelled', 'RETRY.NOW': { target: 'running', actions: 'nextAttempt' } },
       after: {
         backoff: {
           target: 'running',

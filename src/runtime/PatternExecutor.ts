@@ -137,6 +137,7 @@ export class PatternExecutor {
       timeoutDefaultMs: () => this.timeoutDefaultMs,
       monitor: this.resourceMonitor,
       memoryLimitMb: () => this.memoryLimitMb,
+      store: o.store,
     });
     if (o.clock) registry.adoptClock(o.clock);
     for (const p of registry.listPatterns()) this.bind(p);

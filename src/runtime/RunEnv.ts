@@ -2,6 +2,7 @@ import type { ResourceArbiter } from '../core/agent.js';
 import type { AgentPool } from './AgentPool.js';
 import type { Clock } from '../core/clock.js';
 import type { PatternContextData } from './PatternContext.js';
+import type { RunJournal } from './durable/RunJournal.js';
 import type { RunRecorder } from './RunRecorder.js';
 
 /** What every actor of one run shares. */
@@ -13,6 +14,8 @@ export interface RunShared {
   readonly pool: AgentPool;
   readonly clock: Clock;
   readonly resolver?: ResourceArbiter | undefined;
+  /** The run's journal (durable runs, or a run with steps waiting for signals); none: not journaled. */
+  readonly journal?: RunJournal | undefined;
 }
 
 /**
@@ -30,8 +33,13 @@ export class RunEnv {
     return new RunEnv(this.run, [...this.path, patternName]);
   }
 
-  /** Same for every attempt of this step in this run. */
+  /** The step's key in the run's journal: pattern path and step name, unique within the run. */
+  stepKey(step: string): string {
+    return `${this.path.join('/')}/${step}`;
+  }
+
+  /** Same for every attempt of this step in this run (and after a restart). */
   idempotencyKey(step: string): string {
-    return `${this.run.runId}/${this.path.join('/')}/${step}`;
+    return `${this.run.runId}/${this.stepKey(step)}`;
   }
 }

@@ -93,10 +93,12 @@ export class RunRecorder {
       agent?: string | undefined;
       error?: SerializedError | undefined;
       output?: unknown;
+      /** When it happened, epoch ms (a replayed journal fact's time); default: now. */
+      at?: number | undefined;
     } = {},
   ): void {
     const r = this.report(path, step);
-    const at = this.now();
+    const at = detail.at ?? this.now();
     r.status = status;
     if (detail.attempt !== undefined) r.attempts = detail.attempt;
     if (detail.agent !== undefined) r.agent = detail.agent;

@@ -5,6 +5,8 @@ import type { Clock } from '../core/clock.js';
 import type { RunEventListener } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
+import { runIdSchema } from '../store/journal.js';
+import type { RunStore } from '../store/RunStore.js';
 import { durationSeconds, positiveDurationMs } from '../core/duration.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
@@ -46,6 +48,16 @@ export const optionsSchema = z
       .custom<ResourceMonitor>((m) => m instanceof ResourceMonitor, { message: 'not a ResourceMonitor' })
       .optional(),
     logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'info' in l).optional(),
+    /**
+     * Journal every run here (durable runs): a run id that exists continues that run, and
+     * `resume`, `recover`, `cancelRun`, `forkRun` and `signal` work across restarts.
+     */
+    store: z
+      .custom<RunStore>(
+        (s) => typeof s === 'object' && s !== null && 'append' in s && 'read' in s && 'listRuns' in s,
+        { message: 'not a RunStore' },
+      )
+      .optional(),
   })
   .strict();
 /** Options of {@link PatternExecutor}. */
@@ -56,12 +68,17 @@ export const runOptionsSchema = z
     /** Overall timeout, ms (default: the pattern's own, else the executor's default). */
     timeoutMs: positiveDurationMs.optional(),
     input: z.unknown().optional(),
-    runId: z.string().min(1).optional(),
+    /** The run's id (default: a new UUID); with a store, an existing id continues that run. */
+    runId: runIdSchema.optional(),
     signal: z.custom<AbortSignal>((s) => s instanceof AbortSignal).optional(),
     onEvent: fn<RunEventListener>('onEvent').optional(),
     /** Also emit a `transition` event for every machine transition (for traces; costs time). */
     traceTransitions: z.boolean().default(false),
+    /** Durable runs: resume a run even though its pattern changed since it started. */
+    allowChangedPattern: z.boolean().default(false),
   })
   .strict();
 /** Options of {@link PatternExecutor.run}. */
 export type RunOptions = z.input<typeof runOptionsSchema>;
+/** Run options after validation and defaults. */
+export type ParsedRunOptions = z.output<typeof runOptionsSchema>;

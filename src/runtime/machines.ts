@@ -51,6 +51,29 @@ function reportStep(context: StepContext, status: StepStatus): void {
 }
 
 /**
+ * The backoff before the step's next attempt, ms, with jitter. In a journaled run the retry's due
+ * time is journaled (absolute), and a resumed run waits only for what is left of it.
+ */
+function retryDelayMs(context: StepContext, random: () => number): number {
+  const env = context.env as RunEnv;
+  const { journal, clock } = env.run;
+  const next = context.attempt + 1;
+  if (!journal) return backoffDelayMs(context.spec.retry.backoff, context.attempt, random);
+  const key = env.stepKey(context.spec.name);
+  const due = journal.history(key).retryDue.get(next);
+  if (due !== undefined) return Math.max(0, due - clock.now());
+  const delay = backoffDelayMs(context.spec.retry.backoff, context.attempt, random);
+  journal.record({ kind: 'retryDue', step: key, attempt: next, dueAt: clock.now() + Math.round(delay) });
+  return delay;
+}
+
+/** True when a resumed run's journal shows the step's next attempt was already dispatched. */
+function nextAttemptJournaled(context: StepContext): boolean {
+  const env = context.env as RunEnv;
+  return env.run.journal?.history(env.stepKey(context.spec.name)).dispatched.has(context.attempt + 1) ?? false;
+}
+
+/**
  * Provides the machines once per executor (provide() allocates; runs reuse the result).
  * @param random - uniform [0, 1) for backoff jitter
  * @param gate - measured-load gate of parallel patterns; none: only declared requirements count
@@ -62,12 +85,15 @@ export function provideMachines(
 ): RuntimeMachines {
   const step = stepMachine.provide({
     actors: { compensateStep: compensateStepActor },
-    delays: { backoff: ({ context }) => backoffDelayMs(context.spec.retry.backoff, context.attempt, random) },
+    delays: { backoff: ({ context }) => retryDelayMs(context, random) },
     actions: {
       startAttempt: ({ context, self }) =>
         startAttempt(context.env as RunEnv, context.spec, context.attempt, self),
       abortAttempt: ({ context, self }) => abortAttempt(context.env as RunEnv, context.spec, self),
-      reportStatus: ({ context }, params: { status: StepStatus }) => reportStep(context, params.status),
+      reportStatus: ({ context, self }, params: { status: StepStatus }) => {
+        reportStep(context, params.status);
+        if (params.status === 'retrying' && nextAttemptJournaled(context)) self.send({ type: 'RETRY.NOW' });
+      },
     },
   });
   const compensation = stepCompensationMachine.provide({

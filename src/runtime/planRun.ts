@@ -70,7 +70,7 @@ export function planRun(
     return { kind: 'orchestration', input: { name: pattern.name, spec, env, children } };
   }
   const steps = spec.kind === 'sequential' ? spec.steps : spec.tasks;
-  for (const step of steps) pool.check(step, env.path);
+  for (const step of steps) if (!step.waitFor) pool.check(step, env.path);
   env.run.recorder.declare(
     env.path,
     steps.map((s) => s.name),

@@ -32,6 +32,8 @@ export const serializedErrorSchema = z.object({
   message: z.string(),
   details: z.record(z.string(), z.json()).optional(),
 });
+/** An error as the journal stores it (details are JSON). */
+export type JournalError = z.infer<typeof serializedErrorSchema>;
 
 /** {@link StepReport} of src/core/result.ts as a schema. */
 export const stepReportSchema = z.object({
@@ -59,6 +61,9 @@ export const runResultSchema = z.object({
   error: serializedErrorSchema.optional(),
 });
 
+/** A RunResult as the journal stores it. */
+export type JournalRunResult = z.infer<typeof runResultSchema>;
+
 const base = {
   runId: runIdSchema,
   /** 1-based, gapless per run. */
@@ -76,8 +81,11 @@ export const runStartedSchema = z.object({
   specHash: z.string().min(1),
   input: z.json(),
   context: z.record(z.string(), z.json()).optional(),
-  /** The keys of the pattern's steps in declared order: names what changed when the spec did. */
-  steps: z.array(z.string()).optional(),
+  /**
+   * The pattern's steps in declared order (journal key and a hash of the step's definition):
+   * names what changed when the spec did.
+   */
+  steps: z.array(z.object({ step: z.string(), hash: z.string() })).optional(),
   /** The run's overall deadline (epoch ms), kept across restarts. */
   deadlineAt: epochMs.optional(),
 });
@@ -100,13 +108,13 @@ export const attemptDispatchedSchema = z.object({
   waitingFor: name.optional(),
 });
 
-/** An attempt of a step succeeded with `output`. */
+/** An attempt of a step succeeded with `output` (absent when the agent answered `undefined`). */
 export const stepCompletedSchema = z.object({
   ...base,
   kind: z.literal('stepCompleted'),
   step: name,
   attempt: z.number().int().min(1),
-  output: z.json(),
+  output: z.json().optional(),
 });
 
 /** An attempt of a step failed with `error`. */
@@ -153,6 +161,14 @@ export const signalReceivedSchema = z.object({
   payload: z.json().optional(),
 });
 
+/** A process took the run over after it stopped (a crash, a signal) and continues it from its journal. */
+export const runResumedSchema = z.object({
+  ...base,
+  kind: z.literal('runResumed'),
+  /** Process id of the resuming process, for people reading the journal. */
+  pid: z.number().int().optional(),
+});
+
 /**
  * Cancellation of the run was asked for (`reason` for people). The run compensates its completed
  * steps, then finishes with a `runFinished` fact of status `cancelled`.
@@ -181,6 +197,7 @@ export const journalEntrySchema = z.discriminatedUnion('kind', [
   compensationCompletedSchema,
   signalReceivedSchema,
   cancelRequestedSchema,
+  runResumedSchema,
   runFinishedSchema,
 ]);
 

@@ -114,6 +114,7 @@ export function applyEntry(state: RunState | undefined, entry: JournalEntry): Ru
       break;
     case 'signalReceived':
     case 'cancelRequested':
+    case 'runResumed':
     case 'runFinished':
       break;
   }

@@ -22,6 +22,7 @@ function stepOptions(step: FileStep) {
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
     ...(step.input === undefined ? {} : { input: step.input }),
     ...(step.locks === undefined ? {} : { locks: step.locks }),
+    ...(step.waitFor === undefined ? {} : { waitFor: step.waitFor }),
   };
 }
 

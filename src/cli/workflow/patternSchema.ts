@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceRequirementSchema, retrySchema } from '../../core/spec.js';
+import { resourceRequirementSchema, retrySchema, waitForSchema } from '../../core/spec.js';
 import { argv, cwd, description, env, fraction, name, timeoutMs } from './schemaParts.js';
 import { durationSeconds } from '../../core/duration.js';
 
@@ -26,6 +26,9 @@ const stepFields = {
   timeoutMs: timeoutMs.describe('Per-attempt timeout, ms.'),
   input: z.unknown().optional().describe('Handed to the agent as `params`.'),
   locks: z.array(z.string().min(1)).optional().describe('Named shared resources held while it runs.'),
+  waitFor: waitForSchema
+    .optional()
+    .describe('Wait for this signal (`ndf signal <run-id> <name>`) instead of calling an agent; its payload is the output.'),
   compensate: compensationSpecSchema.optional(),
 };
 

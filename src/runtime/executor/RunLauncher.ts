@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type AnyActor, type Snapshot } from 'xstate';
 import type { ResourceArbiter } from '../../core/agent.js';
 import type { Clock } from '../../core/clock.js';
-import { ResourceExhaustionError, toSerializedError, type SerializedError } from '../../core/errors.js';
+import {
+  PatternValidationError,
+  ResourceExhaustionError,
+  toSerializedError,
+  type SerializedError,
+} from '../../core/errors.js';
 import type { RunEventListener } from '../../core/events.js';
 import type { Logger } from '../../core/logger.js';
 import type { RunResult } from '../../core/result.js';
@@ -11,7 +16,7 @@ import { parseWith } from '../../core/validate.js';
 import type { ChildPattern } from '../../machines/orchestration.machine.js';
 import type { PatternFinalOutput } from '../../machines/pattern.types.js';
 import type { AgentPool } from '../AgentPool.js';
-import { runOptionsSchema, type RunOptions } from '../executorOptions.js';
+import { runOptionsSchema, type ParsedRunOptions, type RunOptions } from '../executorOptions.js';
 import type { RuntimeMachines } from '../machines.js';
 import { PatternContext, type PatternContextInput } from '../PatternContext.js';
 import type { PatternRegistry } from '../PatternRegistry.js';
@@ -28,6 +33,13 @@ import type { EventBus } from './EventBus.js';
 import { learnFromRun } from './learnFromRun.js';
 import type { LiveMetaRuns } from './LiveMetaRuns.js';
 import { transitionInspector } from './transitionInspector.js';
+import { asJson, RunJournal, type JsonValue } from '../durable/RunJournal.js';
+import { checkShape, hasSignalWait } from '../durable/resumeChecks.js';
+import { shapeHash, shapeOf } from '../durable/specShape.js';
+import type { JournalEntry, JournalRunResult } from '../../store/journal.js';
+import type { RunStore } from '../../store/RunStore.js';
+import type { RunShared } from '../RunEnv.js';
+import { NO_TIMEOUT_MS } from '../../machines/step.machine.js';
 
 /** What the run lifecycle needs from its executor. */
 export interface RunLauncherDeps {
@@ -45,6 +57,25 @@ export interface RunLauncherDeps {
   readonly monitor: ResourceMonitor;
   /** The process memory limit, MiB (`configureExecution({ memoryLimitMb })`); undefined: none. */
   readonly memoryLimitMb: () => number | undefined;
+  /** Where runs are journaled (durable runs); undefined: runs live in memory only. */
+  readonly store: RunStore | undefined;
+}
+
+/** A run this process is executing: what `signal`, `cancelRun` and a second `run` with its id reach. */
+export interface LiveRun {
+  /** The run's journal once it started (undefined for a run that is not journaled). */
+  journal: RunJournal | undefined;
+  /** Cancels the run (its completed steps are compensated as on failure). */
+  cancel: (reason: string | undefined) => void;
+  result: Promise<RunResult>;
+  /** A cancellation asked for before the run started. */
+  pendingCancel?: { reason: string | undefined } | undefined;
+}
+
+/** What a run resumes from: its journal so far. */
+interface Resume {
+  readonly entries: readonly JournalEntry[];
+  readonly started: Extract<JournalEntry, { kind: 'runStarted' }>;
 }
 
 const MIB = 1024 * 1024;
@@ -66,44 +97,159 @@ interface StartedRun {
   view: LiveRunView | undefined;
   /** Measures the run's CPU time and peak RSS (opened when the actor is created). */
   resources: ResourceContext | undefined;
+  readonly journal: RunJournal | undefined;
+  /** Settles with the journal's failure, if an append fails (the run stops). */
+  readonly journalFailure: Promise<unknown>;
+  /** Why the run was cancelled (`cancelRun`), when it was. */
+  cancelled: { reason: string | undefined } | undefined;
 }
 
 /** One run's lifecycle: validate and plan, start the root actor, wait, turn its end into a RunResult. */
 export class RunLauncher {
+  /** Runs executing in this process, by run id. */
+  readonly live = new Map<string, LiveRun>();
+
   constructor(private readonly deps: RunLauncherDeps) {}
 
   /**
-   * Runs a pattern to its end and reports everything that happened.
-   * @throws (as a rejection) PatternNotFoundError, NoCapableAgentError, ConfidenceThresholdError, PatternValidationError
+   * Runs a pattern to its end and reports everything that happened. With a store, a run id that
+   * exists continues that run (or returns its recorded result when it finished).
+   * @throws (as a rejection) PatternNotFoundError, NoCapableAgentError, ConfidenceThresholdError,
+   *   PatternValidationError, InvalidPatternError (a resumed run's pattern changed), RunStoreError
    */
   run(
     patternName: string,
     context: PatternContext | PatternContextInput | undefined,
     options: RunOptions,
   ): Promise<RunResult> {
-    let started: StartedRun;
+    let o: ParsedRunOptions;
     try {
-      started = this.startRun(patternName, context, options);
+      o = parseWith(runOptionsSchema, options, 'run options');
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    // A promise chain rather than an async frame: a parked run keeps only `started` alive.
-    return waitForEnd(started.actor, started.signal).then((crash) => this.finishRun(started, crash));
+    const runId = o.runId ?? randomUUID();
+    const live = this.live.get(runId);
+    if (live) return live.result;
+    const entry: LiveRun = {
+      journal: undefined,
+      cancel: (reason) => (entry.pendingCancel = { reason }),
+      result: Promise.resolve(undefined as unknown as RunResult),
+    };
+    this.live.set(runId, entry);
+    const result =
+      this.deps.store === undefined
+        ? this.runNow(patternName, context, o, runId, undefined, entry)
+        : this.runDurable(this.deps.store, patternName, context, o, runId, entry);
+    entry.result = result;
+    const forget = () => {
+      if (this.live.get(runId) === entry) this.live.delete(runId);
+    };
+    result.then(forget, forget);
+    return result;
+  }
+
+  /** A run with a store: reads its journal, then starts, resumes or reports it. */
+  private async runDurable(
+    store: RunStore,
+    patternName: string,
+    context: PatternContext | PatternContextInput | undefined,
+    o: ParsedRunOptions,
+    runId: string,
+    entry: LiveRun,
+  ): Promise<RunResult> {
+    const entries = await store.read(runId);
+    const last = entries[entries.length - 1];
+    if (last?.kind === 'runFinished') return last.result as RunResult;
+    const started = entries[0];
+    if (started === undefined) return this.runNow(patternName, context, o, runId, undefined, entry);
+    if (started.kind !== 'runStarted') throw new Error(`journal of run ${runId} does not start with runStarted`);
+    if (started.pattern !== patternName) {
+      throw new PatternValidationError(
+        `Run ${runId} is a run of pattern "${started.pattern}", not "${patternName}"`,
+        { patternName, field: 'runId' },
+      );
+    }
+    return this.runNow(
+      patternName,
+      started.context as PatternContextInput | undefined,
+      o,
+      runId,
+      { entries, started },
+      entry,
+    );
+  }
+
+  /** Starts (or resumes) the run and waits for its end. */
+  private runNow(
+    patternName: string,
+    context: PatternContext | PatternContextInput | undefined,
+    o: ParsedRunOptions,
+    runId: string,
+    resume: Resume | undefined,
+    entry: LiveRun,
+  ): Promise<RunResult> {
+    let started: StartedRun;
+    try {
+      started = this.startRun(patternName, context, o, runId, resume);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const { journal } = started;
+    entry.journal = journal;
+    entry.cancel = (reason) => this.cancel(started, reason);
+    if (entry.pendingCancel) this.cancel(started, entry.pendingCancel.reason);
+    if (journal === undefined || this.deps.store === undefined) {
+      // A promise chain rather than an async frame: a parked run keeps only `started` alive.
+      return waitForEnd(started.actor, started.signal).then((crash) => this.finishRun(started, crash));
+    }
+    return this.driveDurable(started, journal);
+  }
+
+  /** A journaled run: takes the run in the store before any agent is called, and journals its end. */
+  private async driveDurable(started: StartedRun, journal: RunJournal): Promise<RunResult> {
+    try {
+      await journal.durable();
+    } catch (error) {
+      started.actor.stop();
+      throw error;
+    }
+    if (journal.index.cancelRequested) started.cancelled ??= journal.index.cancelRequested;
+    const ended = waitForEnd(started.actor, started.signal);
+    if (started.cancelled) started.actor.send({ type: 'CANCEL' });
+    const outcome = await Promise.race([ended.then((crash) => ({ crash })), started.journalFailure]);
+    if (!(typeof outcome === 'object' && outcome !== null && 'crash' in outcome)) {
+      started.actor.stop();
+      throw outcome;
+    }
+    const result = this.finishRun(started, outcome.crash);
+    journal.record({ kind: 'runFinished', result: asJson(result) as JournalRunResult });
+    await journal.durable();
+    return result;
+  }
+
+  /** Cancels a live run: journals the request and sends CANCEL to its root actor. */
+  private cancel(run: StartedRun, reason: string | undefined): void {
+    if (run.cancelled) return;
+    run.cancelled = { reason };
+    run.journal?.record({ kind: 'cancelRequested', ...(reason === undefined ? {} : { reason }) });
+    // an actor not started yet gets CANCEL when it starts (driveDurable, or waitForEnd's signal)
+    if ((run.actor.getSnapshot() as Snapshot<unknown>).status === 'active') run.actor.send({ type: 'CANCEL' });
   }
 
   /** Validates, plans and creates the root actor (not started). */
   private startRun(
     patternName: string,
     context: PatternContext | PatternContextInput | undefined,
-    options: RunOptions,
+    o: ParsedRunOptions,
+    runId: string,
+    resume: Resume | undefined,
   ): StartedRun {
     const { registry, pool, clock, bus, liveMeta } = this.deps;
-    const o = parseWith(runOptionsSchema, options, 'run options');
     const pattern = registry.getPattern(patternName);
     const ctx = PatternContext.from(context);
     checkConfidence(pattern);
     this.checkMemory(patternName);
-    const runId = o.runId ?? randomUUID();
     const extra = o.onEvent;
     const listening = bus.size > 0 || extra !== undefined;
     const recorder = new RunRecorder(
@@ -111,24 +257,50 @@ export class RunLauncher {
       () => clock.now(),
       listening ? (e) => bus.emit(e, extra) : undefined,
     );
-    const shared = {
+    const shared: RunShared & { journal?: RunJournal | undefined } = {
       runId,
       context: ctx.toJSON(),
-      runInput: o.input,
+      runInput: resume ? resume.started.input : o.input,
       recorder,
       pool,
       clock,
       resolver: this.deps.resolver,
     };
     const env = new RunEnv(shared, [patternName]);
+    const deadlineAt = resume?.started.deadlineAt;
     const child = planRun(
       pattern,
       env,
-      { explicit: o.timeoutMs, fallback: this.deps.timeoutDefaultMs() },
+      {
+        explicit: deadlineAt === undefined ? o.timeoutMs : Math.max(1, deadlineAt - clock.now()),
+        fallback: this.deps.timeoutDefaultMs(),
+      },
       registry,
       pool,
     );
-    const startedAt = clock.now();
+    const shape = shapeOf(child);
+    if (resume) checkShape(runId, patternName, resume.started, shape, o.allowChangedPattern);
+    let failed: (error: unknown) => void = () => undefined;
+    const journalFailure = new Promise<unknown>((resolve) => (failed = resolve));
+    const store = this.deps.store;
+    if (store !== undefined || hasSignalWait(child)) {
+      shared.journal = new RunJournal(store, runId, resume?.entries ?? [], failed, this.deps.logger);
+      if (resume) shared.journal.record({ kind: 'runResumed', pid: process.pid });
+      else {
+        const timeoutMs = (child.input as { spec?: { timeoutMs?: number } }).spec?.timeoutMs;
+        const input = asJson(o.input);
+        shared.journal.record({
+          kind: 'runStarted',
+          pattern: patternName,
+          specHash: shapeHash(shape),
+          steps: shape,
+          input: input ?? null,
+          context: asJson(ctx.toJSON()) as Record<string, JsonValue>,
+          ...(timeoutMs === undefined || timeoutMs >= NO_TIMEOUT_MS ? {} : { deadlineAt: clock.now() + timeoutMs }),
+        });
+      }
+    }
+    const startedAt = resume?.started.at ?? clock.now();
     if (listening) {
       bus.emit(
         { type: 'run.started', at: startedAt, runId, pattern: patternName, patternType: pattern.type },
@@ -155,6 +327,9 @@ export class RunLauncher {
       extra: listening ? (extra ?? null) : undefined,
       view: undefined,
       resources: undefined,
+      journal: shared.journal,
+      journalFailure,
+      cancelled: undefined,
     };
     if (pattern instanceof BuiltInPattern) {
       liveMeta.replace(patternName);
@@ -198,7 +373,13 @@ export class RunLauncher {
     let error: SerializedError | undefined;
     if (!succeeded) {
       const out = snapshot.output;
-      status = out?.timedOut ? 'timedOut' : out?.status === 'rolledBack' ? 'rolledBack' : 'failed';
+      status = run.cancelled
+        ? 'cancelled'
+        : out?.timedOut
+          ? 'timedOut'
+          : out?.status === 'rolledBack'
+            ? 'rolledBack'
+            : 'failed';
       error = crash !== undefined ? toSerializedError(crash) : out?.error;
     }
     if (!succeeded) run.recorder.skipUnstarted();

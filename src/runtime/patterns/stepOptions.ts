@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceRequirementSchema, retrySchema, stepSpec, type StepSpec } from '../../core/spec.js';
+import { resourceRequirementSchema, retrySchema, stepSpec, waitForSchema, type StepSpec } from '../../core/spec.js';
 import { parseWith } from '../../core/validate.js';
 import { positiveDurationMs } from '../../core/duration.js';
 
@@ -17,6 +17,8 @@ export const stepOptionsSchema = z
     input: z.unknown().optional(),
     /** Named shared resources held while it runs. */
     locks: z.array(z.string().min(1)).optional(),
+    /** Wait for this signal (its payload is the output) instead of calling an agent. */
+    waitFor: waitForSchema.optional(),
     /** Parallel patterns only: tasks that must complete first. */
     dependsOn: z.array(z.string().min(1)).optional(),
     /** Parallel patterns only: cpu/memory fractions (0..1) it needs while running. */
@@ -49,6 +51,7 @@ export function toStepSpecs(
       timeoutMs: options.timeoutMs,
       input: options.input,
       locks: options.locks,
+      waitFor: options.waitFor,
       dependsOn: options.dependsOn ?? [],
       resources: options.resources,
     });

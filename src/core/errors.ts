@@ -26,6 +26,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** Extra typed fields an error may carry (pattern, step, agent…); all JSON-serialisable. */
 export interface ErrorDetails {
   patternName?: string;
+  /** The run concerned (durable runs). */
+  runId?: string;
   step?: string;
   agentId?: string;
   capabilities?: readonly string[];

@@ -12,6 +12,10 @@ import * as conveniences from './executor/conveniences.js';
 import { EventBus } from './executor/EventBus.js';
 import { LiveMetaRuns } from './executor/LiveMetaRuns.js';
 import { RunLauncher } from './executor/RunLauncher.js';
+import { DurableRuns, type ForkOptions, type RecoveredRun, type ResumeOptions } from './durable/DurableRuns.js';
+import type { RunDetails } from './durable/runDetails.js';
+import type { CleanupOptions } from '../store/RunStore.js';
+import type { ListRunsFilter, RunSummary } from '../store/summary.js';
 import { executionTuningSchema, heapUsage, type ExecutionTuning } from './executor/tuning.js';
 import { optionsSchema, type ExecutorOptions, type RunOptions } from './executorOptions.js';
 import { provideMachines } from './machines.js';
@@ -50,6 +54,7 @@ export class PatternExecutor {
   private readonly ownResolver: ConflictResolver | undefined;
   private readonly liveMeta = new LiveMetaRuns();
   private readonly launcher: RunLauncher;
+  private readonly durable: DurableRuns;
 
   /**
    * @param registry - where patterns are looked up; the executor binds itself to them
@@ -139,6 +144,7 @@ export class PatternExecutor {
       memoryLimitMb: () => this.memoryLimitMb,
       store: o.store,
     });
+    this.durable = new DurableRuns(o.store, this.launcher);
     if (o.clock) registry.adoptClock(o.clock);
     for (const p of registry.listPatterns()) this.bind(p);
     registry.onRegister((p) => this.bind(p));
@@ -201,6 +207,68 @@ export class PatternExecutor {
     options: RunOptions = {},
   ): Promise<RunResult> {
     return this.launcher.run(patternName, context, options);
+  }
+
+  /**
+   * Continues a journaled run from its journal: completed steps are not executed again, steps in
+   * flight when it stopped are dispatched again with the same idempotency key. A run that
+   * finished resolves with its recorded result.
+   * @throws PatternValidationError without a store; PatternExecutionError for an unknown run;
+   *   InvalidPatternError when the pattern changed since the run started (unless `allowChangedPattern`)
+   */
+  resume(runId: string, options?: ResumeOptions): Promise<RunResult> {
+    return this.durable.resume(runId, options);
+  }
+
+  /**
+   * Resumes every unfinished run of the store (call it at start-up). Runs waiting for a signal
+   * keep waiting; each entry's `result` settles when its run ends.
+   */
+  recover(options?: ResumeOptions): Promise<RecoveredRun[]> {
+    return this.durable.recover(options);
+  }
+
+  /** Summaries of the stored runs that pass `filter` (status, pattern, started since, epoch ms). */
+  listRuns(filter?: ListRunsFilter): Promise<RunSummary[]> {
+    return this.durable.listRuns(filter);
+  }
+
+  /** A run's status, steps (attempts, outputs, errors, compensations), signals and journal; undefined when unknown. */
+  getRun(runId: string): Promise<RunDetails | undefined> {
+    return this.durable.getRun(runId);
+  }
+
+  /**
+   * Cancels a run durably: completed steps are compensated as on failure and the run finishes
+   * `cancelled`. A run not executing in this process is resumed here to do so.
+   * @throws PatternExecutionError for an unknown or finished run
+   */
+  cancelRun(runId: string, reason?: string): Promise<RunResult> {
+    return this.durable.cancelRun(runId, reason);
+  }
+
+  /**
+   * A new run of the same pattern, input and context that reuses the recorded outputs of the
+   * steps declared before `fromStep` and executes the rest.
+   * @throws PatternValidationError naming the steps when `fromStep` is not one
+   */
+  forkRun(runId: string, options: ForkOptions): Promise<RunResult> {
+    return this.durable.forkRun(runId, options);
+  }
+
+  /**
+   * Delivers signal `name` (with `payload`, a JSON value) to a run: a step waiting for it
+   * (`waitFor: { signal }`) completes with the payload as its output. Journaled, so it survives
+   * restarts of either side.
+   * @throws PatternExecutionError for an unknown or finished run
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    return this.durable.signal(runId, name, payload);
+  }
+
+  /** Removes the runs that finished more than `olderThanDays` days ago; resolves with their ids. */
+  cleanupRuns(options: CleanupOptions): Promise<string[]> {
+    return this.durable.cleanupRuns(options);
   }
 
   /**

@@ -159,17 +159,17 @@ export class RunLauncher {
     entry: LiveRun,
   ): Promise<RunResult> {
     const entries = await store.read(runId);
-    const last = entries[entries.length - 1];
-    if (last?.kind === 'runFinished') return last.result as RunResult;
     const started = entries[0];
     if (started === undefined) return this.runNow(patternName, context, o, runId, undefined, entry);
-    if (started.kind !== 'runStarted') throw new Error(`journal of run ${runId} does not start with runStarted`);
-    if (started.pattern !== patternName) {
+    // the store checked the journal: it starts with runStarted
+    if (started.kind !== 'runStarted' || started.pattern !== patternName) {
       throw new PatternValidationError(
-        `Run ${runId} is a run of pattern "${started.pattern}", not "${patternName}"`,
+        `Run ${runId} is a run of pattern "${(started as { pattern?: string }).pattern}", not "${patternName}"`,
         { patternName, field: 'runId' },
       );
     }
+    const last = entries[entries.length - 1];
+    if (last?.kind === 'runFinished') return last.result as RunResult;
     return this.runNow(
       patternName,
       started.context as PatternContextInput | undefined,

@@ -40,7 +40,11 @@ export function waitForSignal(
     });
     cancel.onAbort(() => {
       stop();
-      reject(new PatternExecutionError(`Step "${spec.name}" stopped waiting for signal "${signal}"`, { step: spec.name }));
+      reject(
+        new PatternExecutionError(`Step "${spec.name}" stopped waiting for signal "${signal}"`, {
+          step: spec.name,
+        }),
+      );
     });
   });
 }

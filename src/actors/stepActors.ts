@@ -309,7 +309,12 @@ export function startAttempt(env: RunEnv, spec: StepSpec, attempt: number, step:
             const ms = spec.waitFor?.timeoutMs ?? spec.timeoutMs ?? 0;
             cancel.abort(new DOMException(`step ${spec.name} timed out after ${ms} ms`, 'TimeoutError'));
             if (tell(step, { type: 'ATTEMPT.TIMEOUT', attempt })) {
-              journal?.record({ kind: 'stepFailed', step: key, attempt, error: timeoutFact(spec, attempt, ms) });
+              journal?.record({
+                kind: 'stepFailed',
+                step: key,
+                attempt,
+                error: timeoutFact(spec, attempt, ms),
+              });
             }
           },
           Math.max(0, deadline - clock.now()),
@@ -324,7 +329,12 @@ export function startAttempt(env: RunEnv, spec: StepSpec, attempt: number, step:
       settleAttempt(step, entry, clock);
       if (tell(step, { type: 'ATTEMPT.DONE', attempt, result })) {
         const output = asJson(result.output);
-        journal?.record({ kind: 'stepCompleted', step: key, attempt, ...(output === undefined ? {} : { output }) });
+        journal?.record({
+          kind: 'stepCompleted',
+          step: key,
+          attempt,
+          ...(output === undefined ? {} : { output }),
+        });
       }
     },
     (error: unknown) => {

@@ -12,7 +12,12 @@ import * as conveniences from './executor/conveniences.js';
 import { EventBus } from './executor/EventBus.js';
 import { LiveMetaRuns } from './executor/LiveMetaRuns.js';
 import { RunLauncher } from './executor/RunLauncher.js';
-import { DurableRuns, type ForkOptions, type RecoveredRun, type ResumeOptions } from './durable/DurableRuns.js';
+import {
+  DurableRuns,
+  type ForkOptions,
+  type RecoveredRun,
+  type ResumeOptions,
+} from './durable/DurableRuns.js';
 import type { RunDetails } from './durable/runDetails.js';
 import type { CleanupOptions } from '../store/RunStore.js';
 import type { ListRunsFilter, RunSummary } from '../store/summary.js';

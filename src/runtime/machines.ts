@@ -70,7 +70,9 @@ function retryDelayMs(context: StepContext, random: () => number): number {
 /** True when a resumed run's journal shows the step's next attempt was already dispatched. */
 function nextAttemptJournaled(context: StepContext): boolean {
   const env = context.env as RunEnv;
-  return env.run.journal?.history(env.stepKey(context.spec.name)).dispatched.has(context.attempt + 1) ?? false;
+  return (
+    env.run.journal?.history(env.stepKey(context.spec.name)).dispatched.has(context.attempt + 1) ?? false
+  );
 }
 
 /**

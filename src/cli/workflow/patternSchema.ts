@@ -28,7 +28,9 @@ const stepFields = {
   locks: z.array(z.string().min(1)).optional().describe('Named shared resources held while it runs.'),
   waitFor: waitForSchema
     .optional()
-    .describe('Wait for this signal (`ndf signal <run-id> <name>`) instead of calling an agent; its payload is the output.'),
+    .describe(
+      'Wait for this signal (`ndf signal <run-id> <name>`) instead of calling an agent; its payload is the output.',
+    ),
   compensate: compensationSpecSchema.optional(),
 };
 

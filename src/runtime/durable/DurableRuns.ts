@@ -52,7 +52,12 @@ const forkSchema = z
 const signalNameSchema = z.string().min(1).max(200);
 
 /** Facts copied into a fork for the steps it keeps. */
-const STEP_FACTS = new Set<JournalEntry['kind']>(['attemptDispatched', 'stepCompleted', 'stepFailed', 'retryDue']);
+const STEP_FACTS = new Set<JournalEntry['kind']>([
+  'attemptDispatched',
+  'stepCompleted',
+  'stepFailed',
+  'retryDue',
+]);
 
 /**
  * The durable-runs API of the executor: resume, recover, list, inspect, cancel, fork and signal
@@ -155,11 +160,11 @@ export class DurableRuns {
         .filter((key) => entries.some((e) => e.kind === 'stepCompleted' && e.step === key)),
     );
     const { runId: _id, seq: _seq, at: _at, deadlineAt: _deadline, ...start } = started;
-    const facts: JournalFact[] = [start as JournalFact];
+    const facts: JournalFact[] = [start];
     for (const e of entries) {
       if (!STEP_FACTS.has(e.kind) || !kept.has((e as { step: string }).step)) continue;
       const { runId: _r, seq: _s, ...fact } = e;
-      facts.push(fact as JournalFact);
+      facts.push(fact);
     }
     const newId = o.runId ?? generateRunId();
     await store.append(newId, facts, { expectedSeq: 0 });
@@ -192,9 +197,12 @@ export class DurableRuns {
   private assertUnfinished(entries: readonly JournalEntry[], runId: string, what: string): void {
     const last = entries[entries.length - 1];
     if (last?.kind === 'runFinished') {
-      throw new PatternExecutionError(`Cannot ${what} run ${runId}: it has finished (${last.result.status})`, {
-        runId,
-      });
+      throw new PatternExecutionError(
+        `Cannot ${what} run ${runId}: it has finished (${last.result.status})`,
+        {
+          runId,
+        },
+      );
     }
   }
 

@@ -2,7 +2,13 @@ import type { z } from 'zod';
 import type { Logger } from '../../core/logger.js';
 import type { JournalEntry, JournalFact } from '../../store/journal.js';
 import type { RunStore } from '../../store/RunStore.js';
-import { buildIndex, historyOf, type RecordedOutcome, type ReplayIndex, type StepHistory } from './replayIndex.js';
+import {
+  buildIndex,
+  historyOf,
+  type RecordedOutcome,
+  type ReplayIndex,
+  type StepHistory,
+} from './replayIndex.js';
 
 /** A JSON value, as journal payloads are. */
 export type JsonValue = z.infer<ReturnType<typeof z.json>>;
@@ -33,7 +39,7 @@ export class RunJournal {
   private lastSeq: number;
   private batch: JournalFact[] = [];
   private writing: Promise<void> = Promise.resolve();
-  private failed: unknown;
+  private failed: Error | undefined;
   /** Replay: index in `index.outcomeOrder` of the next outcome to deliver, and outcomes waiting for their turn. */
   private next = 0;
   private readonly ready = new Map<string, () => void>();
@@ -95,9 +101,9 @@ export class RunJournal {
         await this.store.append(this.runId, facts, { expectedSeq: this.lastSeq });
         this.lastSeq += facts.length;
       } catch (error) {
-        this.failed = error;
+        this.failed = error instanceof Error ? error : new Error(String(error));
         this.logger.error({ runId: this.runId, err: error }, 'journal append failed: the run stops');
-        this.onFailure(error);
+        this.onFailure(this.failed);
       }
     });
   }

@@ -27,7 +27,8 @@ export interface StepDetails {
   readonly error?: JournalError | undefined;
   /** When the next attempt is due (a failed step that will retry), epoch ms. */
   readonly retryDueAt?: number | undefined;
-  readonly compensation?: { readonly status: 'dispatched' | 'compensated' | 'failed'; readonly error?: JournalError } | undefined;
+  readonly compensation?:
+    { readonly status: 'dispatched' | 'compensated' | 'failed'; readonly error?: JournalError } | undefined;
 }
 
 /** What `executor.getRun(runId)` reports. */

@@ -19,10 +19,9 @@ const sha = (text: string): string => createHash('sha256').update(text).digest('
 
 function stepHash(spec: StepSpec): string {
   const { capability, agent, retry, timeoutMs, dependsOn, locks, input, waitFor } = spec;
-  return sha(JSON.stringify({ capability, agent, retry, timeoutMs, dependsOn, locks, input, waitFor }) ?? '').slice(
-    0,
-    16,
-  );
+  return sha(
+    JSON.stringify({ capability, agent, retry, timeoutMs, dependsOn, locks, input, waitFor }) ?? '',
+  ).slice(0, 16);
 }
 
 /** The steps of a planned run (the root's machine input), in declared order, nested patterns included. */
@@ -34,7 +33,10 @@ export function shapeOf(child: ChildPattern): ShapeStep[] {
       for (const phase of input.spec.phases) for (const name of phase.patterns) visit(input.children[name]!);
       return;
     }
-    const input = c.input as { env: RunEnv; spec?: { steps?: readonly StepSpec[]; tasks?: readonly StepSpec[] } };
+    const input = c.input as {
+      env: RunEnv;
+      spec?: { steps?: readonly StepSpec[]; tasks?: readonly StepSpec[] };
+    };
     if (c.kind === 'customPattern') {
       out.push({ step: input.env.stepKey('*'), hash: 'custom' });
       return;

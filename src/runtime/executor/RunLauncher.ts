@@ -169,15 +169,8 @@ export class RunLauncher {
       );
     }
     const last = entries[entries.length - 1];
-    if (last?.kind === 'runFinished') return last.result as RunResult;
-    return this.runNow(
-      patternName,
-      started.context as PatternContextInput | undefined,
-      o,
-      runId,
-      { entries, started },
-      entry,
-    );
+    if (last?.kind === 'runFinished') return last.result;
+    return this.runNow(patternName, started.context, o, runId, { entries, started }, entry);
   }
 
   /** Starts (or resumes) the run and waits for its end. */
@@ -234,7 +227,8 @@ export class RunLauncher {
     run.cancelled = { reason };
     run.journal?.record({ kind: 'cancelRequested', ...(reason === undefined ? {} : { reason }) });
     // an actor not started yet gets CANCEL when it starts (driveDurable, or waitForEnd's signal)
-    if ((run.actor.getSnapshot() as Snapshot<unknown>).status === 'active') run.actor.send({ type: 'CANCEL' });
+    if ((run.actor.getSnapshot() as Snapshot<unknown>).status === 'active')
+      run.actor.send({ type: 'CANCEL' });
   }
 
   /** Validates, plans and creates the root actor (not started). */
@@ -296,7 +290,9 @@ export class RunLauncher {
           steps: shape,
           input: input ?? null,
           context: asJson(ctx.toJSON()) as Record<string, JsonValue>,
-          ...(timeoutMs === undefined || timeoutMs >= NO_TIMEOUT_MS ? {} : { deadlineAt: clock.now() + timeoutMs }),
+          ...(timeoutMs === undefined || timeoutMs >= NO_TIMEOUT_MS
+            ? {}
+            : { deadlineAt: clock.now() + timeoutMs }),
         });
       }
     }

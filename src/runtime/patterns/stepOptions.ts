@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { resourceRequirementSchema, retrySchema, stepSpec, waitForSchema, type StepSpec } from '../../core/spec.js';
+import {
+  resourceRequirementSchema,
+  retrySchema,
+  stepSpec,
+  waitForSchema,
+  type StepSpec,
+} from '../../core/spec.js';
 import { parseWith } from '../../core/validate.js';
 import { positiveDurationMs } from '../../core/duration.js';
 

@@ -1,6 +1,7 @@
 /** Executors sharing one run store, with agents that log every call: "crash" one, resume in another. */
 import { vi } from 'vitest';
 import { defineAgent } from '../../../src/actors/agent.js';
+import { createLogger } from '../../../src/core/logger.js';
 import type { AgentTask } from '../../../src/core/agent.js';
 import type { RunResult } from '../../../src/core/result.js';
 import { PatternExecutor } from '../../../src/runtime/PatternExecutor.js';
@@ -55,15 +56,25 @@ export function executor(
       },
     }),
   );
-  return new PatternExecutor(registry, { agents, store });
+  // the executor a test abandons logs its fenced journal appends: keep test output clean
+  return new PatternExecutor(registry, { agents, store, logger: createLogger('test', 'silent') });
 }
 
 /** Waits until the run's journal holds a fact `kind` (for `step`, when given). */
-export async function journalShows(store: RunStore, runId: string, kind: string, step?: string): Promise<void> {
+export async function journalShows(
+  store: RunStore,
+  runId: string,
+  kind: string,
+  step?: string,
+): Promise<void> {
   await vi.waitFor(
     async () => {
       const entries = await store.read(runId);
-      if (!entries.some((e) => e.kind === kind && (step === undefined || (e as { step?: string }).step === step)))
+      if (
+        !entries.some(
+          (e) => e.kind === kind && (step === undefined || (e as { step?: string }).step === step),
+        )
+      )
         throw new Error(`no ${kind} ${step ?? ''} yet`);
     },
     { timeout: 5_000, interval: 5 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidPatternError } from '../../../src/core/errors.js';
-import { PatternRegistry } from '../../../src/runtime/PatternRegistry.js';
+import type { PatternRegistry } from '../../../src/runtime/PatternRegistry.js';
 import { SequentialDelegationPattern } from '../../../src/runtime/patterns/index.js';
 import { MemoryRunStore } from '../../../src/store/MemoryRunStore.js';
 import { essence, executor, journalShows, type SideEffects } from './harness.js';
@@ -22,7 +22,11 @@ describe('durable runs: resume by run id', () => {
   it('continues a crashed run: completed steps never run again, the step in flight is re-sent with its key', async () => {
     const store = new MemoryRunStore();
     const effects = fresh();
-    void executor(store, effects, ['a', 'b', 'c'], { b: { hang: true } }).run('p', { domain: 'x' }, { runId: 'r1' });
+    void executor(store, effects, ['a', 'b', 'c'], { b: { hang: true } }).run(
+      'p',
+      { domain: 'x' },
+      { runId: 'r1' },
+    );
     await journalShows(store, 'r1', 'attemptDispatched', 'p/b');
     const resumed = await executor(store, effects, ['a', 'b', 'c']).run('p', {}, { runId: 'r1' });
     const baseline = await executor(new MemoryRunStore(), fresh(), ['a', 'b', 'c']).run('p', { domain: 'x' });
@@ -47,7 +51,9 @@ describe('durable runs: resume by run id', () => {
     const result = await executor(store, effects, steps).run('p', {}, { runId: 'r1' });
     expect(result.status).toBe('succeeded');
     expect(effects.calls.map((c) => c.attempt)).toEqual([1, 2, 2]); // the first executor also retried: it was not stopped
-    const dispatched = (await store.read('r1')).filter((e) => e.kind === 'attemptDispatched' && e.attempt === 2);
+    const dispatched = (await store.read('r1')).filter(
+      (e) => e.kind === 'attemptDispatched' && e.attempt === 2,
+    );
     expect(dispatched[0]!.at).toBeGreaterThanOrEqual((due as { dueAt: number }).dueAt);
     expect(result.steps[0]).toMatchObject({ attempts: 2, status: 'completed' });
   });
@@ -62,7 +68,11 @@ describe('durable runs: resume by run id', () => {
       { runId: 'r1' },
     );
     await journalShows(store, 'r1', 'compensationDispatched', 'p/b');
-    const result = await executor(store, effects, steps, { c: { failAlways: true } }).run('p', {}, { runId: 'r1' });
+    const result = await executor(store, effects, steps, { c: { failAlways: true } }).run(
+      'p',
+      {},
+      { runId: 'r1' },
+    );
     expect(result.status).toBe('rolledBack');
     expect(effects.calls.map((c) => c.step)).toEqual(['a', 'b', 'c']);
     // b's compensation was in flight: sent again with its key; a's ran once
@@ -71,7 +81,9 @@ describe('durable runs: resume by run id', () => {
       { step: 'b', key: 'r1/p/b/compensate' },
       { step: 'a', key: 'r1/p/a/compensate' },
     ]);
-    const baseline = await executor(new MemoryRunStore(), fresh(), steps, { c: { failAlways: true } }).run('p');
+    const baseline = await executor(new MemoryRunStore(), fresh(), steps, { c: { failAlways: true } }).run(
+      'p',
+    );
     expect(essence(result)).toEqual(essence(baseline));
   });
 

@@ -160,10 +160,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         'd',
       ]);
       expect((await s.listRuns({ pattern: 'backup' })).map((r) => r.runId)).toEqual(['c']);
-      expect((await s.listRuns({ since: 2_500, pattern: 'deploy' })).map((r) => r.runId)).toEqual([
-        'd',
-        'e',
-      ]);
+      expect((await s.listRuns({ since: 2_500, pattern: 'deploy' })).map((r) => r.runId)).toEqual(['d', 'e']);
       await s.append('b', [dispatched('build', 2)], { expectedSeq: 4 });
       await s.append('e', [completed('approve')], { expectedSeq: 2 });
       expect((await s.listRuns({ status: 'waiting' })).map((r) => r.runId)).toEqual([]);

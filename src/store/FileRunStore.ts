@@ -184,14 +184,15 @@ export class FileRunStore implements RunStore {
     if (this.closed) return;
     this.closed = true;
     // Appends accepted before close are still written: wait for the scheduled and in-flight writes.
-    const runs = await Promise.all([...this.owned.values()].map((p) => p.catch(() => undefined)));
+    const settled = await Promise.all([...this.owned.values()].map((p) => p.catch(() => undefined)));
+    const runs = settled.filter((r): r is FileRun => r !== undefined);
     for (;;) {
-      const busy = runs.filter((r) => r !== undefined && (r.scheduled || r.pending.length > 0));
-      await Promise.all(runs.map((r) => r?.flushing));
+      const busy = runs.filter((r) => r.scheduled || r.pending.length > 0);
+      await Promise.all(runs.map((r) => r.flushing));
       if (busy.length === 0) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await Promise.all(runs.map((r) => r && release(r)));
+    await Promise.all(runs.map((r) => release(r)));
     this.owned.clear();
   }
 

@@ -271,6 +271,15 @@ export class PatternExecutor {
     return this.durable.signal(runId, name, payload);
   }
 
+  /**
+   * Suspends a run this process executes (journaled runs): nothing more is journaled, its actors
+   * stop and its `run()` rejects; resume or cancel it later, here or in another process.
+   * @throws PatternExecutionError when this process does not execute the run
+   */
+  suspendRun(runId: string): Promise<void> {
+    return this.durable.suspendRun(runId);
+  }
+
   /** Removes the runs that finished more than `olderThanDays` days ago; resolves with their ids. */
   cleanupRuns(options: CleanupOptions): Promise<string[]> {
     return this.durable.cleanupRuns(options);

@@ -76,6 +76,11 @@ export const runOptionsSchema = z
     traceTransitions: z.boolean().default(false),
     /** Durable runs: resume a run even though its pattern changed since it started. */
     allowChangedPattern: z.boolean().default(false),
+    /**
+     * Durable runs: where the pattern is defined (ndf records the workflow file), kept in the
+     * journal so tools can find the definition when they resume, cancel or fork the run.
+     */
+    source: z.string().min(1).max(4096).optional(),
   })
   .strict();
 /** Options of {@link PatternExecutor.run}. */

@@ -10,9 +10,11 @@
  * loss. Group commit: the appends to one run made in the same tick (and while its previous write
  * is in flight) go out in one write and, with `fsync`, one fdatasync.
  */
+import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../core/clock.js';
 import { parseWith } from '../core/validate.js';
@@ -23,8 +25,11 @@ import {
   buildEntries,
   cleanupCutoff,
   parseListFilter,
+  runRequestSchema,
   type AppendOptions,
   type CleanupOptions,
+  type PostedRequest,
+  type RunRequest,
   type RunStore,
 } from './RunStore.js';
 import { acquireLock } from './storeLock.js';
@@ -180,6 +185,39 @@ export class FileRunStore implements RunStore {
     return removed.sort();
   }
 
+  /**
+   * Queues `request` as a file in `inbox/<runId>/` (written atomically): the process that
+   * executes the run takes it within its polling interval.
+   */
+  async post(runId: string, request: RunRequest): Promise<void> {
+    this.assertOpen();
+    parseWith(runIdSchema, runId, 'RunStore.post.runId');
+    const valid = parseWith(runRequestSchema, request, 'RunStore.post.request');
+    const dir = join(this.dir, 'inbox', runId);
+    await mkdir(dir, { recursive: true });
+    const name = `${String(Date.now()).padStart(15, '0')}-${randomUUID()}.json`;
+    await writeFileAtomic(join(dir, name), JSON.stringify(valid), { fsync: this.fsync });
+  }
+
+  /** Takes (reads and removes) the queued requests of `runIds`; a malformed file is dropped with an error logged by the caller. */
+  async takeRequests(runIds: readonly string[]): Promise<PostedRequest[]> {
+    this.assertOpen();
+    const taken: PostedRequest[] = [];
+    for (const runId of runIds) {
+      const dir = join(this.dir, 'inbox', runId);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+        const file = join(dir, name);
+        const text = await readFile(file, 'utf8').catch(() => undefined);
+        await unlink(file).catch(() => undefined);
+        if (text === undefined) continue;
+        const parsed = runRequestSchema.safeParse(safeJson(text));
+        if (parsed.success) taken.push({ runId, request: parsed.data });
+      }
+    }
+    return taken;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -326,6 +364,14 @@ export class FileRunStore implements RunStore {
       throw new RunStoreError(StoreErrorCode.UNAVAILABLE, `The run store ${this.dir} is closed`);
   }
 }
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+};
 
 /** Closes the run's file and releases its lock. */
 async function release(run: FileRun): Promise<void> {

@@ -48,7 +48,33 @@ export interface RunStore {
   cleanupRuns(options: CleanupOptions): Promise<string[]>;
   /** Waits for pending appends, then releases files; later calls reject. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional (stores shared by several processes): queues a request for a run that another
+   * process executes (its lock makes `append` fail with `ND_STORE_UNAVAILABLE`); that process
+   * takes it with {@link takeRequests} and journals it.
+   */
+  post?(runId: string, request: RunRequest): Promise<void>;
+  /** Optional: the requests queued for these runs, oldest first; each is returned once. */
+  takeRequests?(runIds: readonly string[]): Promise<PostedRequest[]>;
 }
+
+/** A request to a run executed elsewhere: deliver a signal, or cancel it. */
+export type RunRequest =
+  | { readonly kind: 'signal'; readonly signal: string; readonly payload?: JsonValue | undefined }
+  | { readonly kind: 'cancel'; readonly reason?: string | undefined };
+
+/** A request taken from a store's queue, with the run it is for. */
+export interface PostedRequest {
+  readonly runId: string;
+  readonly request: RunRequest;
+}
+
+/** The schema of a {@link RunRequest} (requests are files other processes wrote). */
+export const runRequestSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('signal'), signal: z.string().min(1), payload: z.json().optional() }).strict(),
+  z.object({ kind: z.literal('cancel'), reason: z.string().optional() }).strict(),
+]);
+type JsonValue = z.infer<ReturnType<typeof z.json>>;
 
 /** A new run id (a random UUID). */
 export const generateRunId = (): string => randomUUID();

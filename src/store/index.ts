@@ -5,7 +5,7 @@
  */
 export * from './journal.js';
 export * from './errors.js';
-export type { AppendOptions, CleanupOptions, RunStore } from './RunStore.js';
+export type { AppendOptions, CleanupOptions, PostedRequest, RunRequest, RunStore } from './RunStore.js';
 export { generateRunId } from './RunStore.js';
 export type { ListRunsFilter, RunSummary, StoredRunStatus } from './summary.js';
 export { MemoryRunStore, type MemoryRunStoreOptions } from './MemoryRunStore.js';

@@ -88,6 +88,8 @@ export const runStartedSchema = z.object({
   steps: z.array(z.object({ step: z.string(), hash: z.string() })).optional(),
   /** The run's overall deadline (epoch ms), kept across restarts. */
   deadlineAt: epochMs.optional(),
+  /** Where the pattern is defined (`ndf run` records the workflow file's absolute path). */
+  source: z.string().optional(),
 });
 
 /**

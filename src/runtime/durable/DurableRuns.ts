@@ -8,6 +8,7 @@ import { runIdSchema, type JournalEntry, type JournalFact } from '../../store/jo
 import { generateRunId, type CleanupOptions, type RunStore } from '../../store/RunStore.js';
 import type { ListRunsFilter, RunSummary } from '../../store/summary.js';
 import type { RunLauncher } from '../executor/RunLauncher.js';
+import { INBOX_POLL_MS } from './RequestInbox.js';
 import { asJson } from './RunJournal.js';
 import { runDetails, type RunDetails } from './runDetails.js';
 
@@ -50,6 +51,11 @@ const forkSchema = z
   })
   .strict();
 const signalNameSchema = z.string().min(1).max(200);
+
+/** True for the error of a store whose run another live process holds. */
+const heldElsewhere = (error: unknown): boolean =>
+  isRunStoreError(error, StoreErrorCode.UNAVAILABLE) &&
+  (error as { details: { pid?: number } }).details.pid !== undefined;
 
 /** Facts copied into a fork for the steps it keeps. */
 const STEP_FACTS = new Set<JournalEntry['kind']>([
@@ -131,13 +137,30 @@ export class DurableRuns {
     const store = this.need('cancelRun');
     const entries = await this.journalOf(store, runId);
     this.assertUnfinished(entries, runId, 'cancel');
-    if (!entries.some((e) => e.kind === 'cancelRequested')) {
-      await this.appendTo(store, runId, entries, {
-        kind: 'cancelRequested',
-        ...(reason === undefined ? {} : { reason }),
-      });
+    try {
+      if (!entries.some((e) => e.kind === 'cancelRequested')) {
+        await this.appendTo(store, runId, entries, {
+          kind: 'cancelRequested',
+          ...(reason === undefined ? {} : { reason }),
+        });
+      }
+      return await this.resume(runId, { allowChangedPattern: true });
+    } catch (error) {
+      if (!heldElsewhere(error) || !store.post) throw error;
+      // another process executes the run: ask it, and wait for the run to finish cancelling
+      await store.post(runId, { kind: 'cancel', ...(reason === undefined ? {} : { reason }) });
+      return this.whenFinished(store, runId);
     }
-    return this.resume(runId, { allowChangedPattern: true });
+  }
+
+  /** Polls the store until the run has finished; resolves with its result. */
+  private async whenFinished(store: RunStore, runId: string): Promise<RunResult> {
+    for (;;) {
+      const entries = await store.read(runId);
+      const last = entries[entries.length - 1];
+      if (last?.kind === 'runFinished') return last.result;
+      await new Promise((resolve) => setTimeout(resolve, INBOX_POLL_MS));
+    }
   }
 
   async forkRun(runId: string, options: ForkOptions): Promise<RunResult> {
@@ -187,11 +210,31 @@ export class DurableRuns {
     const entries = await this.journalOf(store, runId);
     this.assertUnfinished(entries, runId, 'signal');
     const json = asJson(payload);
-    await this.appendTo(store, runId, entries, {
-      kind: 'signalReceived',
-      signal: name,
-      ...(json === undefined ? {} : { payload: json }),
-    });
+    try {
+      await this.appendTo(store, runId, entries, {
+        kind: 'signalReceived',
+        signal: name,
+        ...(json === undefined ? {} : { payload: json }),
+      });
+    } catch (error) {
+      if (!heldElsewhere(error) || !store.post) throw error;
+      await store.post(runId, {
+        kind: 'signal',
+        signal: name,
+        ...(json === undefined ? {} : { payload: json }),
+      });
+    }
+  }
+
+  /**
+   * Suspends a run this process executes: nothing more is journaled, its actors stop, and its
+   * `run()` rejects with a PatternExecutionError; it can be resumed (or cancelled) later.
+   * @throws PatternExecutionError when this process does not execute the run
+   */
+  async suspendRun(runId: string): Promise<void> {
+    const live = this.launcher.live.get(runId);
+    if (!live) throw new PatternExecutionError(`Run ${runId} is not executing in this process`, { runId });
+    await live.suspend();
   }
 
   private assertUnfinished(entries: readonly JournalEntry[], runId: string, what: string): void {

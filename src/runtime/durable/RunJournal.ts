@@ -40,6 +40,8 @@ export class RunJournal {
   private batch: JournalFact[] = [];
   private writing: Promise<void> = Promise.resolve();
   private failed: Error | undefined;
+  /** Set by {@link freeze}: facts recorded later are dropped. */
+  private frozen = false;
   /** Replay: index in `index.outcomeOrder` of the next outcome to deliver, and outcomes waiting for their turn. */
   private next = 0;
   private readonly ready = new Map<string, () => void>();
@@ -79,7 +81,7 @@ export class RunJournal {
    * append (the store is down, another writer took the run) is reported once to `onFailure`.
    */
   record(fact: JournalFact): void {
-    if (this.failed !== undefined || this.store === undefined) return;
+    if (this.failed !== undefined || this.store === undefined || this.frozen) return;
     this.batch.push(fact);
     if (this.batch.length === 1) queueMicrotask(() => this.flush());
   }
@@ -89,6 +91,16 @@ export class RunJournal {
     if (this.batch.length > 0) this.flush();
     await this.writing;
     if (this.failed !== undefined) throw this.failed;
+  }
+
+  /**
+   * Stops recording (a suspended run): the facts recorded so far are still appended; what the
+   * run does afterwards (aborted attempts) is not journaled, so a resume re-dispatches them.
+   */
+  freeze(): Promise<void> {
+    const done = this.durable();
+    this.frozen = true;
+    return done;
   }
 
   private flush(): void {

@@ -3,6 +3,7 @@ import { createActor, type AnyActor, type Snapshot } from 'xstate';
 import type { ResourceArbiter } from '../../core/agent.js';
 import type { Clock } from '../../core/clock.js';
 import {
+  PatternExecutionError,
   PatternValidationError,
   ResourceExhaustionError,
   toSerializedError,
@@ -37,7 +38,8 @@ import { asJson, RunJournal, type JsonValue } from '../durable/RunJournal.js';
 import { checkShape, hasSignalWait } from '../durable/resumeChecks.js';
 import { shapeHash, shapeOf } from '../durable/specShape.js';
 import type { JournalEntry, JournalRunResult } from '../../store/journal.js';
-import type { RunStore } from '../../store/RunStore.js';
+import type { PostedRequest, RunStore } from '../../store/RunStore.js';
+import { RequestInbox } from '../durable/RequestInbox.js';
 import type { RunShared } from '../RunEnv.js';
 import { NO_TIMEOUT_MS } from '../../machines/step.machine.js';
 
@@ -67,6 +69,12 @@ export interface LiveRun {
   journal: RunJournal | undefined;
   /** Cancels the run (its completed steps are compensated as on failure). */
   cancel: (reason: string | undefined) => void;
+  /**
+   * Suspends a journaled run: nothing more is journaled, its actors stop, and `result` rejects
+   * with a PatternExecutionError (`details.runId`); resume it later. Resolves once the journal is
+   * flushed. A run without a store cannot be suspended (it is cancelled instead).
+   */
+  suspend: () => Promise<void>;
   result: Promise<RunResult>;
   /** A cancellation asked for before the run started. */
   pendingCancel?: { reason: string | undefined } | undefined;
@@ -98,8 +106,10 @@ interface StartedRun {
   /** Measures the run's CPU time and peak RSS (opened when the actor is created). */
   resources: ResourceContext | undefined;
   readonly journal: RunJournal | undefined;
-  /** Settles with the journal's failure, if an append fails (the run stops). */
+  /** Settles with the error that stops the run early: a failed journal append, or a suspension. */
   readonly journalFailure: Promise<unknown>;
+  /** Stops the run early with `error` (what `run()` rejects with). */
+  readonly stop: (error: Error) => void;
   /** Why the run was cancelled (`cancelRun`), when it was. */
   cancelled: { reason: string | undefined } | undefined;
 }
@@ -108,8 +118,20 @@ interface StartedRun {
 export class RunLauncher {
   /** Runs executing in this process, by run id. */
   readonly live = new Map<string, LiveRun>();
+  /** Requests other processes queue in the store for the runs of this process. */
+  private readonly inbox: RequestInbox | undefined;
 
-  constructor(private readonly deps: RunLauncherDeps) {}
+  constructor(private readonly deps: RunLauncherDeps) {
+    this.inbox =
+      deps.store === undefined
+        ? undefined
+        : new RequestInbox(
+            deps.store,
+            () => [...this.live].filter(([, r]) => r.journal !== undefined).map(([id]) => id),
+            (posted) => this.deliver(posted),
+            deps.logger,
+          );
+  }
 
   /**
    * Runs a pattern to its end and reports everything that happened. With a store, a run id that
@@ -134,6 +156,7 @@ export class RunLauncher {
     const entry: LiveRun = {
       journal: undefined,
       cancel: (reason) => (entry.pendingCancel = { reason }),
+      suspend: async () => entry.cancel('suspended before it started'),
       result: Promise.resolve(undefined as unknown as RunResult),
     };
     this.live.set(runId, entry);
@@ -191,6 +214,7 @@ export class RunLauncher {
     const { journal } = started;
     entry.journal = journal;
     entry.cancel = (reason) => this.cancel(started, reason);
+    entry.suspend = () => this.suspend(started);
     if (entry.pendingCancel) this.cancel(started, entry.pendingCancel.reason);
     if (journal === undefined || this.deps.store === undefined) {
       // A promise chain rather than an async frame: a parked run keeps only `started` alive.
@@ -208,6 +232,8 @@ export class RunLauncher {
       throw error;
     }
     if (journal.index.cancelRequested) started.cancelled ??= journal.index.cancelRequested;
+    this.inbox?.watch();
+    void this.inbox?.poll();
     const ended = waitForEnd(started.actor, started.signal);
     if (started.cancelled) started.actor.send({ type: 'CANCEL' });
     const outcome = await Promise.race([ended.then((crash) => ({ crash })), started.journalFailure]);
@@ -219,6 +245,28 @@ export class RunLauncher {
     journal.record({ kind: 'runFinished', result: asJson(result) as JournalRunResult });
     await journal.durable();
     return result;
+  }
+
+  /** Freezes the run's journal, stops its actors and ends `run()` with a "suspended" error. */
+  private async suspend(run: StartedRun): Promise<void> {
+    if (run.journal === undefined || this.deps.store === undefined) {
+      this.cancel(run, 'suspended (the run has no store)');
+      return;
+    }
+    await run.journal.freeze().catch(() => undefined);
+    run.stop(
+      new PatternExecutionError(
+        `Run ${run.runId} was suspended: resume it with resume("${run.runId}") (ndf resume ${run.runId})`,
+        { runId: run.runId },
+      ),
+    );
+  }
+
+  /** Delivers a request another process queued in the store for one of this process's runs. */
+  private deliver({ runId, request }: PostedRequest): void {
+    const live = this.live.get(runId);
+    if (request.kind === 'cancel') live?.cancel(request.reason);
+    else live?.journal?.deliverSignal(request.signal, request.payload);
   }
 
   /** Cancels a live run: journals the request and sends CANCEL to its root actor. */
@@ -286,6 +334,7 @@ export class RunLauncher {
         shared.journal.record({
           kind: 'runStarted',
           pattern: patternName,
+          ...(o.source === undefined ? {} : { source: o.source }),
           specHash: shapeHash(shape),
           steps: shape,
           input: input ?? null,
@@ -325,6 +374,7 @@ export class RunLauncher {
       resources: undefined,
       journal: shared.journal,
       journalFailure,
+      stop: failed,
       cancelled: undefined,
     };
     if (pattern instanceof BuiltInPattern) {

@@ -1,0 +1,150 @@
+import { armResponseVariance, armSuccessRate, type ArmStats } from './armStats.js';
+import { confidenceHalfWidth, logMixtureLikelihoodRatio } from './msprt.js';
+
+/**
+ * An always-valid sequential A/B test of treatment against control: the mSPRT of `./msprt.ts`
+ * applied to the difference of the arms' means, with the normal approximation and plug-in
+ * variances (Johari, Pekelis & Walsh, "Always Valid Inference", 2017, section 4.2 and
+ * Appendix; the Optimizely stats engine does the same for two proportions).
+ *
+ * - `success_rate`: effect θ = p_T − p_C (0..1 points); θ̂ = p̂_T − p̂_C and
+ *   V = p̃_T(1 − p̃_T)/n_T + p̃_C(1 − p̃_C)/n_C with p̃ = (successes + 1)/(n + 2), so that an arm
+ *   with all successes (or none) so far does not claim zero variance.
+ * - `response_time`: effect θ = mean_T − mean_C (ms, negative = treatment faster);
+ *   V = s²_T/n_T + s²_C/n_C with the unbiased sample variances.
+ *
+ * The always-valid p-value is the running minimum of min(1, 1/Λ) over the looks, and the
+ * confidence interval the running intersection of the per-look intervals, so both stay valid
+ * whenever they are read, after every outcome or at any data-dependent time. The arms may be
+ * unbalanced (a traffic split other than 0.5); the normal approximation needs
+ * `minSamplesPerArm` outcomes in each arm before the first look counts.
+ *
+ * Pure: state in, state out.
+ */
+
+/** The metric an A/B test compares. */
+export type SuccessMetric = 'success_rate' | 'response_time';
+
+/** The fixed parameters of one sequential test. */
+export interface SequentialTestSpec {
+  readonly metric: SuccessMetric;
+  /** α = 1 − the confidence level: the type-I error bound, 0 < α < 1 (e.g. 0.05). */
+  readonly alpha: number;
+  /**
+   * τ, the standard deviation of the normal mixing distribution over the effect, in the
+   * metric's units (0..1 for success_rate, ms for response_time), > 0. The test has the most
+   * power for effects of about this size. Undefined: {@link DEFAULT_SUCCESS_MIXING_SD} for
+   * success_rate; for response_time {@link DEFAULT_RESPONSE_MIXING_SCALE} × the pooled sample
+   * standard deviation (a plug-in, like the variances).
+   */
+  readonly mixingSd?: number | undefined;
+  /** Outcomes each arm needs before a look counts (integer ≥ 2). */
+  readonly minSamplesPerArm: number;
+}
+
+/** τ for success_rate when none is given: effects of about 5 points are detected fastest. */
+export const DEFAULT_SUCCESS_MIXING_SD = 0.05;
+/** τ for response_time when none is given, as a multiple of the pooled standard deviation. */
+export const DEFAULT_RESPONSE_MIXING_SCALE = 0.25;
+
+/** Which arm an effect favours. */
+export type Arm = 'control' | 'treatment';
+
+/** What the test has seen so far (serialisable: `null` where unbounded or undecided). */
+export interface SequentialTestState {
+  /** Looks that counted (both arms had `minSamplesPerArm` outcomes and a positive variance). */
+  readonly looks: number;
+  /** Always-valid p-value of H₀: θ = 0, 0..1, non-increasing. */
+  readonly pValue: number;
+  /** Lower bound of the always-valid (1 − α) interval of θ; null while unbounded. */
+  readonly lower: number | null;
+  /** Upper bound; null while unbounded. */
+  readonly upper: number | null;
+  /** The arm the estimate favoured at the first look where pValue ≤ α; null until then. */
+  readonly winner: Arm | null;
+}
+
+/** No look yet: p = 1, the interval is the whole line. */
+export const initialTestState: SequentialTestState = {
+  looks: 0,
+  pValue: 1,
+  lower: null,
+  upper: null,
+  winner: null,
+};
+
+/** The effect estimate θ̂ (treatment − control) and its variance V at one look. */
+export interface EffectEstimate {
+  readonly estimate: number;
+  readonly variance: number;
+}
+
+/**
+ * θ̂ and V of the arms (see the module comment); undefined while an arm has fewer than
+ * `minSamplesPerArm` outcomes or V is 0 (every response time identical).
+ */
+export function estimateEffect(
+  spec: SequentialTestSpec,
+  control: ArmStats,
+  treatment: ArmStats,
+): EffectEstimate | undefined {
+  if (control.n < spec.minSamplesPerArm || treatment.n < spec.minSamplesPerArm) return undefined;
+  let estimate: number;
+  let variance: number;
+  if (spec.metric === 'success_rate') {
+    estimate = armSuccessRate(treatment) - armSuccessRate(control);
+    variance =
+      smoothedBernoulliVariance(treatment) / treatment.n + smoothedBernoulliVariance(control) / control.n;
+  } else {
+    estimate = treatment.meanMs - control.meanMs;
+    variance = armResponseVariance(treatment) / treatment.n + armResponseVariance(control) / control.n;
+  }
+  return variance > 0 ? { estimate, variance } : undefined;
+}
+
+function smoothedBernoulliVariance(arm: ArmStats): number {
+  const p = (arm.successes + 1) / (arm.n + 2);
+  return p * (1 - p);
+}
+
+/** τ² of the spec for these arms (see {@link SequentialTestSpec.mixingSd}). */
+export function mixingVariance(spec: SequentialTestSpec, control: ArmStats, treatment: ArmStats): number {
+  if (spec.mixingSd !== undefined) return spec.mixingSd * spec.mixingSd;
+  if (spec.metric === 'success_rate') return DEFAULT_SUCCESS_MIXING_SD * DEFAULT_SUCCESS_MIXING_SD;
+  const pooled = (control.m2Ms + treatment.m2Ms) / Math.max(1, control.n + treatment.n - 2);
+  return DEFAULT_RESPONSE_MIXING_SCALE * DEFAULT_RESPONSE_MIXING_SCALE * pooled;
+}
+
+/** The arm an effect θ (treatment − control) favours: higher success rate, lower response time. */
+export function favouredArm(metric: SuccessMetric, effect: number): Arm | null {
+  if (effect === 0) return null;
+  return (metric === 'success_rate' ? effect > 0 : effect < 0) ? 'treatment' : 'control';
+}
+
+/**
+ * One look at the arms: the state after updating the always-valid p-value (running minimum of
+ * 1/Λ) and the confidence interval (running intersection; should a look's interval miss the
+ * running one entirely, which the normal approximation can produce, the look's own interval
+ * replaces it). A look before both arms have `minSamplesPerArm` outcomes changes nothing.
+ */
+export function lookAt(
+  state: SequentialTestState,
+  spec: SequentialTestSpec,
+  control: ArmStats,
+  treatment: ArmStats,
+): SequentialTestState {
+  const effect = estimateEffect(spec, control, treatment);
+  if (!effect) return state;
+  const tauSq = mixingVariance(spec, control, treatment);
+  const lookP = Math.min(1, Math.exp(-logMixtureLikelihoodRatio(effect.estimate, effect.variance, tauSq)));
+  const pValue = Math.min(state.pValue, lookP);
+  const half = confidenceHalfWidth(effect.variance, tauSq, spec.alpha);
+  let lower = Math.max(state.lower ?? -Infinity, effect.estimate - half);
+  let upper = Math.min(state.upper ?? Infinity, effect.estimate + half);
+  if (lower > upper) {
+    lower = effect.estimate - half;
+    upper = effect.estimate + half;
+  }
+  const winner = state.winner ?? (pValue <= spec.alpha ? favouredArm(spec.metric, effect.estimate) : null);
+  return { looks: state.looks + 1, pValue, lower, upper, winner };
+}

@@ -78,7 +78,7 @@ describe('effect estimates', () => {
     // p̃_C = 15/22, p̃_T = 19/22: V = (15·7 + 19·3) / (22² · 20) = 162 / 9680
     expect(effect?.estimate).toBeCloseTo(0.2, 12);
     expect(effect?.variance).toBeCloseTo(162 / 9680, 12);
-    expect(mixingVariance(rateSpec, arm(14, 20), arm(18, 20))).toBeCloseTo(0.0025, 12);
+    expect(mixingVariance(rateSpec, arm(14, 20), arm(18, 20))).toBeCloseTo(0.01, 12);
   });
 
   it('response_time: difference of means, Welch variance; default τ is 0.25 × pooled sd', () => {
@@ -109,10 +109,10 @@ describe('lookAt', () => {
     const treatment = arm(18, 20);
     const s = lookAt(initialTestState, rateSpec, control, treatment);
     const v = 162 / 9680;
-    const logL = 0.5 * Math.log(v / (v + 0.0025)) + (0.0025 * 0.04) / (2 * v * (v + 0.0025));
+    const logL = 0.5 * Math.log(v / (v + 0.01)) + (0.01 * 0.04) / (2 * v * (v + 0.01));
     expect(s.looks).toBe(1);
     expect(s.pValue).toBeCloseTo(Math.min(1, Math.exp(-logL)), 12);
-    const half = Math.sqrt(((v * (v + 0.0025)) / 0.0025) * (Math.log((v + 0.0025) / v) - 2 * Math.log(0.05)));
+    const half = Math.sqrt(((v * (v + 0.01)) / 0.01) * (Math.log((v + 0.01) / v) - 2 * Math.log(0.05)));
     expect(s.lower).toBeCloseTo(0.2 - half, 12);
     expect(s.upper).toBeCloseTo(0.2 + half, 12);
     expect(s.winner).toBeNull();

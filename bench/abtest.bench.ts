@@ -22,7 +22,7 @@ import { PatternExecutor } from '../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../src/runtime/PatternRegistry.js';
 import { SequentialDelegationPattern } from '../src/runtime/patterns/index.js';
 import { simulatedClock } from '../src/testing.js';
-import { seededRandom, simulate, type RuleSummary } from './abtestSimulation.js';
+import { seededRandom, simulate, simulateLatency, type RuleSummary } from './abtestSimulation.js';
 
 const reps = Number(process.env['AB_BENCH_REPS'] ?? 1000);
 const apiReps = Number(process.env['AB_BENCH_API_REPS'] ?? 50);
@@ -31,45 +31,81 @@ const started = performance.now();
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const stop = (s: RuleSummary) => (Number.isNaN(s.meanStopPerArm) ? '' : s.meanStopPerArm.toFixed(0));
 
-const common = { maxPerArm: 2000, lookEvery: 20, repetitions: reps, alpha: 0.05 };
-const aa = simulate({ ...common, pControl: 0.7, pTreatment: 0.7, seed: 20261204 });
-const ab = simulate({ ...common, pControl: 0.7, pTreatment: 0.8, seed: 20261205 });
-
+const scenarios = [
+  { label: 'balanced, read every 20 per arm (S5)', lookEvery: 20, trafficSplit: undefined },
+  { label: 'balanced, read after every outcome', lookEvery: 1, trafficSplit: undefined },
+  { label: 'split 0.2, read every 40 outcomes', lookEvery: 20, trafficSplit: 0.2 },
+] as const;
 const simTable = new Table({
   style: { head: [], border: [] },
   head: [
-    'rule (read every 20 per arm, ≤ 2,000 per arm)',
+    'rule',
+    'reads (≤ 2,000 per arm)',
     'A/A false positives',
     'A/B power',
     'A/B wrong winner',
     'A/B mean stop (per arm)',
+    'CI coverage A/A, A/B',
   ],
 });
-for (const [label, a, b, wrong] of [
-  ['mSPRT, always-valid p ≤ 0.05 (ours)', aa.msprt, ab.msprt, ab.msprt.declared - ab.msprt.treatmentWins],
-  ['naive: P(T better) > 0.95 at every read', aa.naiveOneSided, ab.naiveOneSided, 0],
-  [
-    'naive two-sided: P(either better) > 0.975',
-    aa.naiveTwoSided,
-    ab.naiveTwoSided,
-    ab.naiveTwoSided.declared - ab.naiveTwoSided.treatmentWins,
-  ],
-] as const) {
-  simTable.push([
-    label,
-    `${pct(a.declaredRate)} (${a.declared}/${reps})`,
-    pct(b.treatmentWins / reps),
-    String(wrong),
-    stop(b),
-  ]);
+let s5: { fpr: number; power: number } | undefined;
+for (const [i, sc] of scenarios.entries()) {
+  const common = { maxPerArm: 2000, repetitions: reps, alpha: 0.05, lookEvery: sc.lookEvery };
+  const split = sc.trafficSplit === undefined ? {} : { trafficSplit: sc.trafficSplit };
+  const aa = simulate({ ...common, ...split, pControl: 0.7, pTreatment: 0.7, seed: 20261204 + 2 * i });
+  const ab = simulate({ ...common, ...split, pControl: 0.7, pTreatment: 0.8, seed: 20261205 + 2 * i });
+  s5 ??= { fpr: aa.msprt.declaredRate, power: ab.msprt.treatmentWins / reps };
+  const rows = [
+    [
+      'mSPRT, always-valid p ≤ 0.05 (ours)',
+      aa.msprt,
+      ab.msprt,
+      `${pct(aa.intervalCoverage)}, ${pct(ab.intervalCoverage)}`,
+    ],
+    ['naive: P(T better) > 0.95 at every read', aa.naiveOneSided, ab.naiveOneSided, ''],
+    ['naive two-sided: P(either better) > 0.975', aa.naiveTwoSided, ab.naiveTwoSided, ''],
+  ] as const;
+  for (const [label, a, b, coverage] of rows) {
+    simTable.push([
+      label,
+      sc.label,
+      `${pct(a.declaredRate)} (${a.declared}/${reps})`,
+      pct(b.treatmentWins / reps),
+      String(b.declared - b.treatmentWins),
+      stop(b),
+      coverage,
+    ]);
+  }
 }
-console.log(`S5, the statistic: ${reps} repetitions per scenario (seeded)`);
+console.log(`S5, the statistic: ${reps} repetitions per cell (seeded)`);
 console.log(simTable.toString());
-const fprOk = aa.msprt.declaredRate <= 0.05;
-const powerOk = ab.msprt.treatmentWins / reps >= 0.8;
+const fprOk = (s5?.fpr ?? 1) <= 0.05;
+const powerOk = (s5?.power ?? 0) >= 0.8;
 console.log(
-  `targets: A/A false positives ≤ 5%: ${fprOk ? 'met' : 'MISSED'} (${pct(aa.msprt.declaredRate)}); A/B power ≥ 80%: ${powerOk ? 'met' : 'MISSED'} (${pct(ab.msprt.treatmentWins / reps)})`,
+  `S5 targets (first rows): A/A false positives ≤ 5%: ${fprOk ? 'met' : 'MISSED'} (${pct(s5?.fpr ?? NaN)}); A/B power ≥ 80% within 2,000 per arm: ${powerOk ? 'met' : 'MISSED'} (${pct(s5?.power ?? NaN)})`,
 );
+
+const latency = { mu: 4.5, sigma: 0.8, maxPerArm: 2000, lookEvery: 20, repetitions: reps, alpha: 0.05 };
+const latencyAA = simulateLatency({ ...latency, treatmentFactor: 1, seed: 20261210 });
+const latencyAB = simulateLatency({ ...latency, treatmentFactor: 0.9, seed: 20261211 });
+const latencyTable = new Table({
+  style: { head: [], border: [] },
+  head: [
+    'response_time, log-normal (median 90 ms, σ 0.8)',
+    'A/A false positives',
+    'A/B 10% faster: power',
+    'wrong winner',
+    'mean stop (per arm)',
+  ],
+});
+latencyTable.push([
+  'mSPRT (ours), read every 20 per arm, ≤ 2,000 per arm',
+  `${pct(latencyAA.declaredRate)} (${latencyAA.declared}/${reps})`,
+  pct(latencyAB.treatmentWins / reps),
+  String(latencyAB.declared - latencyAB.treatmentWins),
+  stop(latencyAB),
+]);
+console.log(latencyTable.toString());
 
 /** One A/B test through the public API; returns whether and when (per-arm n) it decided. */
 async function viaApi(pControl: number, pTreatment: number, maxPerArm: number, seed: number) {

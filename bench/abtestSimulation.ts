@@ -31,10 +31,17 @@ export interface SimulationOptions {
   /** True success probabilities, 0..1. */
   readonly pControl: number;
   readonly pTreatment: number;
-  /** Outcomes per arm at most. */
+  /** Outcomes per arm at most (with a traffic split: 2 × maxPerArm outcomes in all). */
   readonly maxPerArm: number;
-  /** A look after every this many outcomes per arm. */
+  /** A look after every this many outcomes per arm (with a traffic split: 2 × lookEvery in all). */
   readonly lookEvery: number;
+  /**
+   * Undefined: every step adds one outcome to each arm (balanced). A number in (0, 1): every
+   * step adds one outcome to the treatment with this probability, else to the control.
+   */
+  readonly trafficSplit?: number;
+  /** Outcomes each arm needs before the mSPRT looks; default 20. */
+  readonly minSamplesPerArm?: number;
   readonly repetitions: number;
   readonly seed: number;
   /** 1 − confidence level of both rules. */
@@ -51,7 +58,10 @@ export interface RuleSummary {
   readonly treatmentWins: number;
   /** declared / repetitions. */
   readonly declaredRate: number;
-  /** Mean outcomes per arm at the declaration, over the repetitions that declared (NaN if none). */
+  /**
+   * Mean outcomes per arm at the declaration (all outcomes / 2 with a traffic split), over the
+   * repetitions that declared (NaN if none).
+   */
   readonly meanStopPerArm: number;
 }
 
@@ -59,6 +69,12 @@ export interface RuleSummary {
 export interface SimulationResult {
   /** The always-valid mSPRT: a winner once pValue ≤ α. */
   readonly msprt: RuleSummary;
+  /**
+   * Share of the repetitions whose always-valid interval (the running intersection over every
+   * look up to maxPerArm, the test going on after it decided) still holds p_T − p_C at the end;
+   * ≥ 1 − α when the interval is valid.
+   */
+  readonly intervalCoverage: number;
   /** The seed's naive rule: P(p_T > p_C | data) > 1 − α under Beta(1, 1) priors, at every look. */
   readonly naiveOneSided: RuleSummary;
   /** The same, two-sided: either arm's posterior probability of being better > 1 − α/2. */
@@ -108,25 +124,36 @@ export function simulate(o: SimulationOptions): SimulationResult {
     metric: 'success_rate',
     alpha: o.alpha,
     mixingSd: o.mixingSd,
-    minSamplesPerArm: o.lookEvery,
+    minSamplesPerArm: o.minSamplesPerArm ?? 20,
   };
+  const split = o.trafficSplit;
+  const steps = split === undefined ? o.maxPerArm : 2 * o.maxPerArm;
+  const lookEvery = split === undefined ? o.lookEvery : 2 * o.lookEvery;
   const tallies = { msprt: new Tally(), naiveOneSided: new Tally(), naiveTwoSided: new Tally() };
+  const effect = o.pTreatment - o.pControl;
+  let covered = 0;
   for (let rep = 0; rep < o.repetitions; rep++) {
     let control = emptyArm;
     let treatment = emptyArm;
     let state = initialTestState;
     const open = { msprt: true, naiveOneSided: true, naiveTwoSided: true };
-    for (let n = 1; n <= o.maxPerArm && (open.msprt || open.naiveOneSided || open.naiveTwoSided); n++) {
-      control = addOutcome(control, random() < o.pControl, 0);
-      treatment = addOutcome(treatment, random() < o.pTreatment, 0);
-      if (n % o.lookEvery !== 0) continue;
-      if (open.msprt) {
-        state = lookAt(state, spec, control, treatment);
-        if (state.winner !== null) {
-          tallies.msprt.record(state.winner, n);
-          open.msprt = false;
-        }
+    for (let step = 1; step <= steps; step++) {
+      if (split === undefined) {
+        control = addOutcome(control, random() < o.pControl, 0);
+        treatment = addOutcome(treatment, random() < o.pTreatment, 0);
+      } else if (random() < split) {
+        treatment = addOutcome(treatment, random() < o.pTreatment, 0);
+      } else {
+        control = addOutcome(control, random() < o.pControl, 0);
       }
+      if (step % lookEvery !== 0) continue;
+      const n = split === undefined ? step : step / 2;
+      state = lookAt(state, spec, control, treatment);
+      if (open.msprt && state.winner !== null) {
+        tallies.msprt.record(state.winner, n);
+        open.msprt = false;
+      }
+      if (!open.naiveOneSided && !open.naiveTwoSided) continue;
       const better = posteriorProbabilityBetter(control, treatment);
       if (open.naiveOneSided && better > 1 - o.alpha) {
         tallies.naiveOneSided.record('treatment', n);
@@ -137,10 +164,57 @@ export function simulate(o: SimulationOptions): SimulationResult {
         open.naiveTwoSided = false;
       }
     }
+    if ((state.lower ?? -Infinity) <= effect && effect <= (state.upper ?? Infinity)) covered += 1;
   }
   return {
     msprt: tallies.msprt.summary(o.repetitions),
+    intervalCoverage: covered / o.repetitions,
     naiveOneSided: tallies.naiveOneSided.summary(o.repetitions),
     naiveTwoSided: tallies.naiveTwoSided.summary(o.repetitions),
   };
+}
+
+/** What one response-time simulation runs: log-normal latencies, balanced arms. */
+export interface LatencySimulationOptions {
+  /** The latency's log-normal parameters: median e^mu ms, log-scale spread sigma. */
+  readonly mu: number;
+  readonly sigma: number;
+  /** The treatment's latencies are the control's distribution times this factor (1: A/A). */
+  readonly treatmentFactor: number;
+  readonly maxPerArm: number;
+  readonly lookEvery: number;
+  readonly repetitions: number;
+  readonly seed: number;
+  readonly alpha: number;
+}
+
+/**
+ * The mSPRT on `response_time` (default τ: 0.25 × the pooled standard deviation), latencies
+ * log-normal (heavy right tail, like real response times), read every `lookEvery` outcomes per arm.
+ */
+export function simulateLatency(o: LatencySimulationOptions): RuleSummary {
+  const random = seededRandom(o.seed);
+  const logNormal = () => {
+    const u = 1 - random();
+    const v = random();
+    return Math.exp(o.mu + o.sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+  };
+  const spec: SequentialTestSpec = { metric: 'response_time', alpha: o.alpha, minSamplesPerArm: 20 };
+  const tally = new Tally();
+  for (let rep = 0; rep < o.repetitions; rep++) {
+    let control = emptyArm;
+    let treatment = emptyArm;
+    let state = initialTestState;
+    for (let n = 1; n <= o.maxPerArm; n++) {
+      control = addOutcome(control, true, logNormal());
+      treatment = addOutcome(treatment, true, o.treatmentFactor * logNormal());
+      if (n % o.lookEvery !== 0) continue;
+      state = lookAt(state, spec, control, treatment);
+      if (state.winner !== null) {
+        tally.record(state.winner, n);
+        break;
+      }
+    }
+  }
+  return tally.summary(o.repetitions);
 }

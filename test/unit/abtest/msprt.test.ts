@@ -109,7 +109,9 @@ describe('lookAt', () => {
     const treatment = arm(18, 20);
     const s = lookAt(initialTestState, rateSpec, control, treatment);
     const v = 162 / 9680;
-    const logL = 0.5 * Math.log(v / (v + 0.01)) + (0.01 * 0.04) / (2 * v * (v + 0.01));
+    // the p-value uses the pooled variance under θ = 0: p̄ = 33/42, V₀ = p̄(1 − p̄)(1/20 + 1/20)
+    const v0 = (33 / 42) * (9 / 42) * 0.1;
+    const logL = 0.5 * Math.log(v0 / (v0 + 0.01)) + (0.01 * 0.04) / (2 * v0 * (v0 + 0.01));
     expect(s.looks).toBe(1);
     expect(s.pValue).toBeCloseTo(Math.min(1, Math.exp(-logL)), 12);
     const half = Math.sqrt(((v * (v + 0.01)) / 0.01) * (Math.log((v + 0.01) / v) - 2 * Math.log(0.05)));

@@ -47,9 +47,10 @@ export interface SequentialTestSpec {
 }
 
 /**
- * τ for success_rate when none is given: 0.1, effects of about 10 points are detected fastest
- * (in the S5 simulation 0.05 and 0.1 keep the same A/A error; 0.1 stops sooner on a 10-point
- * effect and needs far fewer outcomes for large ones).
+ * τ for success_rate when none is given: 0.1, effects of about 10 points are detected fastest.
+ * In the S5 simulation (docs/ab-testing.md) τ = 0.05 and 0.1 keep about the same A/A error
+ * (2.1%, 2.4%); 0.1 stops sooner on a 10-point effect (359 against 404 outcomes per arm) and on
+ * a 30-point one (75 against 108).
  */
 export const DEFAULT_SUCCESS_MIXING_SD = 0.1;
 /** τ for response_time when none is given, as a multiple of the pooled standard deviation. */

@@ -280,6 +280,39 @@ describe('ABTester.getResults', () => {
   });
 });
 
+describe('ABTester definition options', () => {
+  /** The results of one test fed 60% against 80% successes, alternating arms, 60 calls. */
+  async function resultsWith(extra: Partial<ABTestDefinitionInput>) {
+    const w = world();
+    w.behaviour.current.succeeds = cycle(3, 5);
+    w.behaviour.optimized.succeeds = cycle(4, 5);
+    const ab = new ABTester(w.registry, w.executor, { random: alternating() });
+    await ab.defineTest({ ...definition, ...extra });
+    for (let i = 0; i < 60; i++) await ab.execute(definition.name);
+    return ab.getResults(definition.name);
+  }
+
+  it('confidenceLevel, mixingSd and minSamplesPerArm each change the results of the same outcomes', async () => {
+    const base = await resultsWith({});
+    expect(base.effect.estimate).toBeCloseTo(0.2, 12);
+    expect(base.looks).toBe(21);
+    const lax = await resultsWith({ confidenceLevel: 0.3 });
+    expect(lax.pValue).toBe(base.pValue);
+    expect(lax.effect.level).toBe(0.3);
+    expect(lax.effect.upper - lax.effect.lower).toBeLessThan(base.effect.upper - base.effect.lower);
+    // p ≈ 0.61: undecided at 0.95, decided once α = 0.7
+    expect(base.pValue).toBeGreaterThan(0.3);
+    expect(base.pValue).toBeLessThan(0.7);
+    expect([base.decided, lax.decided, lax.winner]).toEqual([false, true, 'treatment']);
+    const wide = await resultsWith({ mixingSd: 0.5 });
+    expect(wide.pValue).not.toBeCloseTo(base.pValue, 6);
+    const later = await resultsWith({ minSamplesPerArm: 25 });
+    expect(later.looks).toBe(11);
+    const never = await resultsWith({ minSamplesPerArm: 31 });
+    expect([never.looks, never.pValue, never.effect.estimate]).toEqual([0, 1, undefined]);
+  });
+});
+
 describe('ABTester.promoteTreatment', () => {
   it('closes the test and takes the control out of selection', async () => {
     const w = world();

@@ -1,5 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatternValidationError } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
@@ -43,36 +42,26 @@ export class ABTestStore {
    */
   async list(): Promise<ABTestRecord[]> {
     const files = (await this.entries()).filter((f) => RECORD_FILE.test(f));
-    const records = await Promise.all(files.map((f) => this.read(join(this.dir, f))));
+    const records = await Promise.all(files.map((f) => this.read(f)));
     return records.sort((a, b) => (a.definition.name < b.definition.name ? -1 : 1));
-  }
-
-  /** Deletes a stored test; false when none was stored. */
-  async remove(name: string): Promise<boolean> {
-    try {
-      await rm(this.file(name));
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw error;
-    }
   }
 
   private file(name: string): string {
     return join(this.dir, `${patternFileStem(name)}.json`);
   }
 
-  private async read(file: string): Promise<ABTestRecord> {
+  /** Reads `<dir>/<entry>`, checking that it holds the test its stem names. */
+  private async read(entry: string): Promise<ABTestRecord> {
+    const file = join(this.dir, entry);
+    const text = await readFile(file, 'utf8');
     let data: unknown;
     try {
-      data = JSON.parse(await readFile(file, 'utf8'));
+      data = JSON.parse(text);
     } catch (error) {
       throw new PatternValidationError(`Corrupt A/B test file ${file}: not JSON`, { field: file }, error);
     }
     const record = parseWith(abTestRecordSchema, data, file);
-    if (patternFileStem(record.definition.name) === file.slice(this.dir.length + 1, -'.json'.length)) {
-      return record;
-    }
+    if (`${patternFileStem(record.definition.name)}.json` === entry) return record;
     throw new PatternValidationError(
       `Corrupt A/B test file ${file}: holds test '${record.definition.name}'`,
       { field: file },

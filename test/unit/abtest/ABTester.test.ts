@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../../src/actors/agent.js';
@@ -364,6 +364,28 @@ describe('ABTester persistence', () => {
     expect(fresh.registry.has('current')).toBe(false);
     const reloaded = await third.getResults(definition.name);
     expect(reloaded.control.n + reloaded.treatment.n).toBe(31);
+  });
+
+  it('stores one JSON file per test under abtests/, named like pattern files', async () => {
+    const dir = tempDir('nd-ab-');
+    const storage = new PatternStorage({ storagePath: dir });
+    const w = world();
+    const ab = new ABTester(w.registry, w.executor, { storage, random: alternating() });
+    await ab.defineTest({ ...definition, name: 'Web/Checkout' });
+    await ab.execute('Web/Checkout');
+    const file = path.join(dir, 'abtests', '^web%2F^checkout.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as {
+      definition: { name: string };
+      control: { n: number };
+    };
+    expect(stored.definition.name).toBe('Web/Checkout');
+    expect(stored.control.n).toBe(1);
+    // a file whose name does not match the test it holds is refused, naming the file
+    renameSync(file, path.join(dir, 'abtests', 'other.json'));
+    const error = await new ABTester(w.registry, w.executor, { storage })
+      .listTests()
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/other\.json: holds test 'Web\/Checkout'/);
   });
 
   it('names the file of a corrupt stored test', async () => {

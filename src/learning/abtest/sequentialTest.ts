@@ -14,14 +14,16 @@ import { confidenceHalfWidth, logMixtureLikelihoodRatio } from './msprt.js';
  *   at a 0.1 split and rates of 0.95, against 3.2% pooled). The interval uses the unpooled
  *   V = p̃_T(1 − p̃_T)/n_T + p̃_C(1 − p̃_C)/n_C. Both smooth the rates, p̃ = (successes + 1)/(n + 2),
  *   so that an arm with all successes (or none) so far does not claim zero variance.
- * - `response_time`: effect θ = mean_T − mean_C (ms, negative = treatment faster);
- *   V = s²_T/n_T + s²_C/n_C with the unbiased sample variances.
+ * - `response_time`: effect θ = mean_T − mean_C over the successful outcomes (ms, negative =
+ *   treatment faster); V = s²_T/k_T + s²_C/k_C with k the successes and s² the unbiased sample
+ *   variances.
  *
  * The always-valid p-value is the running minimum of min(1, 1/Λ) over the looks, and the
  * confidence interval the running intersection of the per-look intervals, so both stay valid
  * whenever they are read, after every outcome or at any data-dependent time. The arms may be
  * unbalanced (a traffic split other than 0.5); the normal approximation needs
- * `minSamplesPerArm` outcomes in each arm before the first look counts.
+ * `minSamplesPerArm` outcomes in each arm (successful ones for response_time) before the first
+ * look counts.
  *
  * Pure: state in, state out.
  */
@@ -90,14 +92,16 @@ export interface EffectEstimate {
 
 /**
  * θ̂ and V of the arms (see the module comment); undefined while an arm has fewer than
- * `minSamplesPerArm` outcomes or V is 0 (every response time identical).
+ * `minSamplesPerArm` outcomes (successful ones for response_time) or V is 0 (every response
+ * time identical).
  */
 export function estimateEffect(
   spec: SequentialTestSpec,
   control: ArmStats,
   treatment: ArmStats,
 ): EffectEstimate | undefined {
-  if (control.n < spec.minSamplesPerArm || treatment.n < spec.minSamplesPerArm) return undefined;
+  const count = (a: ArmStats) => (spec.metric === 'success_rate' ? a.n : a.successes);
+  if (count(control) < spec.minSamplesPerArm || count(treatment) < spec.minSamplesPerArm) return undefined;
   let estimate: number;
   let variance: number;
   if (spec.metric === 'success_rate') {
@@ -106,7 +110,8 @@ export function estimateEffect(
       smoothedBernoulliVariance(treatment) / treatment.n + smoothedBernoulliVariance(control) / control.n;
   } else {
     estimate = treatment.meanMs - control.meanMs;
-    variance = armResponseVariance(treatment) / treatment.n + armResponseVariance(control) / control.n;
+    variance =
+      armResponseVariance(treatment) / treatment.successes + armResponseVariance(control) / control.successes;
   }
   return variance > 0 ? { estimate, variance } : undefined;
 }
@@ -120,7 +125,7 @@ function smoothedBernoulliVariance(arm: ArmStats): number {
 export function mixingVariance(spec: SequentialTestSpec, control: ArmStats, treatment: ArmStats): number {
   if (spec.mixingSd !== undefined) return spec.mixingSd * spec.mixingSd;
   if (spec.metric === 'success_rate') return DEFAULT_SUCCESS_MIXING_SD * DEFAULT_SUCCESS_MIXING_SD;
-  const pooled = (control.m2Ms + treatment.m2Ms) / Math.max(1, control.n + treatment.n - 2);
+  const pooled = (control.m2Ms + treatment.m2Ms) / Math.max(1, control.successes + treatment.successes - 2);
   return DEFAULT_RESPONSE_MIXING_SCALE * DEFAULT_RESPONSE_MIXING_SCALE * pooled;
 }
 

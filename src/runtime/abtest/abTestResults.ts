@@ -12,7 +12,7 @@ export interface ABTestArmResults {
   readonly successes: number;
   /** successes / n, 0..1 (0 when n = 0). */
   readonly successRate: number;
-  /** Mean run duration, ms (0 when n = 0). */
+  /** Mean duration of the successful runs, ms (0 when none succeeded): a failed run is not a response. */
   readonly meanResponseTimeMs: number;
 }
 

@@ -20,7 +20,7 @@ export const defineTestSchema = z
     controlPattern: z.string().min(1),
     /** The registered pattern tried against it. */
     treatmentPattern: z.string().min(1),
-    /** What decides "better": higher success rate, or lower mean response time. Default success_rate. */
+    /** What decides "better": higher success rate, or lower mean response time of the successful runs. Default success_rate. */
     successMetric: metricSchema.default('success_rate'),
     /** Share of the traffic sent to the treatment, strictly between 0 and 1. Default 0.5. */
     trafficSplit: splitSchema.default(0.5),

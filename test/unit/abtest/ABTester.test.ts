@@ -68,6 +68,8 @@ const definition: ABTestDefinitionInput = {
   trafficSplit: 0.5,
 };
 
+const round = (x: number) => Math.round(x * 1e9) / 1e9;
+
 /** Alternates control, treatment, control… through an injected random (split 0.5). */
 function alternating(): () => number {
   let i = 0;
@@ -198,20 +200,24 @@ describe('ABTester.getResults', () => {
       state = lookAt(state, spec, control, treatment);
     }
     const results = await ab.getResults(definition.name);
-    expect(results.control).toEqual({
+    expect({ ...results.control, meanResponseTimeMs: round(results.control.meanResponseTimeMs) }).toEqual({
       pattern: 'current',
       n: 40,
       successes: 28,
       successRate: 0.7,
-      meanResponseTimeMs: 20,
+      // successful runs only: per 10 calls, 4 of 10 ms and 3 of 30 ms
+      meanResponseTimeMs: round(130 / 7),
     });
-    expect(results.treatment).toEqual({
-      pattern: 'optimized',
-      n: 40,
-      successes: 36,
-      successRate: 0.9,
-      meanResponseTimeMs: 10,
-    });
+    expect({ ...results.treatment, meanResponseTimeMs: round(results.treatment.meanResponseTimeMs) }).toEqual(
+      {
+        pattern: 'optimized',
+        n: 40,
+        successes: 36,
+        successRate: 0.9,
+        // per 10 calls, 5 of 5 ms and 4 of 15 ms
+        meanResponseTimeMs: round(85 / 9),
+      },
+    );
     expect(results.looks).toBe(41); // one per outcome from the 40th (20 in each arm) on
     expect(results.pValue).toBeCloseTo(state.pValue, 12);
     expect(results.confidence).toBeCloseTo(1 - state.pValue, 12);
@@ -277,6 +283,26 @@ describe('ABTester.getResults', () => {
     expect(r.effect.estimate).toBeCloseTo(-20, 9);
     expect([r.decided, r.treatmentBetter, r.winner]).toEqual([true, true, 'treatment']);
     expect(r.effect.upper).toBeLessThan(0);
+  });
+
+  it('response_time counts successful runs only: a treatment that fails fast does not win', async () => {
+    const w = world();
+    let c = 0;
+    w.behaviour.current.ms = () => 100 + (c++ % 5) * 4;
+    // the treatment fails half its calls after 1 ms, and takes as long as the control otherwise
+    let t = 0;
+    let k = 0;
+    w.behaviour.optimized.succeeds = () => k++ % 2 === 0;
+    w.behaviour.optimized.ms = () => (t++ % 2 === 0 ? 100 + ((t >> 1) % 5) * 4 : 1);
+    const ab = new ABTester(w.registry, w.executor, { random: alternating() });
+    await ab.defineTest({ ...definition, successMetric: 'response_time' });
+    for (let i = 0; i < 120; i++) await ab.execute(definition.name);
+    const r = await ab.getResults(definition.name);
+    expect(r.treatment.successes).toBe(30);
+    expect(r.treatment.meanResponseTimeMs).toBeCloseTo(108, 9);
+    expect(r.control.meanResponseTimeMs).toBeCloseTo(108, 9);
+    expect(r.effect.estimate).toBeCloseTo(0, 9);
+    expect(r.decided).toBe(false);
   });
 });
 

@@ -7,6 +7,15 @@ export type { PatternRegistryOptions } from './runtime/PatternRegistry.js';
 export { PatternExecutor } from './runtime/PatternExecutor.js';
 export type { ExecutorOptions, RunOptions } from './runtime/PatternExecutor.js';
 export { PatternStorage } from './runtime/PatternStorage.js';
+export {
+  ABTester,
+  type ABTesterOptions,
+  type ABTestDefinitionInput,
+  type ABTestResults,
+  type ABTestArmResults,
+  type ABTestEffect,
+  type ABTestExecution,
+} from './runtime/abtest/ABTester.js';
 export { PatternConfig } from './runtime/PatternConfig.js';
 export type { PatternConfigValues } from './runtime/PatternConfig.js';
 export { PatternContext, patternContextSchema } from './runtime/PatternContext.js';

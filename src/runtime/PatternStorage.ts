@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfidenceLevel } from '../learning/ConfidenceLevel.js';
 import { successRateScorer, type ConfidenceScorer } from '../learning/confidence.js';
@@ -12,6 +12,7 @@ import { FileStore } from '../storage/FileStore.js';
 import { parseWith } from '../core/validate.js';
 import { createLogger } from '../core/logger.js';
 import type { WarnSink } from '../core/rateLimitedWarn.js';
+import { ABTestStore } from './abtest/ABTestStore.js';
 
 let defaultLogger: WarnSink | undefined;
 
@@ -88,6 +89,7 @@ export class PatternStorage {
   private readonly store: FileStore;
   private readonly clock: Clock;
   private readonly revive: (snapshot: PatternSnapshot) => unknown;
+  private abTestStore: ABTestStore | undefined;
 
   constructor(options?: PatternStorageOptions);
   constructor(storagePath?: string, backupEnabled?: boolean, compressionEnabled?: boolean);
@@ -215,6 +217,11 @@ export class PatternStorage {
       });
     }
     return { outcomesRemoved, patternsRemoved };
+  }
+
+  /** The store of A/B tests (`ABTester`), `<storagePath>/abtests/`, made on first use. */
+  abTests(): ABTestStore {
+    return (this.abTestStore ??= new ABTestStore(join(this.storagePath, 'abtests')));
   }
 
   /** Deletes a stored pattern (backing it up when backups are on); false when none was stored. */

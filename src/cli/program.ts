@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { remoteCommands } from './commands/remote/index.js';
 import { runCommand } from './commands/run.js';
+import { cancelCommand, forkCommand, resumeCommand, signalCommand } from './commands/durable.js';
+import { runsCommand } from './commands/runs.js';
 import { withNatsAuthOptions } from './commands/remote/natsCliOptions.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
@@ -90,6 +92,11 @@ Workflow files are documented in docs/workflow.md.`,
     );
   program.addCommand(withNatsAuthOptions(runCommand())); // credentials of `run --nats`
   program.addCommand(validateCommand());
+  program.addCommand(runsCommand());
+  program.addCommand(resumeCommand());
+  program.addCommand(cancelCommand());
+  program.addCommand(signalCommand());
+  program.addCommand(forkCommand());
   program.addCommand(schemaCommand());
   const diagram = await optionalDiagramCommand();
   if (diagram) program.addCommand(diagram);

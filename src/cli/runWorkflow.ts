@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import pc from 'picocolors';
-import { allGroupsGone } from '../actors/processGroup.js';
+import { allGroupsGone, defaultKillGraceMs, terminateAllGroups } from '../actors/processGroup.js';
+import type { FileRunStore } from '../store/FileRunStore.js';
+import { openRunStore } from './runStore.js';
 import type { RunEvent } from '../core/events.js';
 import { isPatternValidationError, isInvalidPatternError, isPatternError } from '../core/errors.js';
 import type { PatternContextInput } from '../runtime/PatternContext.js';
@@ -42,7 +46,30 @@ export interface RunOptions extends NatsAuthCliOptions {
   nats?: string;
   output?: string;
   resolver?: string;
+  /** The run store's directory; `false` (`--no-store`): runs live in memory only. */
+  store?: string | false;
+  runId?: string;
+  allowChangedPattern?: boolean;
 }
+
+/** What to do with the workflow once loaded: run it, or act on a journaled run of it. */
+export type RunAction =
+  | { readonly kind: 'run' }
+  | { readonly kind: 'resume'; readonly runId: string }
+  | { readonly kind: 'cancel'; readonly runId: string; readonly reason?: string | undefined }
+  | {
+      readonly kind: 'fork';
+      readonly runId: string;
+      readonly fromStep: string;
+      readonly newRunId?: string | undefined;
+    }
+  | {
+      readonly kind: 'signal';
+      readonly runId: string;
+      readonly name: string;
+      readonly payload: unknown;
+      readonly resume: boolean;
+    };
 
 /** What a run needs once the file and options are checked. */
 interface PreparedRun {
@@ -77,7 +104,11 @@ async function prepare(
  * `options.nats` is given); resolves with the exit code: an {@link ExitCode}, or
  * 128 + the signal's number when SIGINT, SIGTERM or SIGHUP cancelled the run.
  */
-export async function runWorkflowFile(file: string, options: RunOptions): Promise<number> {
+export async function runWorkflowFile(
+  file: string,
+  options: RunOptions,
+  action: RunAction = { kind: 'run' },
+): Promise<number> {
   if (options.deep && !options.dryRun)
     return usage('--deep applies to --dry-run only (a run loads every agent)');
   if (options.resolver !== undefined && options.nats === undefined)
@@ -94,7 +125,7 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
     throw error;
   }
   try {
-    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter);
+    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter, action);
   } finally {
     await resolver?.close();
     await remote?.close();
@@ -106,6 +137,7 @@ async function runWith(
   options: RunOptions,
   extraAgents: readonly Agent[],
   resolver: ResourceArbiter | undefined,
+  action: RunAction,
 ): Promise<number> {
   const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
@@ -131,17 +163,26 @@ async function runWith(
     sinks.progress?.onEvent(event);
   };
   let executor: WorkflowExecutor;
+  let store: FileRunStore | undefined;
   try {
+    if (options.store === false && action.kind !== 'run')
+      throw new UsageError(`${action.kind} needs the run store: drop --no-store`);
+    if (options.store === false && options.runId !== undefined)
+      throw new UsageError('--run-id needs the run store: drop --no-store');
+    store = options.store === false ? undefined : await openRunStore(options.store);
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
-    executor = createWorkflowExecutor(workflow, agents, onEvent, resolver);
+    executor = createWorkflowExecutor(workflow, agents, onEvent, resolver, store);
     if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
   } catch (error) {
+    await store?.close();
     if (error instanceof UsageError) return usage(error.message);
     if (isPatternError(error)) return usage(`${file}: ${error.message}`);
     throw error;
   }
+  const runId = action.kind === 'run' ? (options.runId ?? randomUUID()) : action.runId;
+  announce(mode, action, runId, store);
   const planFor = (pattern: string): PlanNode => planTree(workflow, pattern, [], extraAgents);
   const progress = createProgress(
     mode,
@@ -152,18 +193,33 @@ async function runWith(
   sinks.progress = progress;
   const { trace } = sinks;
   const abort = new AbortController();
-  // SIGINT, SIGTERM, SIGHUP: no step starts any more, running attempts are aborted (their
-  // commands' groups killed), completed steps are compensated as on a failure; exit 128+signal.
-  const cancel = onStopSignals('cancelling the run (completed steps are compensated)', (signal) =>
-    abort.abort(new Error(`interrupted (${signal})`)),
+  // SIGINT, SIGTERM, SIGHUP. With the store: the run is suspended (its journal kept, running
+  // commands killed) to be resumed or cancelled later. Without: no step starts any more, running
+  // attempts are aborted, completed steps are compensated as on a failure. Exit 128+signal.
+  const cancel = onStopSignals(
+    store
+      ? `suspending run ${runId} (resume: npx ndf resume ${runId}; cancel: npx ndf cancel ${runId})`
+      : 'cancelling the run (completed steps are compensated)',
+    (signal) => {
+      if (!store) return abort.abort(new Error(`interrupted (${signal})`));
+      void executor.suspendRun(runId).catch(() => undefined);
+      terminateAllGroups(defaultKillGraceMs());
+    },
   );
   try {
-    const result = await execute(executor, workflow.run, {
+    const result = await execute(executor, workflow.run, action, {
       input,
       timeoutMs,
       signal: abort.signal,
       trace: trace !== undefined,
+      runId,
+      file,
+      allowChangedPattern: options.allowChangedPattern === true,
     });
+    if (result === undefined) {
+      progress.finish();
+      return ExitCode.OK;
+    }
     // The run reports only once none of its commands is left (cancelled ones get their grace period).
     await allGroupsGone();
     progress.finish();
@@ -175,10 +231,17 @@ async function runWith(
       process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);
     }
     if (cancel.received) return signalExitCode(cancel.received);
+    if (action.kind === 'cancel') return result.status === 'cancelled' ? ExitCode.OK : ExitCode.RUN_FAILED;
     return result.success ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
     await allGroupsGone();
     progress.finish();
+    if (cancel.received && store) {
+      process.stderr.write(
+        `${pc.yellow('!')} run ${runId} suspended: resume it with \`npx ndf resume ${runId}\`, or cancel it with \`npx ndf cancel ${runId}\`\n`,
+      );
+      return signalExitCode(cancel.received);
+    }
     if (error instanceof UsageError) return usage(`${file}: ${error.message}`);
     if (isPatternValidationError(error) || isInvalidPatternError(error))
       return usage(`${file}: ${error.message}`);
@@ -190,7 +253,24 @@ async function runWith(
     cancel.dispose();
     await closeTrace(trace);
     await executor.close();
+    await store?.close();
   }
+}
+
+/** Prints the run id (the first `--json` line), and where the run is journaled. */
+function announce(
+  mode: ProgressMode,
+  action: RunAction,
+  runId: string,
+  store: FileRunStore | undefined,
+): void {
+  if (mode === 'json') {
+    process.stdout.write(`${JSON.stringify({ type: 'run.id', runId, store: store?.dir ?? null })}\n`);
+    return;
+  }
+  const verb = action.kind === 'run' ? 'run' : action.kind;
+  const where = store ? pc.dim(` (journal: ${store.dir})`) : pc.dim(' (not journaled: --no-store)');
+  process.stdout.write(`${pc.bold(verb)} ${runId}${where}\n`);
 }
 
 type WorkflowExecutor = ReturnType<typeof createWorkflowExecutor>;
@@ -199,14 +279,41 @@ interface ExecuteOptions {
   timeoutMs: number | undefined;
   signal: AbortSignal;
   trace: boolean;
+  runId: string;
+  file: string;
+  allowChangedPattern: boolean;
 }
 
-/** Runs the named pattern; with no pattern, the one the executor selects for the context. */
+/**
+ * Carries out `action`: runs the named pattern (with no pattern, the one the executor selects for
+ * the context), or resumes, cancels, forks or signals a journaled run. Undefined when a signal was
+ * only handed over (the run goes on elsewhere, or later).
+ */
 async function execute(
   executor: WorkflowExecutor,
   run: { pattern?: string | undefined; context?: PatternContextInput | undefined },
+  action: RunAction,
   options: ExecuteOptions,
-): Promise<RunResult> {
+): Promise<RunResult | undefined> {
+  const allow = { allowChangedPattern: options.allowChangedPattern };
+  switch (action.kind) {
+    case 'resume':
+      return executor.resume(action.runId, allow);
+    case 'cancel':
+      return executor.cancelRun(action.runId, action.reason);
+    case 'fork':
+      return executor.forkRun(action.runId, {
+        fromStep: action.fromStep,
+        ...(action.newRunId === undefined ? {} : { runId: action.newRunId }),
+      });
+    case 'signal': {
+      const delivered = await executor.signal(action.runId, action.name, action.payload);
+      process.stderr.write(`${pc.green('✔')} signal ${action.name} ${delivered} for run ${action.runId}\n`);
+      return delivered === 'journaled' && action.resume ? executor.resume(action.runId, allow) : undefined;
+    }
+    case 'run':
+      break;
+  }
   const context = run.context ?? {};
   const pattern = run.pattern ?? executor.selectPattern(context)?.name;
   if (pattern === undefined) {
@@ -218,6 +325,9 @@ async function execute(
     input: options.input,
     signal: options.signal,
     traceTransitions: options.trace,
+    runId: options.runId,
+    source: resolve(options.file),
+    allowChangedPattern: options.allowChangedPattern,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }

@@ -17,6 +17,7 @@ import {
   type ForkOptions,
   type RecoveredRun,
   type ResumeOptions,
+  type SignalDelivery,
 } from './durable/DurableRuns.js';
 import type { RunDetails } from './durable/runDetails.js';
 import type { CleanupOptions } from '../store/RunStore.js';
@@ -267,7 +268,7 @@ export class PatternExecutor {
    * restarts of either side.
    * @throws PatternExecutionError for an unknown or finished run
    */
-  signal(runId: string, name: string, payload?: unknown): Promise<void> {
+  signal(runId: string, name: string, payload?: unknown): Promise<SignalDelivery> {
     return this.durable.signal(runId, name, payload);
   }
 

@@ -34,6 +34,16 @@ export function runCommand(): Command {
     )
     .option('--no-progress', 'no live progress, only the summary')
     .option(
+      '--store <dir>',
+      'journal the run in this directory (default: NDF_STORE, else .nd in the working directory)',
+    )
+    .option('--no-store', 'do not journal the run (it cannot be resumed after a crash)')
+    .option(
+      '--run-id <id>',
+      "the run's id (default: a new UUID); the same id again continues that run after a crash, or prints its recorded result",
+    )
+    .option('--allow-changed-pattern', 'continue a run even though its pattern changed since it started')
+    .option(
       '--nats <url>',
       'also use the remote agents serving on this NATS server (discovered, like `ndf agents`)',
     )
@@ -46,10 +56,14 @@ export function runCommand(): Command {
       `
 Progress is a live tree on a terminal, plain lines when stdout is not a terminal.
 A run that sets no timeout (run.timeoutMs, --timeout) is cancelled after 60 s.
-Ctrl-C, SIGTERM (docker stop, systemd, Kubernetes) and SIGHUP cancel the run: no further step
-starts, running commands are killed with their children (SIGTERM, then SIGKILL after
-NDF_KILL_GRACE_MS, default 2000 ms), completed steps are rolled back; a second signal stops at
-once (no rollback), still killing the commands.
+Every run is journaled in the run store (.nd/ unless --store or NDF_STORE says otherwise): its id
+is printed first. After a crash, the same command with --run-id <id> (or npx ndf resume <id>)
+continues it: completed steps are not run again. See docs/durability.md.
+Ctrl-C, SIGTERM (docker stop, systemd, Kubernetes) and SIGHUP suspend a journaled run: running
+commands are killed with their children (SIGTERM, then SIGKILL after NDF_KILL_GRACE_MS, default
+2000 ms) and the journal is kept, to resume (ndf resume <id>) or cancel (ndf cancel <id>) later.
+With --no-store they cancel the run instead: completed steps are rolled back. A second signal
+stops at once, still killing the commands.
 Exit codes: 0 the run succeeded, 1 it failed, 2 bad input, 128+N stopped by signal N
 (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 
@@ -59,6 +73,7 @@ Examples:
   $ npx ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
   $ npx ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
   $ npx ndf run workflow.yaml --dry-run
+  $ npx ndf run workflow.yaml --run-id nightly-2026-12-04          # kill it, run it again: it continues
   $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
   $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222 --resolver nd   # locks shared via ndf resolver
   $ npx ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,

@@ -1,5 +1,6 @@
 import type { Agent, ResourceArbiter } from '../../core/agent.js';
 import type { RunEventListener } from '../../core/events.js';
+import type { RunStore } from '../../store/RunStore.js';
 import { createLogger } from '../../core/logger.js';
 import { PatternExecutor } from '../../runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../runtime/PatternRegistry.js';
@@ -95,6 +96,7 @@ export function createWorkflowExecutor(
   agents: readonly Agent[],
   onEvent?: RunEventListener,
   resolver?: ResourceArbiter,
+  store?: RunStore,
 ): PatternExecutor {
   const registry = new PatternRegistry();
   for (const [name, spec] of Object.entries(workflow.patterns))
@@ -106,6 +108,7 @@ export function createWorkflowExecutor(
     ...optional('breaker', workflow.breaker),
     ...optional('onEvent', onEvent),
     ...optional('resolver', resolver),
+    ...optional('store', store),
   });
   for (const agent of agents) {
     const breaker = own(agent);

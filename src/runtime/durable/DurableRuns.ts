@@ -27,6 +27,13 @@ export interface RecoveredRun {
   readonly result: Promise<RunResult>;
 }
 
+/**
+ * How `signal` reached the run: `delivered` to it (it executes in this process), `posted` to the
+ * process that executes it (through the store), or `journaled` for a run no process executes
+ * (it sees the signal when resumed).
+ */
+export type SignalDelivery = 'delivered' | 'posted' | 'journaled';
+
 /** Options of `forkRun`. */
 export interface ForkOptions {
   /** The first step to execute again (a step name, or its journal key `pattern/step`). */
@@ -199,12 +206,12 @@ export class DurableRuns {
    * journaled in the store (the run sees it when it resumes).
    * @throws PatternExecutionError for an unknown or finished run
    */
-  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+  async signal(runId: string, name: string, payload?: unknown): Promise<SignalDelivery> {
     parseWith(signalNameSchema, name, 'signal name');
     const live = this.launcher.live.get(runId);
     if (live?.journal) {
       live.journal.deliverSignal(name, payload);
-      return;
+      return 'delivered';
     }
     const store = this.need('signal');
     const entries = await this.journalOf(store, runId);
@@ -223,7 +230,9 @@ export class DurableRuns {
         signal: name,
         ...(json === undefined ? {} : { payload: json }),
       });
+      return 'posted';
     }
+    return 'journaled';
   }
 
   /**

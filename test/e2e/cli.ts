@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
@@ -10,6 +11,11 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * call starts in ~0.3 s instead of compiling src through tsx.
  */
 export const NDF_BIN = inject('ndfBin');
+/**
+ * The run store of the e2e runs (`NDF_STORE`), inside the build directory the global setup
+ * removes at the end: `ndf run` journals every run, and the checkout's `.nd/` stays untouched.
+ */
+export const E2E_STORE = path.join(path.dirname(path.dirname(NDF_BIN)), 'store');
 /** The checkout's launcher (runs src through tsx), for what only a checkout shows. */
 export const CHECKOUT_BIN = `${ROOT}/bin/ndf.js`;
 
@@ -34,7 +40,13 @@ function spawnNdf(args: readonly string[], options: NdfOptions): ChildProcessWit
   return spawn(process.execPath, [options.bin ?? NDF_BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: Object.fromEntries(
-      Object.entries({ ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env }).filter(
+      Object.entries({
+        ...process.env,
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+        NDF_STORE: E2E_STORE,
+        ...options.env,
+      }).filter(
         ([, value]) => value !== undefined,
       ),
     ),

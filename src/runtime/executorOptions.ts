@@ -6,6 +6,7 @@ import type { RunEventListener } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { durationSeconds, positiveDurationMs } from '../core/duration.js';
+import { isInspectObserver, type InspectObserver } from './executor/inspectObservers.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -61,6 +62,16 @@ export const runOptionsSchema = z
     onEvent: fn<RunEventListener>('onEvent').optional(),
     /** Also emit a `transition` event for every machine transition (for traces; costs time). */
     traceTransitions: z.boolean().default(false),
+    /**
+     * An XState inspection observer (function or `{ next }`) given to the run's root actor, so it
+     * sees every actor, event and snapshot of the run: Stately's inspector, `@statelyai/inspect`,
+     * any XState tooling. One that throws is logged and ignored. Costs time on every transition.
+     */
+    inspect: z
+      .custom<InspectObserver>(isInspectObserver, {
+        message: 'must be a function or an observer with next()',
+      })
+      .optional(),
   })
   .strict();
 /** Options of {@link PatternExecutor.run}. */

@@ -27,6 +27,7 @@ import { checkConfidence } from './confidenceGate.js';
 import type { EventBus } from './EventBus.js';
 import { learnFromRun } from './learnFromRun.js';
 import type { LiveMetaRuns } from './LiveMetaRuns.js';
+import { combineInspect } from './inspectObservers.js';
 import { transitionInspector } from './transitionInspector.js';
 
 /** What the run lifecycle needs from its executor. */
@@ -135,12 +136,14 @@ export class RunLauncher {
         extra,
       );
     }
+    const traced = o.traceTransitions
+      ? transitionInspector(runId, clock, (e) => bus.emit(e, extra))
+      : undefined;
+    const inspect = combineInspect([traced, o.inspect], this.deps.logger, runId);
     const actor = createActor(this.deps.machines[child.kind], {
       input: child.input,
       clock,
-      ...(o.traceTransitions
-        ? { inspect: transitionInspector(runId, clock, (e) => bus.emit(e, extra)) }
-        : {}),
+      ...(inspect ? { inspect } : {}),
     }) as AnyActor;
     const started: StartedRun = {
       patternName,

@@ -25,6 +25,8 @@ import { loadWorkflow } from './workflow/load.js';
 import type { LoadedWorkflow } from './workflow/load.js';
 import { loadMode, reportLoadError } from './commands/validate.js';
 import { redactText } from '../core/redact.js';
+import type { InspectorServer } from '../inspector/InspectorServer.js';
+import { inspectorPort, serveUntilStopped, startInspector } from './inspectorSession.js';
 
 /**
  * `ndf run` without the command line: load, check, run with progress and trace, summarise.
@@ -42,6 +44,8 @@ export interface RunOptions extends NatsAuthCliOptions {
   nats?: string;
   output?: string;
   resolver?: string;
+  /** `--inspect [port]`: true without a port. */
+  inspect?: string | boolean;
 }
 
 /** What a run needs once the file and options are checked. */
@@ -82,6 +86,16 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
     return usage('--deep applies to --dry-run only (a run loads every agent)');
   if (options.resolver !== undefined && options.nats === undefined)
     return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
+  if (options.inspect !== undefined && options.dryRun)
+    return usage('--inspect applies to a run, not to --dry-run (draw the plan with ndf diagram)');
+  let inspectPort: number | undefined;
+  try {
+    inspectPort =
+      options.inspect === undefined ? undefined : await inspectorPort(options.inspect, '--inspect');
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    throw error;
+  }
   let remote: DiscoveredRemoteAgents | undefined;
   let resolver: RemoteResolver | undefined;
   try {
@@ -94,7 +108,7 @@ export async function runWorkflowFile(file: string, options: RunOptions): Promis
     throw error;
   }
   try {
-    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter);
+    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter, inspectPort);
   } finally {
     await resolver?.close();
     await remote?.close();
@@ -106,6 +120,7 @@ async function runWith(
   options: RunOptions,
   extraAgents: readonly Agent[],
   resolver: ResourceArbiter | undefined,
+  inspectPort: number | undefined,
 ): Promise<number> {
   const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
@@ -131,12 +146,18 @@ async function runWith(
     sinks.progress?.onEvent(event);
   };
   let executor: WorkflowExecutor;
+  let inspector: InspectorServer | undefined;
   try {
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
     executor = createWorkflowExecutor(workflow, agents, onEvent, resolver);
     if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
+    if (inspectPort !== undefined) {
+      const { workflowPatternSpecs } = await import('./commands/diagramPatterns.js');
+      const specs = workflowPatternSpecs(workflow);
+      inspector = await startInspector(inspectPort, (name) => specs.get(name), executor, process.stderr);
+    }
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     if (isPatternError(error)) return usage(`${file}: ${error.message}`);
@@ -175,6 +196,10 @@ async function runWith(
       process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);
     }
     if (cancel.received) return signalExitCode(cancel.received);
+    if (inspector) {
+      cancel.dispose(); // a signal now stops the inspector, not the (finished) run
+      await serveUntilStopped(inspector, `run ${result.status}; still serving`, process.stderr, result);
+    }
     return result.success ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
     await allGroupsGone();
@@ -188,6 +213,7 @@ async function runWith(
     return cancel.received ? signalExitCode(cancel.received) : ExitCode.RUN_FAILED;
   } finally {
     cancel.dispose();
+    await inspector?.close();
     await closeTrace(trace);
     await executor.close();
   }

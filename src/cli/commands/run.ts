@@ -34,6 +34,10 @@ export function runCommand(): Command {
     )
     .option('--no-progress', 'no live progress, only the summary')
     .option(
+      '--inspect [port]',
+      'serve the live inspector page on 127.0.0.1 (port default: any free one; the address is printed on stderr); it keeps serving after the run until Ctrl-C',
+    )
+    .option(
       '--nats <url>',
       'also use the remote agents serving on this NATS server (discovered, like `ndf agents`)',
     )
@@ -59,6 +63,7 @@ Examples:
   $ npx ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
   $ npx ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
   $ npx ndf run workflow.yaml --dry-run
+  $ npx ndf run workflow.yaml --inspect 4800                      # watch it at http://127.0.0.1:4800/
   $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
   $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222 --resolver nd   # locks shared via ndf resolver
   $ npx ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,

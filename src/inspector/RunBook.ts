@@ -35,6 +35,9 @@ interface RunRecord {
   result: RunResult | undefined;
 }
 
+/** The `runId` of events that belong to the executor, not one run (circuit-breaker changes). */
+export const EXECUTOR_WIDE = '*';
+
 /** Limits of a {@link RunBook}. */
 export interface RunBookLimits {
   /** Runs kept; the oldest finished run is dropped first (then the oldest). */
@@ -47,10 +50,13 @@ export interface RunBookLimits {
  * The inspector's memory of runs: every RunEvent but machine `transition`s (too many to keep
  * for a page; they stay in `--trace` files), numbered in arrival order so a browser that
  * reconnects gets exactly what it missed, and each run's result (outputs) once recorded.
+ * Executor-wide events (`runId` `*`: breaker changes) are kept apart, not as a run.
  * Bounded by {@link RunBookLimits}. No I/O, no clock: time is the events' own `at`.
  */
 export class RunBook {
   private readonly runs = new Map<string, RunRecord>();
+  /** Events of the executor rather than of one run (`runId` `*`: circuit-breaker changes), newest last. */
+  private readonly shared: BookEntry[] = [];
   private seq = 0;
   private dropped = 0;
 
@@ -59,6 +65,12 @@ export class RunBook {
   /** Keeps `event`; returns its entry, or undefined when it is not kept (a transition, or over the limit). */
   add(event: RunEvent): BookEntry | undefined {
     if (event.type === 'transition') return undefined;
+    if (event.runId === EXECUTOR_WIDE) {
+      const entry = { seq: ++this.seq, event };
+      this.shared.push(entry);
+      if (this.shared.length > this.limits.maxEventsPerRun) this.shared.shift();
+      return entry;
+    }
     const run = this.runs.get(event.runId) ?? this.open(event);
     if (event.type === 'run.started') {
       run.pattern = event.pattern;
@@ -95,7 +107,7 @@ export class RunBook {
 
   /** Every kept entry with `seq` above `after`, in order (all runs). */
   since(after: number): BookEntry[] {
-    const out: BookEntry[] = [];
+    const out: BookEntry[] = this.shared.filter((e) => e.seq > after);
     for (const run of this.runs.values()) for (const e of run.entries) if (e.seq > after) out.push(e);
     return out.sort((a, b) => a.seq - b.seq);
   }

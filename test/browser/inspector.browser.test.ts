@@ -89,6 +89,7 @@ describe('inspector page in Chromium', () => {
       }),
     );
     const executor = new PatternExecutor(registry, {
+      breaker: { failureThreshold: 1, recoveryTimeoutMs: 60_000 },
       agents: [
         defineAgent({
           id: 'reader',
@@ -129,6 +130,10 @@ describe('inspector page in Chromium', () => {
       expect(
         await page.locator(`#diagram g.node[data-step='${TRANSFORM}']`).first().getAttribute('data-status'),
       ).toBe('failed');
+
+      await page.waitForSelector("#breakers tr[data-agent='mapper'] td.state", { timeout: WAIT_MS });
+      expect(await page.locator("#breakers tr[data-agent='mapper'] td.state").textContent()).toBe('open');
+      expect(await page.locator('#breakers tbody tr').count()).toBe(1);
 
       const result: RunResult = await running;
       expect(result.status).toBe('rolledBack');

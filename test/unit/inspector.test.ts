@@ -126,6 +126,19 @@ describe('RunBook', () => {
     ]);
   });
 
+  it('keeps executor-wide events (breaker changes, runId *) apart from runs, numbered with them', () => {
+    const book = new RunBook({ maxRuns: 10, maxEventsPerRun: 2 });
+    book.add(started('a'));
+    for (const to of ['open', 'halfOpen', 'closed'] as const)
+      book.add({ type: 'breaker.state', at: 1, runId: '*', agent: 'w', from: 'closed', to });
+    expect(book.list().map((r) => r.runId)).toEqual(['a']);
+    expect(book.since(0).map((e) => [e.seq, e.event.runId])).toEqual([
+      [1, 'a'],
+      [3, '*'],
+      [4, '*'],
+    ]);
+  });
+
   it('does not keep machine transitions', () => {
     const book = new RunBook({ maxRuns: 10, maxEventsPerRun: 100 });
     const kept = book.add({

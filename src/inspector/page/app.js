@@ -9,6 +9,8 @@ const MAX_LOG = 500;
 
 /** @type {Map<string, any>} runs by id, in arrival order */
 const runs = new Map();
+/** Circuit breakers of the executor (breaker events have runId `*`), by agent. */
+const breakers = new Map();
 let selected = undefined;
 let pinned = false; // the user chose a run: do not follow the newest
 let palette = {};
@@ -37,7 +39,6 @@ function runOf(event) {
       status: 'running',
       durationMs: undefined,
       steps: new Map(),
-      breakers: new Map(),
       log: [],
       diagram: undefined,
       outputs: undefined,
@@ -50,6 +51,7 @@ function runOf(event) {
 }
 
 function apply(event) {
+  if (event.runId === '*') return applyShared(event);
   const run = runOf(event);
   run.log.push(event);
   if (run.log.length > MAX_LOG) run.log.shift();
@@ -70,12 +72,18 @@ function apply(event) {
     if (TERMINAL.has(event.status) && step.endAt === undefined) step.endAt = event.at;
     if (event.error) step.error = `${event.error.name}: ${event.error.message}`;
     run.steps.set(key, step);
-  } else if (event.type === 'breaker.state') {
-    const b = run.breakers.get(event.agent) ?? { agent: event.agent, states: [event.from] };
-    if (b.states[b.states.length - 1] !== event.from) b.states.push(event.from);
-    b.states.push(event.to);
-    run.breakers.set(event.agent, b);
   }
+  schedule();
+}
+
+/** An executor-wide event (a breaker change): kept per agent, and logged in every running run. */
+function applyShared(event) {
+  if (event.type !== 'breaker.state') return;
+  const b = breakers.get(event.agent) ?? { agent: event.agent, states: [event.from] };
+  if (b.states[b.states.length - 1] !== event.from) b.states.push(event.from);
+  b.states.push(event.to);
+  breakers.set(event.agent, b);
+  for (const run of runs.values()) if (run.status === 'running') run.log.push(event);
   schedule();
 }
 
@@ -100,7 +108,7 @@ function render() {
   status.dataset.status = run.status;
   renderDiagram(run);
   renderSteps(run);
-  renderBreakers(run);
+  renderBreakers();
   renderLog(run);
 }
 
@@ -240,8 +248,8 @@ async function toggleOutput(run, step) {
   render();
 }
 
-function renderBreakers(run) {
-  const rows = [...run.breakers.values()].map((b) =>
+function renderBreakers() {
+  const rows = [...breakers.values()].map((b) =>
     el(
       'tr',
       { dataset: { agent: b.agent } },

@@ -54,6 +54,8 @@ function json(value: unknown): string {
 export class InspectorServer {
   private readonly clients = new Set<ServerResponse>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** Where it listens (kept: the server forgets it once closed). */
+  private bound: AddressInfo = { address: '127.0.0.1', family: 'IPv4', port: 0 };
 
   private constructor(
     private readonly server: Server,
@@ -62,9 +64,8 @@ export class InspectorServer {
     private readonly diagrams: RunDiagrams,
     private readonly loopback: boolean,
     heartbeatMs: number,
-    /** `http://host:port/`. */
-    readonly url: string,
   ) {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
     this.heartbeat = setInterval(() => this.broadcast(sseComment('keep-alive')), heartbeatMs).unref();
   }
 
@@ -77,17 +78,7 @@ export class InspectorServer {
     const o = parseInspectorOptions(options);
     const page = await loadPage();
     const book = new RunBook({ maxRuns: o.maxRuns, maxEventsPerRun: o.maxEventsPerRun });
-    let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-    const server = createServer((req, res) => handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const server = createServer();
     const inspector = new InspectorServer(
       server,
       page,
@@ -95,15 +86,30 @@ export class InspectorServer {
       new RunDiagrams(o.patterns),
       LOOPBACK.has(o.host),
       o.heartbeatMs,
-      `http://${host}:${address.port}/`,
     );
-    handle = (req, res) => inspector.handle(req, res);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) => {
+        clearInterval(inspector.heartbeat);
+        reject(error);
+      });
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    inspector.bound = server.address() as AddressInfo;
     return inspector;
+  }
+
+  /** `http://host:port/` of the page. */
+  get url(): string {
+    const { address, family, port } = this.bound;
+    return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}/`;
   }
 
   /** The port it listens on. */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.bound.port;
   }
 
   /** Keeps a RunEvent and pushes it to every open page. */

@@ -116,17 +116,28 @@ describe('inspector page in Chromium', () => {
         timeout: WAIT_MS,
       });
       expect(await page.locator(`${row(TRANSFORM)}`).count()).toBe(0);
+      expect(await page.locator("#diagram g.node[data-end='succeeded']").getAttribute('data-status')).toBe(
+        'pending',
+      );
 
       extract.open({ rows: 3 });
       await statusOf(page, TRANSFORM, 'running');
       expect(await page.locator(`${row(EXTRACT)}`).getAttribute('data-status')).toBe('completed');
       expect(await page.locator(`${row(TRANSFORM)} td.agent`).textContent()).toBe('mapper');
+      mkdirSync(OUTPUT_DIR, { recursive: true });
+      await page.screenshot({ path: path.join(OUTPUT_DIR, 'inspector-running.png'), fullPage: true });
 
       transform.fail(new Error('disk full on /data'));
       await statusOf(page, TRANSFORM, 'failed');
       expect(await page.locator(`${row(TRANSFORM)} td.error`).textContent()).toContain('disk full on /data');
       await statusOf(page, EXTRACT, 'compensated');
       await page.waitForSelector("#run-status[data-status='rolledBack']", { timeout: WAIT_MS });
+      const end = (outcome: string) =>
+        page.locator(`#diagram g.node[data-end='${outcome}']`).getAttribute('data-status');
+      await page.waitForSelector("#diagram g.node[data-end='rolledBack'][data-status='rolledBack']", {
+        timeout: WAIT_MS,
+      });
+      expect([await end('succeeded'), await end('failed')]).toEqual(['pending', 'pending']);
       expect(
         await page.locator(`#diagram g.node[data-step='${TRANSFORM}']`).first().getAttribute('data-status'),
       ).toBe('failed');
@@ -144,7 +155,6 @@ describe('inspector page in Chromium', () => {
       expect(JSON.parse((await page.locator('pre.output').textContent()) ?? '')).toEqual({ rows: 3 });
       expect(await page.locator('#log li').count()).toBeGreaterThanOrEqual(7);
 
-      mkdirSync(OUTPUT_DIR, { recursive: true });
       const shot = path.join(OUTPUT_DIR, 'inspector-rolled-back.png');
       await page.screenshot({ path: shot, fullPage: true });
       expect(statSync(shot).size).toBeGreaterThan(10_000);

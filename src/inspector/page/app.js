@@ -171,24 +171,44 @@ async function renderDiagram(run) {
           : `(unavailable: ${run.diagram.error})`;
   }
   for (const g of box.querySelectorAll('g.node')) {
-    const node = run.diagram.nodes[g.querySelector('title')?.textContent ?? ''];
-    if (node === undefined) continue;
+    const title = g.querySelector('title')?.textContent ?? '';
+    const node = run.diagram.nodes[title];
+    if (node === undefined) {
+      if (run.diagram.source === 'pattern') paintEnd(g, title, run);
+      continue;
+    }
     const step = run.steps.get(node.key);
     let status = step?.status ?? 'pending';
     if (node.role === 'compensation') status = UNDO.has(status) ? status : 'pending';
     else if (UNDO.has(status)) status = 'completed';
-    if (g.dataset.status === status) continue;
-    g.dataset.status = status;
     g.dataset.step = node.key;
-    const s = palette[status];
-    if (s === undefined) continue;
-    for (const shape of g.querySelectorAll('path, polygon, ellipse')) {
-      shape.setAttribute('fill', s.fill);
-      shape.setAttribute('stroke', s.stroke);
-    }
-    for (const text of g.querySelectorAll('text')) text.setAttribute('fill', s.text);
+    paint(g, status);
   }
 }
+
+/** Colours a node group by `status` (its shapes and text), once per change. */
+function paint(g, status) {
+  if (g.dataset.status === status) return;
+  g.dataset.status = status;
+  const s = palette[status];
+  if (s === undefined) return;
+  for (const shape of g.querySelectorAll('path, polygon, ellipse')) {
+    if (shape.getAttribute('fill') !== 'none') shape.setAttribute('fill', s.fill); // a final state's outer ring stays a ring
+    shape.setAttribute('stroke', s.stroke);
+  }
+  for (const text of g.querySelectorAll('text')) text.setAttribute('fill', s.text);
+}
+
+/** A pattern diagram's end states: the root's end the run reached in its colour, the others pending. */
+function paintEnd(g, title, run) {
+  const root = /^p:[^/]+\/end:(\w+)$/.exec(title);
+  if (root !== null) {
+    g.dataset.end = root[1];
+    paint(g, outcomeOf(run.status) === root[1] ? root[1] : 'pending');
+  } else if (/\/end:\w+$/.test(title)) paint(g, 'pending');
+}
+
+const outcomeOf = (status) => (status === 'timedOut' ? 'failed' : status);
 
 function renderSteps(run) {
   const body = $('steps').tBodies[0];

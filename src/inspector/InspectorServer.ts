@@ -121,7 +121,7 @@ export class InspectorServer {
   /** Keeps a finished run's result, so the page can show its steps' outputs. */
   record(result: RunResult): void {
     this.book.record(result);
-    this.broadcast(sseFrame({ event: 'result', data: json({ runId: result.runId }) }));
+    this.broadcast(resultFrame(result.runId));
   }
 
   /** Publishes every event `source` reports from now on; returns a disposer. */
@@ -183,7 +183,10 @@ export class InspectorServer {
     );
   }
 
-  /** `GET /events`: replays what the browser missed (all, or after Last-Event-ID), then streams. */
+  /**
+   * `GET /events`: replays what the browser missed (all, or after Last-Event-ID) and which runs
+   * have outputs, then streams.
+   */
   private stream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -192,6 +195,7 @@ export class InspectorServer {
     });
     res.write(sseComment('natural-delegation inspector'));
     for (const entry of this.book.since(lastEventId(req.headers['last-event-id']))) res.write(frame(entry));
+    for (const run of this.book.list()) if (run.hasOutputs) res.write(resultFrame(run.runId));
     this.clients.add(res);
     req.on('close', () => this.clients.delete(res));
   }
@@ -199,6 +203,11 @@ export class InspectorServer {
 
 function frame(entry: BookEntry): string {
   return sseFrame({ id: entry.seq, event: 'run', data: redactText(json(entry.event)) });
+}
+
+/** Tells pages that a run's outputs can be fetched (no id: it is not an event to replay). */
+function resultFrame(runId: string): string {
+  return sseFrame({ event: 'result', data: json({ runId }) });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

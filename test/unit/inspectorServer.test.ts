@@ -215,6 +215,12 @@ describe('InspectorServer', () => {
       ],
     });
     expect((await stream)[2]).toEqual({ id: undefined, event: 'result', data: { runId: 'r1' } });
+    const late = await readEvents(server, 3);
+    expect(late.map((m) => [m.id, m.event])).toEqual([
+      ['1', 'run'],
+      ['2', 'run'],
+      [undefined, 'result'],
+    ]);
     expect(JSON.parse((await get(server, '/api/runs')).body)).toEqual([
       {
         runId: 'r1',

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { remoteCommands } from './commands/remote/index.js';
+import { inspectCommand } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { cancelCommand, forkCommand, resumeCommand, signalCommand } from './commands/durable.js';
 import { runsCommand } from './commands/runs.js';
@@ -80,6 +81,7 @@ Examples:
   $ npx ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
                                                                   watch a rollback, keep its trace
   $ npx ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
+  $ npx ndf inspect --trace run.jsonl                             browse that run in the inspector page
   $ npx ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
   $ npx ndf run my-workflow.yaml --dry-run                        print the plan
   $ npx ndf schema --out docs/workflow.schema.json                JSON Schema for editors
@@ -100,6 +102,7 @@ Workflow files are documented in docs/workflow.md.`,
   program.addCommand(schemaCommand());
   const diagram = await optionalDiagramCommand();
   if (diagram) program.addCommand(diagram);
+  program.addCommand(inspectCommand());
   for (const command of remoteCommands) program.addCommand(command);
   return program;
 }

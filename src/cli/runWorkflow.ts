@@ -29,6 +29,8 @@ import { loadWorkflow } from './workflow/load.js';
 import type { LoadedWorkflow } from './workflow/load.js';
 import { loadMode, reportLoadError } from './commands/validate.js';
 import { redactText } from '../core/redact.js';
+import type { InspectorServer } from '../inspector/InspectorServer.js';
+import { inspectorPort, serveUntilStopped, startInspector } from './inspectorSession.js';
 
 /**
  * `ndf run` without the command line: load, check, run with progress and trace, summarise.
@@ -50,6 +52,8 @@ export interface RunOptions extends NatsAuthCliOptions {
   store?: string | false;
   runId?: string;
   allowChangedPattern?: boolean;
+  /** `--inspect [port]`: true without a port. */
+  inspect?: string | boolean;
 }
 
 /** What to do with the workflow once loaded: run it, or act on a journaled run of it. */
@@ -113,6 +117,16 @@ export async function runWorkflowFile(
     return usage('--deep applies to --dry-run only (a run loads every agent)');
   if (options.resolver !== undefined && options.nats === undefined)
     return usage('--resolver needs --nats <url>: the resolver is reached over NATS');
+  if (options.inspect !== undefined && options.dryRun)
+    return usage('--inspect applies to a run, not to --dry-run (draw the plan with ndf diagram)');
+  let inspectPort: number | undefined;
+  try {
+    inspectPort =
+      options.inspect === undefined ? undefined : await inspectorPort(options.inspect, '--inspect');
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    throw error;
+  }
   let remote: DiscoveredRemoteAgents | undefined;
   let resolver: RemoteResolver | undefined;
   try {
@@ -125,7 +139,7 @@ export async function runWorkflowFile(
     throw error;
   }
   try {
-    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter, action);
+    return await runWith(file, options, remote?.agents ?? [], resolver?.arbiter, action, inspectPort);
   } finally {
     await resolver?.close();
     await remote?.close();
@@ -138,6 +152,7 @@ async function runWith(
   extraAgents: readonly Agent[],
   resolver: ResourceArbiter | undefined,
   action: RunAction,
+  inspectPort: number | undefined,
 ): Promise<number> {
   const prepared = await prepare(file, options, extraAgents);
   if (typeof prepared === 'number') return prepared;
@@ -164,6 +179,7 @@ async function runWith(
   };
   let executor: WorkflowExecutor;
   let store: FileRunStore | undefined;
+  let inspector: InspectorServer | undefined;
   try {
     if (options.store === false && action.kind !== 'run')
       throw new UsageError(`${action.kind} needs the run store: drop --no-store`);
@@ -175,6 +191,11 @@ async function runWith(
     executor = createWorkflowExecutor(workflow, agents, onEvent, resolver, store);
     if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
+    if (inspectPort !== undefined) {
+      const { workflowPatternSpecs } = await import('./commands/diagramPatterns.js');
+      const specs = workflowPatternSpecs(workflow);
+      inspector = await startInspector(inspectPort, (name) => specs.get(name), executor, process.stderr);
+    }
   } catch (error) {
     await store?.close();
     if (error instanceof UsageError) return usage(error.message);
@@ -231,6 +252,10 @@ async function runWith(
       process.stdout.write(`\n${[renderSummary(result), ...outputs].join('\n')}\n`);
     }
     if (cancel.received) return signalExitCode(cancel.received);
+    if (inspector) {
+      cancel.dispose(); // a signal now stops the inspector, not the (finished) run
+      await serveUntilStopped(inspector, `run ${result.status}; still serving`, process.stderr, result);
+    }
     if (action.kind === 'cancel') return result.status === 'cancelled' ? ExitCode.OK : ExitCode.RUN_FAILED;
     return result.success ? ExitCode.OK : ExitCode.RUN_FAILED;
   } catch (error) {
@@ -251,6 +276,7 @@ async function runWith(
     return cancel.received ? signalExitCode(cancel.received) : ExitCode.RUN_FAILED;
   } finally {
     cancel.dispose();
+    await inspector?.close();
     await closeTrace(trace);
     await executor.close();
     await store?.close();

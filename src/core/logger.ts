@@ -45,6 +45,22 @@ export function createLogger(name = 'natural-delegation', fallback: LogLevel = D
   return pino({ name, level: logLevel(process.env, fallback) }, pino.destination(2));
 }
 
+/**
+ * A run's logger: a pino child of `base` whose every line carries `runId` (and `pattern`), so a
+ * run's lines can be picked out of a shared log (`jq 'select(.runId=="…")'`).
+ */
+export function runLogger(base: Logger, runId: string, pattern?: string): Logger {
+  return base.child(pattern === undefined ? { runId } : { runId, pattern });
+}
+
+/**
+ * A step's logger: a child of a {@link runLogger} adding `step` and `path` (the pattern names
+ * from the run's root to the step's pattern).
+ */
+export function stepLogger(run: Logger, path: readonly string[], step: string): Logger {
+  return run.child({ step, path });
+}
+
 /** The library's default logger: {@link createLogger} with the name `natural-delegation`. */
 export function defaultLogger(): Logger {
   return createLogger();

@@ -9,6 +9,7 @@ import { AgentPool } from './AgentPool.js';
 import type { BreakerMetrics, BreakerOptionsInput } from './CircuitBreaker.js';
 import { bestPattern } from './executor/confidenceGate.js';
 import * as conveniences from './executor/conveniences.js';
+import { runLogListener } from './executor/runLog.js';
 import { EventBus } from './executor/EventBus.js';
 import { LiveMetaRuns } from './executor/LiveMetaRuns.js';
 import { RunLauncher } from './executor/RunLauncher.js';
@@ -89,6 +90,8 @@ export class PatternExecutor {
     this.ownResolver = o.resolver ? undefined : new ConflictResolver({ clock: this.clock });
     const resolver: ResourceArbiter = o.resolver ?? (this.ownResolver as ConflictResolver);
     if (o.onEvent) this.bus.add(o.onEvent);
+    const runLog = runLogListener(this.logger); // undefined (no cost) unless the logger writes info
+    if (runLog) this.bus.add(runLog);
     this.pool = new AgentPool({
       clock: this.clock,
       breaker: o.breaker,

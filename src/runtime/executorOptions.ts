@@ -8,6 +8,7 @@ import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { runIdSchema } from '../store/journal.js';
 import type { RunStore } from '../store/RunStore.js';
 import { durationSeconds, positiveDurationMs } from '../core/duration.js';
+import { isInspectObserver, type InspectObserver } from './executor/inspectObservers.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -81,6 +82,16 @@ export const runOptionsSchema = z
      * journal so tools can find the definition when they resume, cancel or fork the run.
      */
     source: z.string().min(1).max(4096).optional(),
+    /**
+     * An XState inspection observer (function or `{ next }`) given to the run's root actor, so it
+     * sees every actor, event and snapshot of the run: Stately's inspector, `@statelyai/inspect`,
+     * any XState tooling. One that throws is logged and ignored. Costs time on every transition.
+     */
+    inspect: z
+      .custom<InspectObserver>(isInspectObserver, {
+        message: 'must be a function or an observer with next()',
+      })
+      .optional(),
   })
   .strict();
 /** Options of {@link PatternExecutor.run}. */

@@ -57,6 +57,9 @@ describe('the packed package, installed in a project without dev dependencies', 
         'dist/index.d.ts',
         'dist/nats.js',
         'dist/cli/main.js',
+        'dist/inspector/index.js',
+        'dist/inspector/page/index.html',
+        'dist/inspector/page/app.js',
       ]),
     );
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);

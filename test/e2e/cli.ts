@@ -46,9 +46,7 @@ function spawnNdf(args: readonly string[], options: NdfOptions): ChildProcessWit
         FORCE_COLOR: '0',
         NDF_STORE: E2E_STORE,
         ...options.env,
-      }).filter(
-        ([, value]) => value !== undefined,
-      ),
+      }).filter(([, value]) => value !== undefined),
     ),
     stdio: 'pipe',
   });

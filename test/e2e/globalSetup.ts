@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
       ],
       { cwd: ROOT },
     );
+    // The inspector's page is static HTML/JS/CSS, copied as `npm run build` does.
+    cpSync(path.join(ROOT, 'src/inspector/page'), path.join(dir, 'dist/inspector/page'), { recursive: true });
     copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
     mkdirSync(path.join(dir, 'bin'));
     copyFileSync(path.join(ROOT, 'bin/ndf.js'), path.join(dir, 'bin/ndf.js'));

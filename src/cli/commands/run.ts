@@ -44,6 +44,10 @@ export function runCommand(): Command {
     )
     .option('--allow-changed-pattern', 'continue a run even though its pattern changed since it started')
     .option(
+      '--inspect [port]',
+      'serve the live inspector page on 127.0.0.1 (port default: any free one; the address is printed on stderr); it keeps serving after the run until Ctrl-C',
+    )
+    .option(
       '--nats <url>',
       'also use the remote agents serving on this NATS server (discovered, like `ndf agents`)',
     )
@@ -74,6 +78,7 @@ Examples:
   $ npx ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
   $ npx ndf run workflow.yaml --dry-run
   $ npx ndf run workflow.yaml --run-id nightly-2026-12-04          # kill it, run it again: it continues
+  $ npx ndf run workflow.yaml --inspect 4800                      # watch it at http://127.0.0.1:4800/
   $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222        # steps may go to remote agents
   $ npx ndf run workflow.yaml --nats nats://127.0.0.1:4222 --resolver nd   # locks shared via ndf resolver
   $ npx ndf run workflow.yaml --json | jq -c 'select(.type=="step.status")'`,

@@ -33,6 +33,7 @@ import { checkConfidence } from './confidenceGate.js';
 import type { EventBus } from './EventBus.js';
 import { learnFromRun } from './learnFromRun.js';
 import type { LiveMetaRuns } from './LiveMetaRuns.js';
+import { combineInspect } from './inspectObservers.js';
 import { transitionInspector } from './transitionInspector.js';
 import { asJson, RunJournal, type JsonValue } from '../durable/RunJournal.js';
 import { checkShape, hasSignalWait } from '../durable/resumeChecks.js';
@@ -352,12 +353,14 @@ export class RunLauncher {
         extra,
       );
     }
+    const traced = o.traceTransitions
+      ? transitionInspector(runId, clock, (e) => bus.emit(e, extra))
+      : undefined;
+    const inspect = combineInspect([traced, o.inspect], this.deps.logger, runId);
     const actor = createActor(this.deps.machines[child.kind], {
       input: child.input,
       clock,
-      ...(o.traceTransitions
-        ? { inspect: transitionInspector(runId, clock, (e) => bus.emit(e, extra)) }
-        : {}),
+      ...(inspect ? { inspect } : {}),
     }) as AnyActor;
     const started: StartedRun = {
       patternName,

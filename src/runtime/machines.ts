@@ -1,4 +1,4 @@
-import { fromPromise, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { fromPromise, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { abortAttempt, compensateStepActor, startAttempt } from '../actors/stepActors.js';
 import { customPatternMachine } from '../machines/customPattern.machine.js';
 import { orchestrationMachine } from '../machines/orchestration.machine.js';
@@ -115,7 +115,11 @@ export function provideMachines(
         const { clock } = (context.env as RunEnv).run;
         clock.setTimeout(() => {
           recheckPending.delete(self);
-          if (self.getSnapshot().status === 'active') self.send({ type: 'RESOURCES.RECHECK' });
+          // only while the pattern still waits for headroom (not once it ended or parked in succeeded)
+          const snap = self.getSnapshot() as AnyMachineSnapshot;
+          if (snap.status === 'active' && snap.can({ type: 'RESOURCES.RECHECK' })) {
+            self.send({ type: 'RESOURCES.RECHECK' });
+          }
         }, gate.recheckMs);
       },
       reportTaskStatus: ({ context }, params: { task: string; status: StepStatus }) => {

@@ -214,7 +214,9 @@ describe('example 1: --dry-run and --json', () => {
     ]);
     expect(run.code).toBe(0);
     const lines = parseJsonl(run.stdout);
-    expect(lines[0]).toMatchObject({ type: 'run.started' });
+    // the run id comes first (the run is journaled), then the events
+    expect(lines[0]).toMatchObject({ type: 'run.id', runId: expect.any(String) });
+    expect(lines[1]).toMatchObject({ type: 'run.started', runId: lines[0]?.runId });
     const last = lines.at(-1) as {
       type: string;
       result: { success: boolean; steps: { name: string; output?: unknown }[] };

@@ -43,8 +43,8 @@ describe('ndf run: timeouts, automatic selection, interruption', () => {
     expect(bad.stderr).toContain('--timeout: expected a whole number of ms, got "soon"');
   });
 
-  it('Ctrl-C cancels the run, reports it and exits 130 (128 + SIGINT)', async () => {
-    const child = spawn(process.execPath, [NDF_BIN, 'run', 'test/e2e/fixtures/slow.yaml'], {
+  it('Ctrl-C cancels a run without the store, reports it and exits 130 (128 + SIGINT)', async () => {
+    const child = spawn(process.execPath, [NDF_BIN, 'run', 'test/e2e/fixtures/slow.yaml', '--no-store'], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1' },
     });

@@ -64,14 +64,15 @@ function setup(stubborn: boolean): Setup {
   };
 }
 
+/** `ndf run` without the store: a stop signal cancels the run (with the store it suspends it: durable.test.ts). */
 function run(s: Setup, graceMs: number): NdfProcess {
-  return startNdf(['run', s.workflow, '--no-progress'], {
+  return startNdf(['run', s.workflow, '--no-progress', '--no-store'], {
     cwd: s.dir,
     env: { NDF_KILL_GRACE_MS: String(graceMs) },
   });
 }
 
-describe('ndf run and signals', () => {
+describe('ndf run --no-store and signals', () => {
   it.each([
     ['SIGTERM', 143],
     ['SIGHUP', 129],

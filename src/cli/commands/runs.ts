@@ -86,7 +86,9 @@ export function runsCommand(): Command {
     .argument('<run-id>', 'the run')
     .addOption(storeOption)
     .option('--json', 'the run as JSON: status, steps with attempts, outputs, errors, and the journal')
-    .action(async (runId: string, options: { store?: string; json?: boolean }) => {
+    .action(async (runId: string, _options: unknown, command: Command) => {
+      // `--store` may be parsed as the parent's (`ndf runs --store d show id`) or this one's
+      const options = command.optsWithGlobals<{ store?: string; json?: boolean }>();
       process.exitCode = await guarded(async () => {
         const store = await openRunStore(options.store);
         try {

@@ -12,6 +12,7 @@ export function formatDuration(ms: number): string {
 const ICONS: Record<string, string> = {
   pending: '○',
   running: '◐',
+  waiting: '⏸',
   retrying: '↻',
   completed: '✔',
   succeeded: '✔',

@@ -35,7 +35,7 @@ export function checkReferences(workflow: Workflow, extra: readonly AgentRef[] =
             ? [...step.path, 'agent']
             : ['patterns', patternName, 'agentMapping', step.name];
         issues.push({ path, message: `unknown agent "${step.assigned}" (declared: ${knownAgents})` });
-      } else if (candidateAgents(workflow, step, extra).length === 0) {
+      } else if (step.waitFor === undefined && candidateAgents(workflow, step, extra).length === 0) {
         issues.push({
           path: step.path,
           message: `no agent can perform step "${step.name}": none has capability "${step.needs}"`,

@@ -235,14 +235,17 @@ export class RunLauncher {
     if (journal.index.cancelRequested) started.cancelled ??= journal.index.cancelRequested;
     this.inbox?.watch();
     void this.inbox?.poll();
-    const ended = waitForEnd(started.actor, started.signal);
+    // finishRun as soon as the actor ends (as for a run without a store: the events stay in order)
+    const ended = waitForEnd(started.actor, started.signal).then((crash) => ({
+      result: this.finishRun(started, crash),
+    }));
     if (started.cancelled) started.actor.send({ type: 'CANCEL' });
-    const outcome = await Promise.race([ended.then((crash) => ({ crash })), started.journalFailure]);
-    if (!(typeof outcome === 'object' && outcome !== null && 'crash' in outcome)) {
+    const outcome = await Promise.race([ended, started.journalFailure]);
+    if (!(typeof outcome === 'object' && outcome !== null && 'result' in outcome)) {
       started.actor.stop();
       throw outcome;
     }
-    const result = this.finishRun(started, outcome.crash);
+    const { result } = outcome as { result: RunResult };
     journal.record({ kind: 'runFinished', result: asJson(result) as JournalRunResult });
     await journal.durable();
     return result;

@@ -38,7 +38,8 @@ export class RunJournal {
   /** Seq of the last fact appended (or read). */
   private lastSeq: number;
   private batch: JournalFact[] = [];
-  private writing: Promise<void> = Promise.resolve();
+  /** The append in flight, if any. */
+  private appending: Promise<void> | undefined;
   private failed: Error | undefined;
   /** Set by {@link freeze}: facts recorded later are dropped. */
   private frozen = false;
@@ -83,13 +84,15 @@ export class RunJournal {
   record(fact: JournalFact): void {
     if (this.failed !== undefined || this.store === undefined || this.frozen) return;
     this.batch.push(fact);
-    if (this.batch.length === 1) queueMicrotask(() => this.flush());
+    if (this.batch.length === 1 && this.appending === undefined) queueMicrotask(() => this.flush());
   }
 
   /** Resolves once every fact recorded so far is durable; rejects with the store's error if one failed. */
   async durable(): Promise<void> {
-    if (this.batch.length > 0) this.flush();
-    await this.writing;
+    while (this.failed === undefined && (this.appending !== undefined || this.batch.length > 0)) {
+      if (this.appending === undefined) this.flush();
+      await this.appending;
+    }
     if (this.failed !== undefined) throw this.failed;
   }
 
@@ -103,21 +106,28 @@ export class RunJournal {
     return done;
   }
 
+  /**
+   * Appends what was recorded, one append at a time: facts recorded while an append is in flight
+   * go out together in the next one (group commit at the run's level).
+   */
   private flush(): void {
-    if (this.batch.length === 0) return;
+    if (this.appending !== undefined || this.batch.length === 0 || this.store === undefined) return;
+    if (this.failed !== undefined) return;
     const facts = this.batch;
     this.batch = [];
-    this.writing = this.writing.then(async () => {
-      if (this.failed !== undefined || this.store === undefined) return;
-      try {
-        await this.store.append(this.runId, facts, { expectedSeq: this.lastSeq });
+    this.appending = this.store.append(this.runId, facts, { expectedSeq: this.lastSeq }).then(
+      () => {
         this.lastSeq += facts.length;
-      } catch (error) {
+        this.appending = undefined;
+        this.flush();
+      },
+      (error: unknown) => {
         this.failed = error instanceof Error ? error : new Error(String(error));
+        this.appending = undefined;
         this.logger.error({ runId: this.runId, err: error }, 'journal append failed: the run stops');
         this.onFailure(this.failed);
-      }
-    });
+      },
+    );
   }
 
   /**

@@ -28,3 +28,9 @@ export { serveConflictResolver } from './resolver/conflictResolverService.js';
 export type { ServeConflictResolverOptions, ServedResolver } from './resolver/conflictResolverService.js';
 export { RemoteConflictResolver } from './resolver/remoteConflictResolver.js';
 export type { RemoteConflictResolverOptions } from './resolver/remoteConflictResolver.js';
+export { JetStreamRunStore } from './store/jetstream/JetStreamRunStore.js';
+export type {
+  JetStreamRunStoreOptions,
+  JetStreamAppendOptions,
+  AppendFence,
+} from './store/jetstream/JetStreamRunStore.js';

@@ -34,3 +34,8 @@ export type {
   JetStreamAppendOptions,
   AppendFence,
 } from './store/jetstream/JetStreamRunStore.js';
+export { LeaseManager } from './cluster/leases/LeaseManager.js';
+export type { LeaseManagerOptions, LeaseHolder } from './cluster/leases/LeaseManager.js';
+export type { Lease } from './cluster/leases/Lease.js';
+export { LeaseLostError, isLeaseLostError } from './cluster/errors.js';
+export type { LeaseLossReason } from './cluster/errors.js';

@@ -44,7 +44,7 @@ import {
   type RunSummary,
 } from '../summary.js';
 import { defaultNames, journalSubject, runIdOfToken, runToken } from './names.js';
-import { retryTransient, type TransientRetry } from './transient.js';
+import { isWrongLastSequence, retryTransient, type TransientRetry } from './transient.js';
 import { decodeAppend, decodeIndex, encodeAppend, encodeIndex, type IndexRecord } from './records.js';
 
 /** A check run right before a fenced append; it throws when the writer no longer holds the run. */
@@ -122,11 +122,6 @@ interface Head {
   /** KV revision of the run's index value when this store last wrote it (0: unknown). */
   indexRevision: number;
 }
-
-const wrongLast = (e: unknown): boolean =>
-  e instanceof JetStreamApiError &&
-  (e.code === JetStreamApiCodes.StreamWrongLastSequence ||
-    (JetStreamApiCodes as Record<string, number>)['StreamWrongLastSequenceUnknown'] === e.code);
 
 const unavailable = (what: string, cause: unknown, runId?: string): RunStoreError =>
   new RunStoreError(
@@ -238,7 +233,6 @@ export class JetStreamRunStore implements RunStore {
     if (options.expectedSeq !== lastSeq) throw conflictError(runId, options.expectedSeq, lastSeq);
     let state = head === undefined ? undefined : cloneState(head.state);
     for (const entry of entries) state = applyEntry(state, entry);
-    if (fence !== undefined) await fence();
     const messages = (head?.messages ?? 0) + 1;
     const streamSeq = await this.publish(
       runId,
@@ -247,6 +241,7 @@ export class JetStreamRunStore implements RunStore {
       messages,
       head?.streamSeq ?? 0,
       options.expectedSeq,
+      fence,
     );
     const next: Head = {
       state: state!,
@@ -263,7 +258,8 @@ export class JetStreamRunStore implements RunStore {
    * Publishes one append with the expected last sequence of the run's subject; the message id
    * (deduplicated by the server) is this writer, the seq and a hash of the payload, so a publish
    * retried by the client after a lost ack is stored once, and another writer's append of the
-   * same seq is never mistaken for it.
+   * same seq is never mistaken for it. The fence, when given, is checked before every attempt
+   * (a retry may come after the lease moved) and its error is rethrown as is.
    */
   private async publish(
     runId: string,
@@ -272,19 +268,30 @@ export class JetStreamRunStore implements RunStore {
     message: number,
     lastStreamSeq: number,
     expectedSeq: number,
+    fence: AppendFence | undefined,
   ): Promise<number> {
     const data = encodeAppend(entries, state, message);
     const hash = createHash('sha256').update(data).digest('base64url').slice(0, 16);
+    const subject = journalSubject(this.prefix, runId);
+    const msgID = `${runToken(runId)}:${expectedSeq + 1}:${this.writerId}:${hash}`;
+    let fenced: unknown;
     try {
-      const subject = journalSubject(this.prefix, runId);
-      const msgID = `${runToken(runId)}:${expectedSeq + 1}:${this.writerId}:${hash}`;
-      const ack = await this.request(() =>
-        this.js.publish(subject, data, { expect: { lastSubjectSequence: lastStreamSeq }, msgID }),
-      );
+      const ack = await this.request(async () => {
+        if (fence !== undefined) {
+          try {
+            await fence();
+          } catch (error) {
+            fenced = error;
+            throw error;
+          }
+        }
+        return this.js.publish(subject, data, { expect: { lastSubjectSequence: lastStreamSeq }, msgID });
+      });
       return ack.seq;
     } catch (error) {
       this.heads.delete(runId);
-      if (wrongLast(error)) {
+      if (fenced !== undefined && error === fenced) throw error;
+      if (isWrongLastSequence(error)) {
         const actual = (await this.loadHead(runId))?.state.summary.lastSeq ?? 0;
         throw conflictError(runId, expectedSeq, actual);
       }
@@ -304,7 +311,7 @@ export class JetStreamRunStore implements RunStore {
           );
           return;
         } catch (error) {
-          if (!wrongLast(error) && !/wrong last sequence|key exists/i.test(String(error))) throw error;
+          if (!isWrongLastSequence(error)) throw error;
           const current = await this.request(() => this.index.get(key));
           if (current === null || current.operation !== 'PUT') {
             revision = current?.revision ?? 0;

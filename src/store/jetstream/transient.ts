@@ -5,7 +5,17 @@
  * is final and thrown at once. Only idempotent requests go through here; a journal publish is
  * made idempotent by its message id (the server's duplicate window).
  */
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { backoffDelayMs } from '../../core/backoff.js';
+
+/**
+ * True when JetStream refused a write because the subject's last sequence was not the one
+ * expected: a lost compare-and-set (a journal append, or a KV `create`/`update`).
+ */
+export const isWrongLastSequence = (error: unknown): boolean =>
+  error instanceof JetStreamApiError &&
+  (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+    error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 
 const transientNames = new Set(['TimeoutError', 'NoRespondersError', 'RequestError', 'ConnectionError']);
 

@@ -39,3 +39,7 @@ export type { LeaseManagerOptions, LeaseHolder } from './cluster/leases/LeaseMan
 export type { Lease } from './cluster/leases/Lease.js';
 export { LeaseLostError, isLeaseLostError } from './cluster/errors.js';
 export type { LeaseLossReason } from './cluster/errors.js';
+export { WorkQueue } from './cluster/workQueue/WorkQueue.js';
+export type { WorkQueueOptions, Submitted } from './cluster/workQueue/WorkQueue.js';
+export type { QueueConsumer, ConsumeOptions, JobInfo } from './cluster/workQueue/QueueConsumer.js';
+export type { RunJob, SubmitRunInput } from './cluster/workQueue/job.js';

@@ -43,3 +43,10 @@ export { WorkQueue } from './cluster/workQueue/WorkQueue.js';
 export type { WorkQueueOptions, Submitted } from './cluster/workQueue/WorkQueue.js';
 export type { QueueConsumer, ConsumeOptions, JobInfo } from './cluster/workQueue/QueueConsumer.js';
 export type { RunJob, SubmitRunInput } from './cluster/workQueue/job.js';
+export { SharedBreakerBoard } from './cluster/sharedBreaker/SharedBreakerBoard.js';
+export type {
+  SharedBreakerBoardOptions,
+  SharedBreakerState,
+  SharedAdmission,
+  SharedBreakerListener,
+} from './cluster/sharedBreaker/SharedBreakerBoard.js';

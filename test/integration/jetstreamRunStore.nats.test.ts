@@ -67,10 +67,13 @@ describe('JetStreamRunStore across processes', () => {
     const s = await JetStreamRunStore.open({ connection: nc, ...names });
     await s.append('r1', [started('deploy', 1_000)], { expectedSeq: 0 });
     await s.append('r2', [started('deploy', 2_000), dispatched('a')], { expectedSeq: 0 });
+    await s.listRuns(); // the index is written in the background; this waits for it
     const kv = await new Kvm(nc).open(names.bucket);
-    await kv.purge('r1');
     const stale = await kv.get('r2');
+    expect(JSON.parse(new TextDecoder().decode(stale!.value))).toMatchObject({ messages: 1 });
     await s.append('r2', [completed('a')], { expectedSeq: 2 });
+    await s.close(); // waits for its index writes too
+    await kv.purge('r1');
     await kv.put('r2', stale!.value); // the index as it was before the last append
     await kv.put('ghost', new TextEncoder().encode('{}')); // no journal: removed, never listed
     const fresh2 = await JetStreamRunStore.open({ connection: other, ...names });
@@ -83,7 +86,7 @@ describe('JetStreamRunStore across processes', () => {
       summary: { runId: 'r1', lastSeq: 1 },
     });
     expect((await kv.get('ghost'))?.operation).not.toBe('PUT');
-    await Promise.all([s.close(), fresh2.close()]);
+    await fresh2.close();
   });
 
   it('loses no acknowledged append when nats-server is killed and restarted mid-loop', async () => {

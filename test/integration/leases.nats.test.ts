@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLeaseLostError, type LeaseLostError } from '../../src/cluster/errors.js';
 import { LeaseManager } from '../../src/cluster/leases/LeaseManager.js';
 import { isPatternValidationError } from '../../src/core/errors.js';
+import { isRunStoreError, StoreErrorCode } from '../../src/store/errors.js';
 import { JetStreamRunStore } from '../../src/store/jetstream/JetStreamRunStore.js';
 import { completed, dispatched, started } from '../unit/store/facts.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
@@ -118,6 +119,8 @@ describe('leases on runs', () => {
       fence: () => leaseB.fence(),
     });
 
+    expect(() => leaseA.check()).toThrow(/no longer held by A: expired/);
+    leaseB.check();
     proxy.resume();
     await expect(leaseA.fence()).rejects.toSatisfy(isLeaseLostError);
     await expect(
@@ -130,6 +133,52 @@ describe('leases on runs', () => {
     ]);
     expect((await b.holder('run-3'))?.owner).toBe('B');
     expect(leaseB.signal.aborted).toBe(false);
+    await Promise.all([a.close(), b.close(), storeA.close(), storeB.close()]);
+    await proxy.close();
+  });
+
+  it('an append already in flight when the holder was partitioned cannot land after the new holder wrote', async () => {
+    n += 1;
+    const names = { stream: `F${n}`, subjectPrefix: `f${n}.journal`, bucket: `f${n}_runs` };
+    const proxy = await startPausableProxy(server.port);
+    const viaProxy = await conn(proxy.url);
+    const direct = await conn();
+    const bucket = `leases_f${n}`;
+    const a = await LeaseManager.open({ connection: viaProxy, owner: 'A', ttlMs: TTL, bucket });
+    const b = await LeaseManager.open({ connection: direct, owner: 'B', ttlMs: TTL, bucket });
+    const storeA = await JetStreamRunStore.open({ connection: viaProxy, ...names, requestTimeoutMs: 3000 });
+    const storeB = await JetStreamRunStore.open({ connection: direct, ...names });
+    const leaseA = (await a.tryAcquire('run-4'))!;
+    await storeA.append('run-4', [started(), dispatched('build')], {
+      expectedSeq: 0,
+      fence: async () => leaseA.check(),
+    });
+    proxy.pause();
+    // A's fence passes (its deadline is ahead), then its publish is held by the partition.
+    const late = storeA
+      .append('run-4', [completed('build', { by: 'A' })], {
+        expectedSeq: 2,
+        fence: async () => leaseA.check(),
+      })
+      .then(
+        () => 'stored',
+        (e: unknown) => e,
+      );
+    const leaseB = await b.acquire('run-4');
+    await storeB.append('run-4', [completed('build', { by: 'B' })], {
+      expectedSeq: 2,
+      fence: () => leaseB.fence(),
+    });
+    proxy.resume();
+    const outcome = await late;
+    // Delivered late, A's publish expects the subject's old last sequence: JetStream refuses it.
+    expect(isRunStoreError(outcome, StoreErrorCode.CONFLICT) || isLeaseLostError(outcome)).toBe(true);
+    const journal = await storeB.read('run-4');
+    expect(journal.map((e) => (e.kind === 'stepCompleted' ? e.output : e.kind))).toEqual([
+      'runStarted',
+      'attemptDispatched',
+      { by: 'B' },
+    ]);
     await Promise.all([a.close(), b.close(), storeA.close(), storeB.close()]);
     await proxy.close();
   });

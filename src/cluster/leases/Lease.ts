@@ -100,6 +100,19 @@ export class Lease {
   }
 
   /**
+   * The no-I/O fence: throws unless the lease is still this holder's by its own deadline (last
+   * confirmed renewal's send time + TTL, on this clock). As safe as {@link fence} under the
+   * lease's assumption (clock rates agree; contenders wait a whole TTL after seeing a revision),
+   * without its round trip; it does not extend the lease, and it cannot see a key deleted by hand.
+   * @throws {LeaseLostError} when lost or past the deadline
+   */
+  check(): void {
+    if (this.lostError) throw this.lostError;
+    if (this.ended) throw new LeaseLostError(this.key, this.ctx.owner, 'deleted');
+    if (this.ctx.clock.now() >= this.deadline) throw this.lose('expired');
+  }
+
+  /**
    * Stops renewing and deletes the key if it is still this holder's (compare-and-set), so a
    * contender can take it at once. `signal` aborts. Idempotent; never throws for a lost lease.
    */

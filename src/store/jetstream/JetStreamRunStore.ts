@@ -119,8 +119,6 @@ interface Head {
   streamSeq: number;
   /** Number of journal messages of the run. */
   messages: number;
-  /** KV revision of the run's index value when this store last wrote it (0: unknown). */
-  indexRevision: number;
 }
 
 const unavailable = (what: string, cause: unknown, runId?: string): RunStoreError =>
@@ -134,6 +132,11 @@ const unavailable = (what: string, cause: unknown, runId?: string): RunStoreErro
 /** The run store on JetStream; see {@link RunStore} for the contract and docs/scaling.md. */
 export class JetStreamRunStore implements RunStore {
   private readonly heads = new Map<string, Head>();
+  /** KV revision of each run's index value as this store last wrote it. */
+  private readonly indexRevisions = new Map<string, number>();
+  /** Background index writes in flight, and runs whose head moved since theirs started. */
+  private readonly indexing = new Map<string, Promise<void>>();
+  private readonly indexAgain = new Set<string>();
   /** Appends to one run are serialised in this process, so chained `expectedSeq`s hold. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private closed = false;
@@ -247,10 +250,9 @@ export class JetStreamRunStore implements RunStore {
       state: state!,
       streamSeq,
       messages,
-      indexRevision: head?.indexRevision ?? 0,
     };
     this.heads.set(runId, next);
-    await this.updateIndex(runId, next);
+    this.scheduleIndex(runId);
     return entries.map((e) => JSON.parse(JSON.stringify(e)) as JournalEntry);
   }
 
@@ -299,16 +301,44 @@ export class JetStreamRunStore implements RunStore {
     }
   }
 
+  /**
+   * Brings the run's index value up to its head in the background: an append resolves once its
+   * journal message is stored (the journal is the truth), and the index follows (one write in
+   * flight per run, the newest head wins). `listRuns` waits for this process's pending writes and
+   * repairs from the journal what another process left behind.
+   */
+  private scheduleIndex(runId: string): void {
+    if (this.indexing.has(runId)) {
+      this.indexAgain.add(runId);
+      return;
+    }
+    const work = (async () => {
+      do {
+        this.indexAgain.delete(runId);
+        const head = this.heads.get(runId);
+        if (head === undefined) return;
+        await this.updateIndex(runId, head).catch(() => undefined); // listRuns repairs it
+      } while (this.indexAgain.has(runId));
+    })().finally(() => this.indexing.delete(runId));
+    this.indexing.set(runId, work);
+  }
+
+  /** Waits for this process's pending index writes. */
+  private async indexSettled(): Promise<void> {
+    while (this.indexing.size > 0) await Promise.all([...this.indexing.values()]);
+  }
+
   /** Keeps the run's index value at its newest journal message (never moves it back). */
   private async updateIndex(runId: string, head: Head): Promise<void> {
     const key = runToken(runId);
     const value = encodeIndex({ summary: head.state.summary, messages: head.messages });
     try {
-      for (let revision = head.indexRevision; ;) {
+      for (let revision = this.indexRevisions.get(runId) ?? 0; ;) {
         try {
-          head.indexRevision = await this.request(() =>
+          const written = await this.request(() =>
             revision === 0 ? this.index.create(key, value) : this.index.update(key, value, revision),
           );
+          this.indexRevisions.set(runId, written);
           return;
         } catch (error) {
           if (!isWrongLastSequence(error)) throw error;
@@ -323,8 +353,7 @@ export class JetStreamRunStore implements RunStore {
         }
       }
     } catch (error) {
-      // The journal holds the append; listRuns repairs the index from it.
-      head.indexRevision = 0;
+      this.indexRevisions.delete(runId);
       throw unavailable(`index update of run ${runId} (the append itself is stored)`, error, runId);
     }
   }
@@ -343,12 +372,10 @@ export class JetStreamRunStore implements RunStore {
       return undefined;
     }
     const record = this.decode(msg.data, msg.seq);
-    const previous = this.heads.get(runId);
     const head: Head = {
       state: record.state,
       streamSeq: msg.seq,
       messages: record.message,
-      indexRevision: previous?.indexRevision ?? 0,
     };
     this.heads.set(runId, head);
     return head;
@@ -411,8 +438,11 @@ export class JetStreamRunStore implements RunStore {
   }
 
   private async reconciledSummaries(): Promise<RunSummary[]> {
-    const counts = await this.subjectCounts(`${this.prefix}.>`);
+    await this.indexSettled();
+    // The index first: a value read then has its journal message already stored, so a value
+    // with no count in the (later) subject listing really has no journal.
     const indexed = await this.readIndex();
+    const counts = await this.subjectCounts(`${this.prefix}.>`);
     const out: RunSummary[] = [];
     const prefixLength = this.prefix.length + 1;
     await Promise.all(
@@ -473,6 +503,7 @@ export class JetStreamRunStore implements RunStore {
           );
           await this.request(() => this.index.purge(runToken(runId)));
           this.heads.delete(runId);
+          this.indexRevisions.delete(runId);
         });
       }
     } catch (error) {
@@ -484,6 +515,7 @@ export class JetStreamRunStore implements RunStore {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.queues.values()]);
+    await this.indexSettled();
   }
 
   private serialised<T>(runId: string, work: () => Promise<T>): Promise<T> {

@@ -3,9 +3,12 @@
  * (docs/scaling.md). Each run's journal is a subject of one stream (`ndf.journal.<run>`); an
  * append is one message holding the batch of facts and the run's state after them, published
  * with JetStream's expected-last-subject-sequence header, so of two writers that read the same
- * journal only one can append (the other gets `ND_STORE_CONFLICT`). Run summaries live in a KV
- * bucket (`ndf_runs`), kept monotonic by compare-and-set and reconciled with the stream by
- * `listRuns`, so a writer that died between the two writes leaves no run unlisted.
+ * journal only one can append (the other gets `ND_STORE_CONFLICT`). An append resolves once
+ * JetStream acknowledged its message. Run summaries live in a KV bucket (`ndf_runs`), written in
+ * the background when a run starts or changes status, by compare-and-set so they never move
+ * back; `listRuns` reconciles them with the stream's per-subject message counts (a run whose
+ * index is behind its journal is read from its last message), so a writer that died between
+ * the two writes leaves no run unlisted or misreported.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -134,6 +137,8 @@ export class JetStreamRunStore implements RunStore {
   private readonly heads = new Map<string, Head>();
   /** KV revision of each run's index value as this store last wrote it. */
   private readonly indexRevisions = new Map<string, number>();
+  /** Status of each run's index value as this store last wrote it. */
+  private readonly indexedStatus = new Map<string, string>();
   /** Background index writes in flight, and runs whose head moved since theirs started. */
   private readonly indexing = new Map<string, Promise<void>>();
   private readonly indexAgain = new Set<string>();
@@ -252,7 +257,9 @@ export class JetStreamRunStore implements RunStore {
       messages,
     };
     this.heads.set(runId, next);
-    this.scheduleIndex(runId);
+    // The index changes only with the listing's filters (a new run, a new status); lastSeq of a
+    // running run is read from its journal head by listRuns.
+    if (this.indexedStatus.get(runId) !== next.state.summary.status) this.scheduleIndex(runId);
     return entries.map((e) => JSON.parse(JSON.stringify(e)) as JournalEntry);
   }
 
@@ -339,6 +346,7 @@ export class JetStreamRunStore implements RunStore {
             revision === 0 ? this.index.create(key, value) : this.index.update(key, value, revision),
           );
           this.indexRevisions.set(runId, written);
+          this.indexedStatus.set(runId, head.state.summary.status);
           return;
         } catch (error) {
           if (!isWrongLastSequence(error)) throw error;
@@ -457,7 +465,9 @@ export class JetStreamRunStore implements RunStore {
         const head = await this.loadHead(runId);
         if (head === undefined) return;
         out.push(head.state.summary);
-        await this.updateIndex(runId, head).catch(() => undefined); // repaired on the next list
+        if (record?.summary.status !== head.state.summary.status) {
+          await this.updateIndex(runId, head).catch(() => undefined); // repaired on the next list
+        }
       }),
     );
     // Index values left have no journal (a cleanup stopped between its two deletes).
@@ -504,6 +514,7 @@ export class JetStreamRunStore implements RunStore {
           await this.request(() => this.index.purge(runToken(runId)));
           this.heads.delete(runId);
           this.indexRevisions.delete(runId);
+          this.indexedStatus.delete(runId);
         });
       }
     } catch (error) {

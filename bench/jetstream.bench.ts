@@ -10,7 +10,9 @@
  * - `FileRunStore.append` (the embedded store, no fsync), for scale.
  *
  * One run per round appends N facts (N = 10, then 1000), each awaited before the next (what a
- * sequential run does; a step is two facts: dispatched and completed). Engines alternate round by
+ * sequential run does; a step is two facts: dispatched and completed); the stores' runs start
+ * with a `runStarted` append, counted, and the fenced rows take and release a lease per run
+ * (counted in their time, not as appends). Engines alternate round by
  * round so drifting load on a shared machine hits them alike. Columns: wall µs per append (mean
  * over rounds), this process's CPU µs per append (the server's CPU is not counted), µs per step
  * (two appends), and the ratio of wall time to raw `js.publish` at the same N.
@@ -44,8 +46,8 @@ const startFact: JournalFact = {
   input: { v: 1 },
 };
 
-/** Appends `n` facts to a new run `runId`, each awaited. */
-type Engine = (runId: string, n: number) => Promise<void>;
+/** Appends `n` facts to a new run `runId`, each awaited; resolves with the appends made. */
+type Engine = (runId: string, n: number) => Promise<number>;
 
 const server = await startNatsServer({ control: true });
 const nc = await connect({ servers: server.url });
@@ -62,6 +64,7 @@ const payload = (i: number) =>
 const engines: Record<string, Engine> = {
   'raw js.publish': async (runId, n) => {
     for (let i = 0; i < n; i++) await js.publish(`raw.${runId}`, payload(i));
+    return n;
   },
   'raw js.publish + expected last subject seq': async (runId, n) => {
     let last = 0;
@@ -69,10 +72,12 @@ const engines: Record<string, Engine> = {
       last = (await js.publish(`raw.cas.${runId}`, payload(i), { expect: { lastSubjectSequence: last } }))
         .seq;
     }
+    return n;
   },
   'JetStreamRunStore.append': async (runId, n) => {
     await store.append(runId, [startFact], { expectedSeq: 0 });
     for (let i = 0; i < n; i++) await store.append(runId, [fact(i)], { expectedSeq: i + 1 });
+    return n + 1;
   },
   'JetStreamRunStore.append, fenced by a lease': async (runId, n) => {
     const lease = (await leases.tryAcquire(runId))!;
@@ -80,6 +85,7 @@ const engines: Record<string, Engine> = {
     await store.append(runId, [startFact], { expectedSeq: 0, fence });
     for (let i = 0; i < n; i++) await store.append(runId, [fact(i)], { expectedSeq: i + 1, fence });
     await lease.release();
+    return n + 1;
   },
   'JetStreamRunStore.append, lease.check() (no I/O)': async (runId, n) => {
     const lease = (await leases.tryAcquire(runId))!;
@@ -87,10 +93,12 @@ const engines: Record<string, Engine> = {
     await store.append(runId, [startFact], { expectedSeq: 0, fence });
     for (let i = 0; i < n; i++) await store.append(runId, [fact(i)], { expectedSeq: i + 1, fence });
     await lease.release();
+    return n + 1;
   },
   'FileRunStore.append (no fsync)': async (runId, n) => {
     await fileStore.append(runId, [startFact], { expectedSeq: 0 });
     for (let i = 0; i < n; i++) await fileStore.append(runId, [fact(i)], { expectedSeq: i + 1 });
+    return n + 1;
   },
 };
 
@@ -107,13 +115,13 @@ for (const n of sizes) {
       const runId = `run-${n}-${runNo++}`;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await engine(runId, n);
+      const appends = await engine(runId, n);
       const wallMs = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       const s = stats.get(name) ?? { wallMs: 0, cpuUs: 0, appends: 0 };
       s.wallMs += wallMs;
       s.cpuUs += cpu.user + cpu.system;
-      s.appends += n;
+      s.appends += appends;
       stats.set(name, s);
     }
   }

@@ -4,8 +4,10 @@
  * a server restart (same store directory) in the middle of an append loop.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPatternValidationError } from '../../src/core/errors.js';
 import { isRunStoreError, StoreErrorCode } from '../../src/store/errors.js';
 import { JetStreamRunStore } from '../../src/store/jetstream/JetStreamRunStore.js';
 import { runStoreContract } from '../unit/store/contract.js';
@@ -87,6 +89,36 @@ describe('JetStreamRunStore across processes', () => {
     });
     expect((await kv.get('ghost'))?.operation).not.toBe('PUT');
     await fresh2.close();
+  });
+
+  it('reports a journal message that is not one as ND_STORE_CORRUPT, naming stream and sequence', async () => {
+    const names = fresh();
+    const s = await JetStreamRunStore.open({ connection: nc, ...names });
+    await s.append('r1', [started()], { expectedSeq: 0 });
+    const ack = await jetstream(nc).publish(`${names.subjectPrefix}.r1`, '{"entries":[]}');
+    await expect(s.read('r1')).rejects.toSatisfy(
+      (e) =>
+        isRunStoreError(e, StoreErrorCode.CORRUPT) &&
+        e.details.file === names.stream &&
+        e.details.offset === ack.seq &&
+        e.message.includes(`stream ${names.stream}, sequence ${ack.seq}`),
+    );
+    await expect(s.append('r1', [dispatched('a')], { expectedSeq: 1 })).rejects.toSatisfy((e) =>
+      isRunStoreError(e, StoreErrorCode.CORRUPT),
+    );
+    await s.close();
+  });
+
+  it('validates its options, naming the field', async () => {
+    await expect(JetStreamRunStore.open({ connection: nc, subjectPrefix: 'a..b' })).rejects.toSatisfy(
+      (e) => isPatternValidationError(e) && e.details.field === 'JetStreamRunStore.options.subjectPrefix',
+    );
+    await expect(JetStreamRunStore.open({ connection: {} as NatsConnection })).rejects.toSatisfy(
+      (e) => isPatternValidationError(e) && e.details.field === 'JetStreamRunStore.options.connection',
+    );
+    await expect(JetStreamRunStore.open({ connection: nc, attempts: 0, ...fresh() })).rejects.toSatisfy(
+      (e) => isPatternValidationError(e) && e.details.field === 'JetStreamRunStore.options.attempts',
+    );
   });
 
   it('loses no acknowledged append when nats-server is killed and restarted mid-loop', async () => {

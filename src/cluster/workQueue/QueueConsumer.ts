@@ -43,6 +43,8 @@ const optionsSchema = z
   .strict();
 
 interface Settings {
+  /** True once the connection is closed for good: the loop ends. */
+  closed: () => boolean;
   ackWaitMs: number;
   maxDeliver: number;
   parse: (data: Uint8Array, where: string) => RunJob;
@@ -91,7 +93,7 @@ export class QueueConsumer {
 
   private async pull(): Promise<void> {
     const expires = this.options.pullExpiresMs ?? 1000;
-    while (!this.stopped) {
+    while (!this.stopped && !this.settings.closed()) {
       await this.slots.acquire();
       if (this.stopped) {
         this.slots.release();
@@ -123,10 +125,13 @@ export class QueueConsumer {
       job = this.settings.parse(msg.data, `WorkQueue job ${msg.seq}`);
     } catch (error) {
       this.options.onError?.(error);
-      msg.term('malformed job');
+      this.reply(() => msg.term('malformed job'));
       return;
     }
-    const heartbeat = setInterval(() => msg.working(), Math.max(50, this.settings.ackWaitMs / 2));
+    const heartbeat = setInterval(
+      () => this.reply(() => msg.working()),
+      Math.max(50, this.settings.ackWaitMs / 2),
+    );
     try {
       await this.options.handler(job, { deliveryCount: msg.info.deliveryCount, seq: msg.seq });
       clearInterval(heartbeat);
@@ -134,8 +139,18 @@ export class QueueConsumer {
     } catch (error) {
       clearInterval(heartbeat);
       this.options.onError?.(error);
-      if (msg.info.deliveryCount >= this.settings.maxDeliver) msg.term('failed on its last delivery');
-      else msg.nak(this.options.retryDelayMs ?? 1000);
+      if (msg.info.deliveryCount >= this.settings.maxDeliver)
+        this.reply(() => msg.term('failed on its last delivery'));
+      else this.reply(() => msg.nak(this.options.retryDelayMs ?? 1000));
+    }
+  }
+
+  /** Sends a nak or term; one the connection cannot send is redelivered after ack-wait anyway. */
+  private reply(send: () => void): void {
+    try {
+      send();
+    } catch (error) {
+      this.options.onError?.(error);
     }
   }
 }

@@ -80,6 +80,7 @@ export class WorkQueue {
     readonly consumerName: string,
     private readonly ackWaitMs: number,
     private readonly maxDeliver: number,
+    private readonly connection: NatsConnection,
   ) {}
 
   /**
@@ -121,6 +122,7 @@ export class WorkQueue {
       consumer,
       ackWaitMs,
       maxDeliver,
+      o.connection,
     );
   }
 
@@ -149,6 +151,7 @@ export class WorkQueue {
   async consume(options: ConsumeOptions): Promise<QueueConsumer> {
     const consumer = await this.js.consumers.get(this.stream, this.consumerName);
     return QueueConsumer.start(consumer, options, {
+      closed: () => this.connection.isClosed(),
       ackWaitMs: this.ackWaitMs,
       maxDeliver: this.maxDeliver,
       parse: (data, where) => parseWith(runJobSchema, JSON.parse(new TextDecoder().decode(data)), where),

@@ -121,6 +121,16 @@ describe('JetStreamRunStore across processes', () => {
     );
   });
 
+  it('refuses options an existing stream does not have, instead of ignoring them', async () => {
+    const names = fresh();
+    await (await JetStreamRunStore.open({ connection: nc, ...names })).close();
+    await expect(JetStreamRunStore.open({ connection: nc, ...names, storage: 'memory' })).rejects.toSatisfy(
+      (e) => isPatternValidationError(e) && e.details.field === 'JetStreamRunStore.options.storage',
+    );
+    const again = await JetStreamRunStore.open({ connection: nc, ...names, storage: 'file' });
+    await again.close();
+  });
+
   it('loses no acknowledged append when nats-server is killed and restarted mid-loop', async () => {
     const names = fresh();
     const conn = await connect({ servers: server.url, reconnectTimeWait: 50, maxReconnectAttempts: -1 });

@@ -120,6 +120,14 @@ describe('work queue of runs', () => {
     await expect(q.submitRun({ pattern: 'p', runId: '../x' })).rejects.toSatisfy(
       (e) => isPatternValidationError(e) && e.details.field === 'submitRun.runId',
     );
+    await expect(
+      WorkQueue.open({ connection: nc, stream: q.stream, subject: q.subject, duplicateWindowMs: 5000 }),
+    ).rejects.toSatisfy(
+      (e) =>
+        isPatternValidationError(e) &&
+        e.details.field === 'WorkQueue.options.duplicateWindowMs' &&
+        /exists with duplicate_window/.test(e.message),
+    );
     await expect(q.consume({ concurrency: 0, handler: async () => undefined })).rejects.toSatisfy(
       (e) => isPatternValidationError(e) && e.details.field === 'WorkQueue.consume.options.concurrency',
     );

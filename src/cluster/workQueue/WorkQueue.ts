@@ -9,8 +9,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   AckPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
   jetstream,
   jetstreamManager,
   RetentionPolicy,
@@ -20,6 +18,7 @@ import {
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { parseWith } from '../../core/validate.js';
+import { ensureStream } from '../../store/jetstream/ensureStream.js';
 import { runJobSchema, submitRunSchema, type RunJob, type SubmitRunInput } from './job.js';
 import { QueueConsumer, type ConsumeOptions } from './QueueConsumer.js';
 
@@ -97,16 +96,24 @@ export class WorkQueue {
     const maxDeliver = o.maxDeliver ?? 5;
     const timeout = o.requestTimeoutMs ?? 5000;
     const jsm = await jetstreamManager(o.connection, { timeout });
-    await jsm.streams.info(stream).catch(async (error: unknown) => {
-      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound)
-        throw error;
-      await jsm.streams.add({
+    const duplicateWindow = nanos(o.duplicateWindowMs ?? 3_600_000);
+    await ensureStream(
+      jsm,
+      {
         name: stream,
         subjects: [subject],
         retention: RetentionPolicy.Workqueue,
-        duplicate_window: nanos(o.duplicateWindowMs ?? 3_600_000),
-      });
-    });
+        duplicate_window: duplicateWindow,
+      },
+      [
+        { key: 'retention', value: RetentionPolicy.Workqueue, option: 'WorkQueue.options.stream' },
+        {
+          key: 'duplicate_window',
+          value: duplicateWindow,
+          option: o.duplicateWindowMs === undefined ? undefined : 'WorkQueue.options.duplicateWindowMs',
+        },
+      ],
+    );
     await jsm.consumers.add(stream, {
       durable_name: consumer,
       ack_policy: AckPolicy.Explicit,

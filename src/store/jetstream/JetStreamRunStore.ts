@@ -14,8 +14,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   jetstream,
   jetstreamManager,
-  JetStreamApiCodes,
-  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   type JetStreamClient,
@@ -25,7 +23,9 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { isPatternValidationError } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
+import { ensureStream } from './ensureStream.js';
 import { conflictError, RunStoreError, StoreErrorCode } from '../errors.js';
 import type { JournalEntry, JournalFact } from '../journal.js';
 import {
@@ -190,14 +190,18 @@ export class JetStreamRunStore implements RunStore {
       };
       await retryTransient(
         () =>
-          jsm.streams.info(stream).then(
-            () => undefined,
-            async (error: unknown) => {
-              if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound)
-                throw error;
-              await jsm.streams.add(config);
+          ensureStream(jsm, config, [
+            {
+              key: 'storage',
+              value: storage,
+              option: o.storage === undefined ? undefined : 'JetStreamRunStore.options.storage',
             },
-          ),
+            {
+              key: 'num_replicas',
+              value: config.num_replicas,
+              option: o.replicas === undefined ? undefined : 'JetStreamRunStore.options.replicas',
+            },
+          ]),
         retry,
       );
       const index = await retryTransient(
@@ -211,6 +215,7 @@ export class JetStreamRunStore implements RunStore {
       );
       return new JetStreamRunStore(js, jsm, index, stream, prefix, o.clock ?? systemClock, retry);
     } catch (error) {
+      if (isPatternValidationError(error)) throw error;
       throw unavailable(`opening stream ${stream}`, error);
     }
   }

@@ -28,3 +28,25 @@ export { serveConflictResolver } from './resolver/conflictResolverService.js';
 export type { ServeConflictResolverOptions, ServedResolver } from './resolver/conflictResolverService.js';
 export { RemoteConflictResolver } from './resolver/remoteConflictResolver.js';
 export type { RemoteConflictResolverOptions } from './resolver/remoteConflictResolver.js';
+export { JetStreamRunStore } from './store/jetstream/JetStreamRunStore.js';
+export type {
+  JetStreamRunStoreOptions,
+  JetStreamAppendOptions,
+  AppendFence,
+} from './store/jetstream/JetStreamRunStore.js';
+export { LeaseManager } from './cluster/leases/LeaseManager.js';
+export type { LeaseManagerOptions, LeaseHolder } from './cluster/leases/LeaseManager.js';
+export type { Lease } from './cluster/leases/Lease.js';
+export { LeaseLostError, isLeaseLostError } from './cluster/errors.js';
+export type { LeaseLossReason } from './cluster/errors.js';
+export { WorkQueue } from './cluster/workQueue/WorkQueue.js';
+export type { WorkQueueOptions, Submitted } from './cluster/workQueue/WorkQueue.js';
+export type { QueueConsumer, ConsumeOptions, JobInfo } from './cluster/workQueue/QueueConsumer.js';
+export type { RunJob, SubmitRunInput } from './cluster/workQueue/job.js';
+export { SharedBreakerBoard } from './cluster/sharedBreaker/SharedBreakerBoard.js';
+export type {
+  SharedBreakerBoardOptions,
+  SharedBreakerState,
+  SharedAdmission,
+  SharedBreakerListener,
+} from './cluster/sharedBreaker/SharedBreakerBoard.js';

@@ -61,8 +61,9 @@ function executor(store: RunStore | undefined, hang = false): PatternExecutor {
 }
 
 /** Raw XState: 10 invoked no-op promises in turn; after each, the persisted snapshot is appended to `store`. */
+const rawTypes: { context: { i: number } } = { context: { i: 0 } };
 const rawMachine = setup({
-  types: {},
+  types: rawTypes,
   actors: { step: fromPromise(async ({ input }: { input: number }) => ({ ok: input })) },
   guards: { more: ({ context }) => context.i < STEPS },
 }).createMachine({

@@ -6,6 +6,13 @@ export { PatternRegistry } from './runtime/PatternRegistry.js';
 export type { PatternRegistryOptions } from './runtime/PatternRegistry.js';
 export { PatternExecutor } from './runtime/PatternExecutor.js';
 export type { ExecutorOptions, RunOptions } from './runtime/PatternExecutor.js';
+export type {
+  ForkOptions,
+  RecoveredRun,
+  ResumeOptions,
+  SignalDelivery,
+} from './runtime/durable/DurableRuns.js';
+export type { RunDetails } from './runtime/durable/runDetails.js';
 export type { InspectObserver } from './runtime/executor/inspectObservers.js';
 export { PatternStorage } from './runtime/PatternStorage.js';
 export {

@@ -109,7 +109,7 @@ describe('journal replay (fast-check)', () => {
         const cut = 1 + Math.floor(where * (journal.length - 1));
         const prefix = journal.slice(0, cut).map(({ runId: _r, seq: _s, ...fact }) => fact);
         const again = new MemoryRunStore();
-        await again.append('cut', prefix as never, { expectedSeq: 0 });
+        await again.append('cut', prefix, { expectedSeq: 0 });
         const calls: string[] = [];
         const resumed = await executor(p, again, calls).resume('cut');
         expect(essence(resumed)).toEqual(essence(whole));

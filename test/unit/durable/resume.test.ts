@@ -45,12 +45,16 @@ describe('durable runs: resume by run id', () => {
     const store = new MemoryRunStore();
     const effects = fresh();
     const steps = [{ name: 'a', retry: quickRetry }];
-    void executor(store, effects, steps, { a: { failOn: [1] } }).run('p', {}, { runId: 'r1' });
+    const first = executor(store, effects, steps, { a: { failOn: [1] } });
+    const stopped = first.run('p', {}, { runId: 'r1' }).catch((e: unknown) => e);
     await journalShows(store, 'r1', 'retryDue', 'p/a');
+    // the process "stops" during the backoff: its run is suspended, its retry timer gone
+    await first.suspendRun('r1');
+    expect(String(await stopped)).toContain('Run r1 was suspended');
     const due = (await store.read('r1')).find((e) => e.kind === 'retryDue');
     const result = await executor(store, effects, steps).run('p', {}, { runId: 'r1' });
     expect(result.status).toBe('succeeded');
-    expect(effects.calls.map((c) => c.attempt)).toEqual([1, 2, 2]); // the first executor also retried: it was not stopped
+    expect(effects.calls.map((c) => c.attempt)).toEqual([1, 2]);
     const dispatched = (await store.read('r1')).filter(
       (e) => e.kind === 'attemptDispatched' && e.attempt === 2,
     );

@@ -3,6 +3,7 @@ import type { AgentPool } from './AgentPool.js';
 import type { Clock } from '../core/clock.js';
 import type { PatternContextData } from './PatternContext.js';
 import type { RunRecorder } from './RunRecorder.js';
+import type { RunTraceHooks } from '../tracing/ExecutionTracer.js';
 
 /** What every actor of one run shares. */
 export interface RunShared {
@@ -13,6 +14,8 @@ export interface RunShared {
   readonly pool: AgentPool;
   readonly clock: Clock;
   readonly resolver?: ResourceArbiter | undefined;
+  /** The run's tracer hooks (`RunOptions.tracer`); undefined: not traced. */
+  readonly trace?: RunTraceHooks | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { RunEventListener } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { durationSeconds, positiveDurationMs } from '../core/duration.js';
+import type { RunTracer } from '../tracing/ExecutionTracer.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -61,6 +62,12 @@ export const runOptionsSchema = z
     onEvent: fn<RunEventListener>('onEvent').optional(),
     /** Also emit a `transition` event for every machine transition (for traces; costs time). */
     traceTransitions: z.boolean().default(false),
+    /** Records the run as spans (an `ExecutionTracer`, `natural-delegation/tracing`); level `debug` implies `traceTransitions`. */
+    tracer: z
+      .custom<RunTracer>((t) => typeof t === 'object' && t !== null && 'forRun' in t && 'onEvent' in t, {
+        message: 'tracer must be an ExecutionTracer',
+      })
+      .optional(),
   })
   .strict();
 /** Options of {@link PatternExecutor.run}. */

@@ -28,6 +28,7 @@ import type { EventBus } from './EventBus.js';
 import { learnFromRun } from './learnFromRun.js';
 import type { LiveMetaRuns } from './LiveMetaRuns.js';
 import { transitionInspector } from './transitionInspector.js';
+import type { RunTracer } from '../../tracing/ExecutionTracer.js';
 
 /** What the run lifecycle needs from its executor. */
 export interface RunLauncherDeps {
@@ -104,7 +105,8 @@ export class RunLauncher {
     checkConfidence(pattern);
     this.checkMemory(patternName);
     const runId = o.runId ?? randomUUID();
-    const extra = o.onEvent;
+    const tracer = o.tracer;
+    const extra = tracer ? withTracer(o.onEvent, tracer) : o.onEvent;
     const listening = bus.size > 0 || extra !== undefined;
     const recorder = new RunRecorder(
       runId,
@@ -119,6 +121,7 @@ export class RunLauncher {
       pool,
       clock,
       resolver: this.deps.resolver,
+      trace: tracer?.forRun(runId, () => clock.now()),
     };
     const env = new RunEnv(shared, [patternName]);
     const child = planRun(
@@ -138,7 +141,7 @@ export class RunLauncher {
     const actor = createActor(this.deps.machines[child.kind], {
       input: child.input,
       clock,
-      ...(o.traceTransitions
+      ...(o.traceTransitions || tracer?.level === 'debug'
         ? { inspect: transitionInspector(runId, clock, (e) => bus.emit(e, extra)) }
         : {}),
     }) as AnyActor;
@@ -240,4 +243,13 @@ export class RunLauncher {
     run.view?.settle(result);
     return result;
   }
+}
+
+/** The run's own listener, then the tracer. */
+function withTracer(listener: RunEventListener | undefined, tracer: RunTracer): RunEventListener {
+  if (!listener) return (e) => tracer.onEvent(e);
+  return (e) => {
+    listener(e);
+    tracer.onEvent(e);
+  };
 }

@@ -1,0 +1,335 @@
+import { randomBytes } from 'node:crypto';
+import type { TraceContext } from '../core/agent.js';
+import type { RunEvent } from '../core/events.js';
+import { parseWith } from '../core/validate.js';
+import { z } from 'zod';
+import { TRACE_LEVELS, levelRank, type TraceLevel } from './levels.js';
+import { RunTrace, spanError, type SpanFactory } from './runTrace.js';
+import { Attr, type Attributes, type SpanKind, type TraceSink, type TraceSpan } from './span.js';
+import { formatTraceparent } from './traceContext.js';
+
+/** What the runtime asks of a tracer during one run (the executor binds it to the run). */
+export interface RunTraceHooks {
+  /** The trace context of the step's current attempt (or compensation) span, to send to its agent. */
+  context(path: readonly string[], step: string): TraceContext | undefined;
+  /** Attempt `attempt` of the step starts waiting for an agent (slot, breaker). */
+  queued(path: readonly string[], step: string, attempt: number, idempotencyKey: string): void;
+  /** The step's attempt now holds its named locks (it waited for them since it started running). */
+  locked(path: readonly string[], step: string): void;
+}
+
+/** What {@link PatternExecutor.run} accepts as `tracer` (an {@link ExecutionTracer}). */
+export interface RunTracer {
+  readonly level: TraceLevel;
+  /** Feeds one run event (the executor calls it for every event of the traced run). */
+  onEvent(event: RunEvent): void;
+  /** The hooks of run `runId`; `now` reads the executor's clock (epoch ms). */
+  forRun(runId: string, now: () => number): RunTraceHooks;
+}
+
+const optionsSchema = z
+  .object({
+    level: z.enum(TRACE_LEVELS).default('standard'),
+    sinks: z
+      .array(z.custom<TraceSink>((s) => typeof s === 'object' && s !== null, 'not a TraceSink'))
+      .default([]),
+    onSinkError: z.custom<(error: unknown) => void>((f) => typeof f === 'function').optional(),
+  })
+  .strict();
+/** Options of {@link ExecutionTracer}. */
+export type ExecutionTracerOptions = z.input<typeof optionsSchema>;
+
+const STANDARD = levelRank('standard');
+const DETAILED = levelRank('detailed');
+const DEBUG = levelRank('debug');
+
+/**
+ * Turns a run's events into a tree of spans: run → pattern (`invoke_workflow`) → phase → pattern
+ * … → step → attempt (`invoke_agent`, one per agent call) plus waits and compensations, each with
+ * its parent id, handed to its sinks as they start and end (see docs/observability.md). Retries,
+ * breaker transitions, compensations and (at `debug`) machine transitions are span events.
+ * Pass it as `executor.run(name, ctx, { tracer })`; one tracer may serve many runs at once.
+ * Without a tracer the executor does none of this work.
+ *
+ * @throws PatternValidationError for bad options (an unknown level names the field)
+ * @example
+ * const spans = memorySink();
+ * const tracer = new ExecutionTracer({ level: 'standard', sinks: [spans] });
+ * await executor.run('pipeline', {}, { tracer });
+ * spans.spans.filter((s) => s.kind === 'attempt');
+ */
+export class ExecutionTracer implements RunTracer {
+  readonly level: TraceLevel;
+  private readonly rank: number;
+  private readonly sinks: readonly TraceSink[];
+  private readonly onSinkError: (error: unknown) => void;
+  private readonly runs = new Map<string, RunTrace>();
+  private readonly factory: SpanFactory;
+
+  constructor(options: ExecutionTracerOptions = {}) {
+    const o = parseWith(optionsSchema, options, 'ExecutionTracer');
+    this.level = o.level;
+    this.rank = levelRank(o.level);
+    this.sinks = o.sinks;
+    let warned = false;
+    this.onSinkError =
+      o.onSinkError ??
+      ((error) => {
+        if (warned) return;
+        warned = true;
+        process.emitWarning(`a trace sink threw (later errors are not reported): ${String(error)}`);
+      });
+    this.factory = {
+      start: (run, kind, name, parent, at, attributes) =>
+        this.startSpan(run, kind, name, parent, at, attributes),
+      end: (span, at, error) => this.endSpan(span, at, error),
+      event: (span, name, at, attributes) => this.spanEvent(span, name, at, attributes),
+    };
+  }
+
+  /** Runs being traced now. */
+  get activeRuns(): number {
+    return this.runs.size;
+  }
+
+  onEvent(event: RunEvent): void {
+    if (event.type === 'run.started') return this.runStarted(event);
+    const run = this.runs.get(event.runId);
+    if (!run) return;
+    switch (event.type) {
+      case 'run.finished':
+        return this.runFinished(run, event);
+      case 'step.status':
+        if (this.rank >= STANDARD) this.stepStatus(run, event);
+        return;
+      case 'phase.status':
+        if (this.rank < STANDARD) return;
+        if (event.status === 'running') run.phaseStarted(event.path, event.phase, event.at);
+        else run.phaseEnded(event.path, event.phase, event.at, event.status);
+        return;
+      case 'breaker.state':
+        if (this.rank < STANDARD) return;
+        return this.spanEvent(run.root, 'ndf.breaker.state', event.at, {
+          [Attr.AGENT_NAME]: event.agent,
+          [Attr.BREAKER_FROM]: event.from,
+          [Attr.BREAKER_TO]: event.to,
+        });
+      case 'transition':
+        if (this.rank < DEBUG) return;
+        return this.spanEvent(run.root, 'ndf.transition', event.at, {
+          [Attr.ACTOR]: event.actor,
+          [Attr.MACHINE]: event.machine,
+          [Attr.EVENT]: event.event,
+          state: JSON.stringify(event.state),
+        });
+    }
+  }
+
+  forRun(runId: string, now: () => number): RunTraceHooks {
+    return {
+      context: (path, step) => {
+        const run = this.runs.get(runId);
+        if (!run) return undefined;
+        const s = run.peek(path, step);
+        return contextOf(s?.compensation ?? s?.attempt ?? run.root);
+      },
+      queued: (path, step, attempt, idempotencyKey) => {
+        if (this.rank < STANDARD) return;
+        const run = this.runs.get(runId);
+        if (!run) return;
+        const at = now();
+        const s = run.step(path, step, at, idempotencyKey);
+        if (this.rank < DETAILED) return;
+        run.endWait(s, at);
+        s.wait = this.startSpan(runId, 'wait', `wait queue ${step}`, s.span, at, {
+          [Attr.WAIT]: 'queue',
+          [Attr.STEP]: step,
+          [Attr.ATTEMPT]: attempt,
+        });
+      },
+      locked: (path, step) => {
+        if (this.rank < DETAILED) return;
+        const s = this.runs.get(runId)?.peek(path, step);
+        if (!s?.attempt) return;
+        const span = this.startSpan(runId, 'wait', `wait lock ${step}`, s.attempt, s.attempt.startedAt, {
+          [Attr.WAIT]: 'lock',
+          [Attr.STEP]: step,
+        });
+        this.endSpan(span, now());
+      },
+    };
+  }
+
+  private runStarted(event: Extract<RunEvent, { type: 'run.started' }>): void {
+    const root = this.startSpan(event.runId, 'run', `run ${event.pattern}`, undefined, event.at, {
+      [Attr.RUN_ID]: event.runId,
+      [Attr.PATTERN]: event.pattern,
+      [Attr.PATTERN_TYPE]: event.patternType,
+    });
+    const run = new RunTrace(event.runId, root, this.factory);
+    this.runs.set(event.runId, run);
+    if (this.rank >= STANDARD)
+      run.pattern([event.pattern], event.at).attributes[Attr.PATTERN_TYPE] = event.patternType;
+  }
+
+  private runFinished(run: RunTrace, event: Extract<RunEvent, { type: 'run.finished' }>): void {
+    run.closeAll(event.at);
+    run.root.attributes[Attr.RUN_STATUS] = event.status;
+    this.endSpan(
+      run.root,
+      event.at,
+      event.status === 'succeeded' ? undefined : { type: event.status, message: `run ${event.status}` },
+    );
+    this.runs.delete(run.runId);
+  }
+
+  private stepStatus(run: RunTrace, e: Extract<RunEvent, { type: 'step.status' }>): void {
+    const { at } = e;
+    switch (e.status) {
+      case 'running': {
+        const s = run.step(e.path, e.step, at);
+        run.endWait(s, at);
+        if (s.attempt) this.endSpan(s.attempt, at, { type: 'superseded', message: 'a new attempt started' });
+        const agent = e.agent ?? 'unknown';
+        s.attempt = this.startSpan(run.runId, 'attempt', `invoke_agent ${agent}`, s.span, at, {
+          [Attr.OPERATION]: 'invoke_agent',
+          [Attr.AGENT_NAME]: agent,
+          [Attr.AGENT_ID]: agent,
+          [Attr.STEP]: e.step,
+          [Attr.ATTEMPT]: e.attempt,
+        });
+        return;
+      }
+      case 'retrying': {
+        const s = run.step(e.path, e.step, at);
+        const error = spanError(e.error, 'failed');
+        if (s.attempt) this.endSpan(s.attempt, at, error);
+        s.attempt = undefined;
+        this.spanEvent(s.span, 'ndf.retry', at, {
+          [Attr.ATTEMPT]: e.attempt,
+          [Attr.ERROR_TYPE]: error.type,
+          'error.message': error.message,
+        });
+        if (this.rank >= DETAILED) {
+          run.endWait(s, at);
+          s.wait = this.startSpan(run.runId, 'wait', `wait backoff ${e.step}`, s.span, at, {
+            [Attr.WAIT]: 'backoff',
+            [Attr.STEP]: e.step,
+            [Attr.ATTEMPT]: e.attempt,
+          });
+        }
+        return;
+      }
+      case 'completed':
+      case 'failed':
+      case 'cancelled': {
+        const s = run.step(e.path, e.step, at);
+        s.span.attributes[Attr.ATTEMPTS] = e.attempt;
+        s.span.attributes[Attr.STEP_STATUS] = e.status;
+        if (e.agent !== undefined) s.span.attributes[Attr.AGENT_NAME] = e.agent;
+        run.closeStep(s, at, e.status === 'completed' ? undefined : spanError(e.error, e.status));
+        return;
+      }
+      case 'compensating': {
+        const s = run.step(e.path, e.step, at);
+        this.spanEvent(run.pattern(e.path, at), 'ndf.compensation', at, { [Attr.STEP]: e.step });
+        s.compensation = this.startSpan(run.runId, 'compensation', `compensate ${e.step}`, s.span, at, {
+          [Attr.STEP]: e.step,
+          ...(e.agent === undefined ? {} : { [Attr.AGENT_NAME]: e.agent }),
+        });
+        return;
+      }
+      case 'compensated':
+      case 'compensationFailed': {
+        const s = run.peek(e.path, e.step);
+        if (!s?.compensation) return;
+        s.compensation.attributes[Attr.COMPENSATION] = e.status;
+        this.endSpan(
+          s.compensation,
+          at,
+          e.status === 'compensated' ? undefined : spanError(e.error, e.status),
+        );
+        s.compensation = undefined;
+        return;
+      }
+      case 'skipped':
+        this.spanEvent(run.pattern(e.path, at), 'ndf.step.skipped', at, { [Attr.STEP]: e.step });
+        return;
+      case 'pending':
+        return;
+    }
+  }
+
+  private startSpan(
+    runId: string,
+    kind: SpanKind,
+    name: string,
+    parent: TraceSpan | undefined,
+    at: number,
+    attributes: Attributes,
+  ): TraceSpan {
+    const span: TraceSpan = {
+      traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
+      spanId: randomBytes(8).toString('hex'),
+      parentSpanId: parent?.spanId,
+      kind,
+      name,
+      runId,
+      startedAt: at,
+      endedAt: undefined,
+      status: 'unset',
+      error: undefined,
+      attributes,
+      events: [],
+      flags: parent?.flags ?? 1,
+    };
+    for (const sink of this.sinks) {
+      if (!sink.onStart) continue;
+      try {
+        const ids = sink.onStart(span);
+        if (ids) {
+          span.traceId = ids.traceId;
+          span.spanId = ids.spanId;
+          if (ids.flags !== undefined) span.flags = ids.flags;
+        }
+      } catch (error) {
+        this.onSinkError(error);
+      }
+    }
+    return span;
+  }
+
+  private endSpan(span: TraceSpan, at: number, error?: { type: string; message: string }): void {
+    if (span.endedAt !== undefined) return;
+    span.endedAt = at;
+    if (error) {
+      span.status = 'error';
+      span.error = error;
+      span.attributes[Attr.ERROR_TYPE] = error.type;
+    } else span.status = 'ok';
+    for (const sink of this.sinks) {
+      try {
+        sink.onEnd?.(span);
+      } catch (e) {
+        this.onSinkError(e);
+      }
+    }
+  }
+
+  private spanEvent(span: TraceSpan, name: string, at: number, attributes: Attributes): void {
+    const event = { name, at, attributes };
+    span.events.push(event);
+    for (const sink of this.sinks) {
+      try {
+        sink.onEvent?.(span, event);
+      } catch (e) {
+        this.onSinkError(e);
+      }
+    }
+  }
+}
+
+/** The W3C context of a span. */
+function contextOf(span: TraceSpan): TraceContext {
+  return { traceparent: formatTraceparent(span.traceId, span.spanId, span.flags) };
+}

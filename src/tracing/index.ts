@@ -26,4 +26,12 @@ export {
   traceHeaders,
 } from './traceContext.js';
 export type { ParsedTraceparent } from './traceContext.js';
+export { openTelemetrySink, INSTRUMENTATION_SCOPE } from './otel.js';
+export type {
+  OpenTelemetrySink,
+  OpenTelemetrySinkOptions,
+  OtelMeterProvider,
+  OtelTracerProvider,
+} from './otel.js';
+export { MetricName } from './metricNames.js';
 export type { TraceContext } from '../core/agent.js';

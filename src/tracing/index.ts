@@ -21,6 +21,7 @@ export type {
 export {
   formatTraceparent,
   parseTraceparent,
+  remoteSpanContext,
   traceContextFromHeaders,
   traceContextSchema,
   traceHeaders,

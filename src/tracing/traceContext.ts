@@ -63,3 +63,16 @@ export function traceHeaders(context: TraceContext | undefined): Record<string, 
     ? { traceparent: context.traceparent, tracestate: context.tracestate }
     : { traceparent: context.traceparent };
 }
+
+/**
+ * The OpenTelemetry `SpanContext` of a received trace context (a remote parent), for
+ * `trace.setSpanContext(ROOT_CONTEXT, remoteSpanContext(task.traceContext))` in an agent's handler;
+ * undefined when there is none or it is invalid.
+ */
+export function remoteSpanContext(
+  context: TraceContext | undefined,
+): { traceId: string; spanId: string; traceFlags: number; isRemote: true } | undefined {
+  const parsed = parseTraceparent(context?.traceparent);
+  if (!parsed) return undefined;
+  return { traceId: parsed.traceId, spanId: parsed.spanId, traceFlags: parsed.flags, isRemote: true };
+}

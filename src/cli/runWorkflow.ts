@@ -19,6 +19,7 @@ import type { ProgressMode, ProgressReporter } from './output/progress.js';
 import { renderSummary } from './output/summary.js';
 import { checkOutputFile, renderOutputs, writeOutputs } from './output/outputs.js';
 import { createTraceWriter } from './output/trace.js';
+import { startRunTracing, type RunTracing } from './runTracing.js';
 import type { TraceWriter } from './output/trace.js';
 import type { createWorkflowExecutor } from './workflow/build.js';
 import { loadWorkflow } from './workflow/load.js';
@@ -34,6 +35,8 @@ import { redactText } from '../core/redact.js';
 export interface RunOptions extends NatsAuthCliOptions {
   input?: string;
   trace?: string;
+  traceLevel?: string;
+  otlp?: string;
   json?: boolean;
   dryRun?: boolean;
   deep?: boolean;
@@ -131,12 +134,18 @@ async function runWith(
     sinks.progress?.onEvent(event);
   };
   let executor: WorkflowExecutor;
+  let tracing: RunTracing;
   try {
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
     executor = createWorkflowExecutor(workflow, agents, onEvent, resolver);
     if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
+    tracing = await startRunTracing({
+      trace: sinks.trace,
+      traceLevel: options.traceLevel,
+      otlp: options.otlp,
+    });
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     if (isPatternError(error)) return usage(`${file}: ${error.message}`);
@@ -163,6 +172,7 @@ async function runWith(
       timeoutMs,
       signal: abort.signal,
       trace: trace !== undefined,
+      tracer: tracing.tracer,
     });
     // The run reports only once none of its commands is left (cancelled ones get their grace period).
     await allGroupsGone();
@@ -188,6 +198,7 @@ async function runWith(
     return cancel.received ? signalExitCode(cancel.received) : ExitCode.RUN_FAILED;
   } finally {
     cancel.dispose();
+    await tracing.close();
     await closeTrace(trace);
     await executor.close();
   }
@@ -199,6 +210,7 @@ interface ExecuteOptions {
   timeoutMs: number | undefined;
   signal: AbortSignal;
   trace: boolean;
+  tracer: RunTracing['tracer'];
 }
 
 /** Runs the named pattern; with no pattern, the one the executor selects for the context. */
@@ -218,6 +230,7 @@ async function execute(
     input: options.input,
     signal: options.signal,
     traceTransitions: options.trace,
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }

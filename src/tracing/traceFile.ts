@@ -77,7 +77,7 @@ export function readTraceFile(text: string): TraceFileContents {
         `span record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
       );
     }
-    spans.push(parsed.data.span as TraceSpan);
+    spans.push(parsed.data.span);
   });
   if (spans.length > 0) return { events, spans, replayed: false };
   const sink = memorySink();

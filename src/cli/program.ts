@@ -5,6 +5,7 @@ import { remoteCommands } from './commands/remote/index.js';
 import { runCommand } from './commands/run.js';
 import { withNatsAuthOptions } from './commands/remote/natsCliOptions.js';
 import { schemaCommand } from './commands/schema.js';
+import { traceCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import { ExitCode } from './exit.js';
 
@@ -78,6 +79,7 @@ Examples:
   $ npx ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
                                                                   watch a rollback, keep its trace
   $ npx ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
+  $ npx ndf trace run.jsonl                                       its timeline: critical path, waits, agent load
   $ npx ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
   $ npx ndf run my-workflow.yaml --dry-run                        print the plan
   $ npx ndf schema --out docs/workflow.schema.json                JSON Schema for editors
@@ -91,6 +93,7 @@ Workflow files are documented in docs/workflow.md.`,
   program.addCommand(withNatsAuthOptions(runCommand())); // credentials of `run --nats`
   program.addCommand(validateCommand());
   program.addCommand(schemaCommand());
+  program.addCommand(traceCommand());
   const diagram = await optionalDiagramCommand();
   if (diagram) program.addCommand(diagram);
   for (const command of remoteCommands) program.addCommand(command);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -139,5 +139,54 @@ describe('ndf run --otlp and --trace spans', () => {
     const run = await ndf(['run', 'test/e2e/fixtures/traced/saga.yaml', '--trace-level', 'loud']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--trace-level.*loud/);
+  });
+
+  it('ndf trace prints the timeline and tables; svg and html draw it; an events-only trace is replayed', async () => {
+    const dir = tempDir('ndf-trace-');
+    const file = path.join(dir, 'run.jsonl');
+    expect(
+      (
+        await ndf([
+          'run',
+          'test/e2e/fixtures/traced/saga.yaml',
+          '--no-progress',
+          '--trace',
+          file,
+          '--trace-level',
+          'detailed',
+        ])
+      ).code,
+    ).toBe(1);
+    const text = await ndf(['trace', file, '--width', '40']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^saga rolledBack in \d+ ms \(run /);
+    expect(text.stdout).toMatch(/^\* b +│[ ░▓█▒]{40}│ \d+ ms$/m);
+    expect(text.stdout).toContain('critical path: a → b → c');
+    expect(text.stdout).toMatch(/│ worker +│ 4 +│ 2 +│/);
+    expect(text.stdout).toMatch(/retries: b attempt 1 at \+\d+ ms \(ND_AGENT_ERROR\)/);
+
+    const svgFile = path.join(dir, 'run.svg');
+    expect((await ndf(['trace', file, '--format', 'svg', '-o', svgFile])).code).toBe(0);
+    const svg = await readFile(svgFile, 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('b attempt 1 on worker: failed');
+    const html = await ndf(['trace', file, '--format', 'html']);
+    expect(html.stdout).toMatch(/^<!doctype html>/);
+    expect(html.stdout).toContain('<td>ND_AGENT_ERROR</td>');
+
+    // a trace from before span records: only RunEvents
+    const old = path.join(dir, 'old.jsonl');
+    const events = (await readFile(file, 'utf8'))
+      .split('\n')
+      .filter((l) => l && !l.includes('"type":"span"'));
+    await writeFile(old, `${events.join('\n')}\n`);
+    const replayed = await ndf(['trace', old, '--width', '40']);
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout).toContain('critical path: a → b → c');
+    expect(replayed.stdout).toContain('spans rebuilt from the run events');
+
+    const missing = await ndf(['trace', path.join(dir, 'nope.jsonl')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
   });
 });

@@ -39,6 +39,19 @@ const optionsSchema = z
 /** Options of {@link ExecutionTracer}. */
 export type ExecutionTracerOptions = z.input<typeof optionsSchema>;
 
+/** Random bytes drawn 4 KiB at a time (one `randomBytes` call per ~170 spans). */
+let pool = Buffer.alloc(0);
+let offset = 0;
+function randomHex(bytes: number): string {
+  if (offset + bytes > pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
+}
+
 const STANDARD = levelRank('standard');
 const DETAILED = levelRank('detailed');
 const DEBUG = levelRank('debug');
@@ -269,8 +282,8 @@ export class ExecutionTracer implements RunTracer {
     attributes: Attributes,
   ): TraceSpan {
     const span: TraceSpan = {
-      traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
-      spanId: randomBytes(8).toString('hex'),
+      traceId: parent?.traceId ?? randomHex(16),
+      spanId: randomHex(8),
       parentSpanId: parent?.spanId,
       kind,
       name,

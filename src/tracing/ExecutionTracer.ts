@@ -78,6 +78,7 @@ export class ExecutionTracer implements RunTracer {
   private readonly onSinkError: (error: unknown) => void;
   private readonly runs = new Map<string, RunTrace>();
   private readonly factory: SpanFactory;
+  private lastBreakerEvent: RunEvent | undefined;
 
   constructor(options: ExecutionTracerOptions = {}) {
     const o = parseWith(optionsSchema, options, 'ExecutionTracer');
@@ -107,6 +108,7 @@ export class ExecutionTracer implements RunTracer {
 
   onEvent(event: RunEvent): void {
     if (event.type === 'run.started') return this.runStarted(event);
+    if (event.type === 'breaker.state' && event.runId === '*') return this.breakerChanged(event);
     const run = this.runs.get(event.runId);
     if (!run) return;
     switch (event.type) {
@@ -122,11 +124,7 @@ export class ExecutionTracer implements RunTracer {
         return;
       case 'breaker.state':
         if (this.rank < STANDARD) return;
-        return this.spanEvent(run.root, 'ndf.breaker.state', event.at, {
-          [Attr.AGENT_NAME]: event.agent,
-          [Attr.BREAKER_FROM]: event.from,
-          [Attr.BREAKER_TO]: event.to,
-        });
+        return this.spanEvent(run.root, 'ndf.breaker.state', event.at, breakerAttributes(event));
       case 'transition':
         if (this.rank < DEBUG) return;
         return this.spanEvent(run.root, 'ndf.transition', event.at, {
@@ -146,19 +144,13 @@ export class ExecutionTracer implements RunTracer {
         const s = run.peek(path, step);
         return contextOf(s?.compensation ?? s?.attempt ?? run.root);
       },
-      queued: (path, step, attempt, idempotencyKey) => {
+      queued: (path, step, _attempt, idempotencyKey) => {
         if (this.rank < STANDARD) return;
         const run = this.runs.get(runId);
         if (!run) return;
         const at = now();
-        const s = run.step(path, step, at, idempotencyKey);
-        if (this.rank < DETAILED) return;
-        run.endWait(s, at);
-        s.wait = this.startSpan(runId, 'wait', `wait queue ${step}`, s.span, at, {
-          [Attr.WAIT]: 'queue',
-          [Attr.STEP]: step,
-          [Attr.ATTEMPT]: attempt,
-        });
+        const s = run.markQueued(path, step, at, idempotencyKey);
+        if (s) run.endWait(s, at); // a retry's backoff ends
       },
       locked: (path, step) => {
         if (this.rank < DETAILED) return;
@@ -171,6 +163,17 @@ export class ExecutionTracer implements RunTracer {
         this.endSpan(span, now());
       },
     };
+  }
+
+  /**
+   * An executor-wide breaker change: an event on every traced run in flight (each run's executor
+   * hands it over once per run, so the same event object is seen more than once).
+   */
+  private breakerChanged(event: Extract<RunEvent, { type: 'breaker.state' }>): void {
+    if (this.rank < STANDARD || event === this.lastBreakerEvent) return;
+    this.lastBreakerEvent = event;
+    for (const run of this.runs.values())
+      this.spanEvent(run.root, 'ndf.breaker.state', event.at, breakerAttributes(event));
   }
 
   private runStarted(event: Extract<RunEvent, { type: 'run.started' }>): void {
@@ -202,6 +205,16 @@ export class ExecutionTracer implements RunTracer {
       case 'running': {
         const s = run.step(e.path, e.step, at);
         run.endWait(s, at);
+        if (this.rank >= DETAILED && s.queuedSince !== undefined) {
+          // the wait for an agent slot or an open breaker, now that it is over
+          const wait = this.startSpan(run.runId, 'wait', `wait queue ${e.step}`, s.span, s.queuedSince, {
+            [Attr.WAIT]: 'queue',
+            [Attr.STEP]: e.step,
+            [Attr.ATTEMPT]: e.attempt,
+          });
+          this.endSpan(wait, at);
+        }
+        s.queuedSince = undefined;
         if (s.attempt) this.endSpan(s.attempt, at, { type: 'superseded', message: 'a new attempt started' });
         const agent = e.agent ?? 'unknown';
         s.attempt = this.startSpan(run.runId, 'attempt', `invoke_agent ${agent}`, s.span, at, {
@@ -340,6 +353,10 @@ export class ExecutionTracer implements RunTracer {
       }
     }
   }
+}
+
+function breakerAttributes(event: Extract<RunEvent, { type: 'breaker.state' }>): Attributes {
+  return { [Attr.AGENT_NAME]: event.agent, [Attr.BREAKER_FROM]: event.from, [Attr.BREAKER_TO]: event.to };
 }
 
 /** The W3C context of a span. */

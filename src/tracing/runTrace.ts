@@ -22,6 +22,8 @@ export interface StepSpans {
   attempt?: TraceSpan | undefined;
   wait?: TraceSpan | undefined;
   compensation?: TraceSpan | undefined;
+  /** When the current attempt began waiting for an agent (until it runs). */
+  queuedSince?: number | undefined;
 }
 
 const SEP = '\u0000';
@@ -40,6 +42,12 @@ export class RunTrace {
   /** The running phase of each meta pattern (phases run one at a time). */
   private readonly phases = new Map<string, TraceSpan>();
   private readonly steps = new Map<string, StepSpans>();
+  /**
+   * Steps queued for their first attempt, whose span is not started yet: it starts (back-dated to
+   * this time) at the step's first status, by when a meta pattern has reported the phase that
+   * spawned it (XState starts the children of an initial state before that report).
+   */
+  private readonly queued = new Map<string, { at: number; idempotencyKey: string }>();
 
   constructor(
     readonly runId: string,
@@ -106,19 +114,38 @@ export class RunTrace {
     }
   }
 
-  /** The spans of a step, its span started on first use. */
-  step(path: readonly string[], step: string, at: number, idempotencyKey?: string): StepSpans {
+  /** An attempt of the step starts waiting for an agent at `at`. */
+  markQueued(
+    path: readonly string[],
+    step: string,
+    at: number,
+    idempotencyKey: string,
+  ): StepSpans | undefined {
+    const key = `${path.join(SEP)}${SEP}${step}`;
+    const found = this.steps.get(key);
+    if (found) found.queuedSince = at;
+    else if (!this.queued.has(key)) this.queued.set(key, { at, idempotencyKey });
+    return found;
+  }
+
+  /** The spans of a step, its span started on first use (back-dated to when it was queued). */
+  step(path: readonly string[], step: string, at: number): StepSpans {
     const key = `${path.join(SEP)}${SEP}${step}`;
     const found = this.steps.get(key);
     if (found) return found;
-    const parent = this.pattern(path, at);
+    const queued = this.queued.get(key);
+    this.queued.delete(key);
+    const startedAt = queued?.at ?? at;
+    const idempotencyKey = queued?.idempotencyKey;
+    const parent = this.pattern(path, startedAt);
     const attributes: Attributes = {
       [Attr.STEP]: step,
       [Attr.PATTERN]: path[path.length - 1] ?? '',
     };
     if (idempotencyKey !== undefined) attributes[Attr.IDEMPOTENCY_KEY] = idempotencyKey;
     const spans: StepSpans = {
-      span: this.spans.start(this.runId, 'step', `step ${step}`, parent, at, attributes),
+      span: this.spans.start(this.runId, 'step', `step ${step}`, parent, startedAt, attributes),
+      queuedSince: queued?.at,
     };
     this.steps.set(key, spans);
     return spans;

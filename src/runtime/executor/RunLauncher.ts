@@ -63,6 +63,8 @@ interface StartedRun {
   readonly signal: AbortSignal | undefined;
   /** undefined: nobody listens; null: executor listeners only; else also this run's listener. */
   readonly extra: RunEventListener | null | undefined;
+  /** Stops handing the executor's breaker events to the run's tracer. */
+  readonly untrace: (() => void) | undefined;
   /** What the pattern sees of this run (built-in patterns only). */
   view: LiveRunView | undefined;
   /** Measures the run's CPU time and peak RSS (opened when the actor is created). */
@@ -158,6 +160,8 @@ export class RunLauncher {
       extra: listening ? (extra ?? null) : undefined,
       view: undefined,
       resources: undefined,
+      // breaker changes are executor-wide events (runId '*'): the run's tracer hears them while it runs
+      untrace: tracer && bus.add((e) => e.type === 'breaker.state' && tracer.onEvent(e)),
     };
     if (pattern instanceof BuiltInPattern) {
       liveMeta.replace(patternName);
@@ -240,6 +244,7 @@ export class RunLauncher {
         run.extra ?? undefined,
       );
     }
+    run.untrace?.();
     run.view?.settle(result);
     return result;
   }

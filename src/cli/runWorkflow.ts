@@ -128,8 +128,15 @@ async function runWith(
         ? 'tree'
         : 'lines';
   // Filled in once the executor exists; events only flow during the run.
-  const sinks: { trace?: TraceWriter | undefined; progress?: ProgressReporter } = {};
+  const sinks: {
+    trace?: TraceWriter | undefined;
+    progress?: ProgressReporter;
+    tracer?: RunTracing['tracer'];
+  } = {};
   const onEvent = (event: RunEvent): void => {
+    // the tracer closes the run's spans first (it ignores the second run.finished the run hands
+    // it), so their records precede run.finished, which stays the trace file's last line
+    if (event.type === 'run.finished') sinks.tracer?.onEvent(event);
     sinks.trace?.write(event);
     sinks.progress?.onEvent(event);
   };
@@ -146,6 +153,7 @@ async function runWith(
       traceLevel: options.traceLevel,
       otlp: options.otlp,
     });
+    sinks.tracer = tracing.tracer;
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     if (isPatternError(error)) return usage(`${file}: ${error.message}`);

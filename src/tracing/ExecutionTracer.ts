@@ -4,7 +4,8 @@ import type { RunEvent } from '../core/events.js';
 import { parseWith } from '../core/validate.js';
 import { z } from 'zod';
 import { TRACE_LEVELS, levelRank, type TraceLevel } from './levels.js';
-import { RunTrace, spanError, type SpanFactory } from './runTrace.js';
+import { RunTrace, type SpanFactory } from './runTrace.js';
+import { onStepStatus } from './stepStatus.js';
 import { Attr, type Attributes, type SpanKind, type TraceSink, type TraceSpan } from './span.js';
 import { formatTraceparent } from './traceContext.js';
 
@@ -115,7 +116,7 @@ export class ExecutionTracer implements RunTracer {
       case 'run.finished':
         return this.runFinished(run, event);
       case 'step.status':
-        if (this.rank >= STANDARD) this.stepStatus(run, event);
+        if (this.rank >= STANDARD) onStepStatus(run, event, this.factory, this.rank >= DETAILED);
         return;
       case 'phase.status':
         if (this.rank < STANDARD) return;
@@ -197,93 +198,6 @@ export class ExecutionTracer implements RunTracer {
       event.status === 'succeeded' ? undefined : { type: event.status, message: `run ${event.status}` },
     );
     this.runs.delete(run.runId);
-  }
-
-  private stepStatus(run: RunTrace, e: Extract<RunEvent, { type: 'step.status' }>): void {
-    const { at } = e;
-    switch (e.status) {
-      case 'running': {
-        const s = run.step(e.path, e.step, at);
-        run.endWait(s, at);
-        if (this.rank >= DETAILED && s.queuedSince !== undefined) {
-          // the wait for an agent slot or an open breaker, now that it is over
-          const wait = this.startSpan(run.runId, 'wait', `wait queue ${e.step}`, s.span, s.queuedSince, {
-            [Attr.WAIT]: 'queue',
-            [Attr.STEP]: e.step,
-            [Attr.ATTEMPT]: e.attempt,
-          });
-          this.endSpan(wait, at);
-        }
-        s.queuedSince = undefined;
-        if (s.attempt) this.endSpan(s.attempt, at, { type: 'superseded', message: 'a new attempt started' });
-        const agent = e.agent ?? 'unknown';
-        s.attempt = this.startSpan(run.runId, 'attempt', `invoke_agent ${agent}`, s.span, at, {
-          [Attr.OPERATION]: 'invoke_agent',
-          [Attr.AGENT_NAME]: agent,
-          [Attr.AGENT_ID]: agent,
-          [Attr.STEP]: e.step,
-          [Attr.ATTEMPT]: e.attempt,
-        });
-        return;
-      }
-      case 'retrying': {
-        const s = run.step(e.path, e.step, at);
-        const error = spanError(e.error, 'failed');
-        if (s.attempt) this.endSpan(s.attempt, at, error);
-        s.attempt = undefined;
-        this.spanEvent(s.span, 'ndf.retry', at, {
-          [Attr.ATTEMPT]: e.attempt,
-          [Attr.ERROR_TYPE]: error.type,
-          'error.message': error.message,
-        });
-        if (this.rank >= DETAILED) {
-          run.endWait(s, at);
-          s.wait = this.startSpan(run.runId, 'wait', `wait backoff ${e.step}`, s.span, at, {
-            [Attr.WAIT]: 'backoff',
-            [Attr.STEP]: e.step,
-            [Attr.ATTEMPT]: e.attempt,
-          });
-        }
-        return;
-      }
-      case 'completed':
-      case 'failed':
-      case 'cancelled': {
-        const s = run.step(e.path, e.step, at);
-        s.span.attributes[Attr.ATTEMPTS] = e.attempt;
-        s.span.attributes[Attr.STEP_STATUS] = e.status;
-        if (e.agent !== undefined) s.span.attributes[Attr.AGENT_NAME] = e.agent;
-        run.closeStep(s, at, e.status === 'completed' ? undefined : spanError(e.error, e.status));
-        return;
-      }
-      case 'compensating': {
-        const s = run.step(e.path, e.step, at);
-        this.spanEvent(run.pattern(e.path, at), 'ndf.compensation', at, { [Attr.STEP]: e.step });
-        s.compensation = this.startSpan(run.runId, 'compensation', `compensate ${e.step}`, s.span, at, {
-          [Attr.STEP]: e.step,
-          ...(e.agent === undefined ? {} : { [Attr.AGENT_NAME]: e.agent }),
-        });
-        return;
-      }
-      case 'compensated':
-      case 'compensationFailed': {
-        const s = run.peek(e.path, e.step);
-        if (!s?.compensation) return;
-        s.compensation.attributes[Attr.COMPENSATION] = e.status;
-        this.endSpan(
-          s.compensation,
-          at,
-          e.status === 'compensated' ? undefined : spanError(e.error, e.status),
-        );
-        s.compensation = undefined;
-        return;
-      }
-      case 'skipped':
-        this.spanEvent(run.pattern(e.path, at), 'ndf.step.skipped', at, { [Attr.STEP]: e.step });
-        return;
-      case 'pending':
-        return;
-    }
   }
 
   private startSpan(

@@ -64,7 +64,19 @@ export type {
 } from './runtime/CircuitBreaker.js';
 export { defineAgent } from './actors/agent.js';
 export type { LocalAgentOptions } from './actors/agent.js';
-export type { Agent, AgentTask, CompensationTask, ResourceArbiter, StepInput } from './core/agent.js';
+export type {
+  Agent,
+  AgentTask,
+  CompensationTask,
+  ResourceArbiter,
+  StepInput,
+  TraceContext,
+} from './core/agent.js';
+export { ExecutionTracer } from './tracing/ExecutionTracer.js';
+export type { ExecutionTracerOptions } from './tracing/ExecutionTracer.js';
+export { TraceLevel } from './tracing/levels.js';
+export { memorySink } from './tracing/memorySink.js';
+export type { TraceSink, TraceSpan } from './tracing/span.js';
 export { AttemptCancellation, withCancellation } from './core/cancellation.js';
 export type { CancellationSignal } from './core/cancellation.js';
 export { StepStatus, TaskStatus, RunStatus } from './core/status.js';

@@ -159,7 +159,7 @@ export function runCommand(
   argv: readonly string[],
   field: string,
   request: TaskRequest,
-  task: Pick<AgentTask, 'signal' | 'deadline'>,
+  task: Pick<AgentTask, 'signal' | 'deadline' | 'traceContext'>,
 ): Promise<unknown> {
   const [file, ...args] = argv;
   const where = `${opts.source ?? `agent ${opts.id}`}.${field}`;
@@ -170,6 +170,9 @@ export function runCommand(
     NDF_CWD: process.cwd(),
     ...opts.env,
     ...(opts.taskVia === 'env' ? { [opts.taskEnv]: payload } : {}),
+    // W3C trace context as OpenTelemetry's env carrier spells it (the attempt's span is the parent)
+    ...(task.traceContext ? { TRACEPARENT: task.traceContext.traceparent } : {}),
+    ...(task.traceContext?.tracestate ? { TRACESTATE: task.traceContext.tracestate } : {}),
   };
   return new Promise<unknown>((resolve, reject) => {
     if (file === undefined) return reject(new AgentError(`${where}: empty command`, { agentId: opts.id }));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../core/clock.js';
 import { AgentError, PatternValidationError, isPatternError, type ErrorDetails } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, toTaskRequest } from '../protocol/protocol.js';
+import { traceHeaders } from '../tracing/traceContext.js';
 import { parseWith } from '../core/validate.js';
 import type { Agent, AgentTask, CompensationTask } from '../core/agent.js';
 import { outputOf, readAnswer } from './httpAnswer.js';
@@ -85,6 +86,7 @@ export function httpAgent(options: HttpAgentOptions): Agent {
         { ...details, field: 'input', retryable: false },
       );
     const headers = requestHeaders(o.headers, task.idempotencyKey, who, details);
+    for (const [name, value] of Object.entries(traceHeaders(task.traceContext))) headers.set(name, value);
     const cancellation = task.cancellation ?? task.signal;
     if (cancellation.aborted) throw stopped(cancellation.reason, who, details);
     const controller = new AbortController();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { traceHeaders } from '../tracing/traceContext.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import {
   AgentError,
@@ -115,7 +116,10 @@ export interface RemoteAgentOptions {
   /** Largest request and reply, bytes (default 1 MiB). */
   maxMessageBytes?: number;
   clock?: Clock;
-  /** Trace headers (W3C `traceparent`…) for a task; sent as NATS headers and in the envelope. */
+  /**
+   * Trace headers (W3C `traceparent`…) for a task; sent as NATS headers and in the envelope.
+   * Default: the task's `traceContext` (the attempt's span when the run is traced).
+   */
   traceHeaders?: (task: AgentTask) => Record<string, string>;
 }
 
@@ -199,7 +203,8 @@ export function remoteAgent(options: RemoteAgentOptions): Agent {
           { agentId: id, step: task.step, retryable: true },
         );
       const timeoutMs = Math.min(o.timeoutMs, remaining);
-      const trace = options.traceHeaders?.(task) ?? NO_TRACE;
+      const trace =
+        options.traceHeaders?.(task) ?? (task.traceContext ? traceHeaders(task.traceContext) : NO_TRACE);
       const data = encodeJson(toTaskRequest(task, kind, trace));
       if (data.byteLength > o.maxMessageBytes) {
         throw new PatternValidationError(

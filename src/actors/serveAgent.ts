@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { traceContextFromHeaders } from '../tracing/traceContext.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -61,7 +62,11 @@ export interface ServeAgentOptions {
   /** Service name, `[-\w]+`; instances with the same name share load (queue group `q`). */
   name: string;
   capabilities: readonly string[];
-  /** Performs a task; its (JSON-serialisable) return value is the output. Throw to fail. */
+  /**
+   * Performs a task; its (JSON-serialisable) return value is the output. Throw to fail.
+   * `task.traceContext` is the caller's attempt span (W3C; from the NATS headers, else the
+   * envelope's `trace`): make the handler's spans its children (`remoteSpanContext`).
+   */
   handler: (task: AgentTask) => unknown;
   /** Undoes a completed task; absent = nothing to undo. */
   compensate?: (task: CompensationTask) => unknown;
@@ -213,7 +218,11 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
       warnRejected({ subject: m.subject }, 'request without reply subject; dropped the reply');
   };
 
-  const invoke = async (req: TaskRequest, cancellation: AttemptCancellation): Promise<TaskReply> => {
+  const invoke = async (
+    req: TaskRequest,
+    cancellation: AttemptCancellation,
+    headers: TransportMessage['headers'],
+  ): Promise<TaskReply> => {
     const deadline = req.deadline ?? undefined;
     if (deadline !== undefined && deadline <= clock.now()) {
       // the caller has given up on this attempt: running it could only duplicate the work of its retry
@@ -236,7 +245,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
               ),
             Math.max(0, deadline - clock.now()),
           );
-    const task = toAgentTask(req, deadline, cancellation);
+    const task = toAgentTask(req, deadline, cancellation, headers);
     try {
       const output = req.kind === 'task' ? await handler(task) : await compensate?.(task as CompensationTask);
       stats.succeeded += 1;
@@ -276,7 +285,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     }
     const key = `${kind}:${req.idempotencyKey}`;
     store
-      .run(key, req.attempt, (cancellation) => limiter.run(() => invoke(req, cancellation)))
+      .run(key, req.attempt, (cancellation) => limiter.run(() => invoke(req, cancellation, m.headers)))
       .then(({ value, outcome }) => {
         if (outcome !== 'executed') stats.deduplicated += 1;
         send(m, value);
@@ -348,7 +357,10 @@ function toAgentTask(
   req: TaskRequest,
   deadline: number | undefined,
   cancellation: AttemptCancellation,
+  headers: TransportMessage['headers'],
 ): AgentTask | CompensationTask {
+  // the NATS headers, else the envelope's `trace` (a client that cannot set headers)
+  const traceContext = traceContextFromHeaders(headers) ?? traceContextFromHeaders(req.trace);
   const task: Omit<AgentTask, 'signal' | 'cancellation'> & { output?: unknown } = {
     runId: req.runId,
     pattern: req.pattern,
@@ -359,6 +371,7 @@ function toAgentTask(
     deadline,
     input: { params: req.input.params, runInput: req.input.runInput, results: req.input.results },
     context: req.context,
+    traceContext,
   };
   if (req.kind === 'compensate') task.output = req.output;
   return withCancellation(task, cancellation);

@@ -62,6 +62,7 @@ export function runAttempt(
   deadline: number | undefined = deadlineOf(spec, env.run.clock.now()),
 ): Promise<StepAttemptOutput> {
   const run = new Attempt(env, spec, attempt, cancel, env.run.clock.now(), deadline);
+  env.run.trace?.queued(env.path, spec.name, attempt, env.idempotencyKey(spec.name));
   return env.run.pool.acquire(spec, env.path, cancel, run.deadline).then((lease) => run.begin(lease));
 }
 
@@ -127,6 +128,7 @@ class Attempt {
       .then(
         (release) => {
           this.release = release;
+          run.trace?.locked(env.path, spec.name);
           return this.call();
         },
         (error: unknown) => {
@@ -151,6 +153,7 @@ class Attempt {
         deadline: this.deadline,
         input: { params: spec.input, runInput: run.runInput, results: run.recorder.results },
         context: run.context,
+        traceContext: run.trace?.context(path, spec.name),
       },
       cancel,
     );
@@ -239,6 +242,7 @@ export async function compensate(env: RunEnv, input: StepCompensationInput): Pro
           deadline: undefined,
           input: { params: input.spec.input, runInput: run.runInput, results: run.recorder.results },
           context: run.context,
+          traceContext: run.trace?.context(path, input.spec.name),
           output: input.output,
         },
         new AttemptCancellation(), // a compensation runs to its end: it is never cancelled

@@ -8,6 +8,7 @@ import { cancelCommand, forkCommand, resumeCommand, signalCommand } from './comm
 import { runsCommand } from './commands/runs.js';
 import { withNatsAuthOptions } from './commands/remote/natsCliOptions.js';
 import { schemaCommand } from './commands/schema.js';
+import { traceCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import { ExitCode } from './exit.js';
 
@@ -82,6 +83,7 @@ Examples:
                                                                   watch a rollback, keep its trace
   $ npx ndf diagram --trace run.jsonl --out run.svg               draw that run, coloured by outcome
   $ npx ndf inspect --trace run.jsonl                             browse that run in the inspector page
+  $ npx ndf trace run.jsonl                                       its timeline: critical path, waits, agent load
   $ npx ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
   $ npx ndf run my-workflow.yaml --dry-run                        print the plan
   $ npx ndf schema --out docs/workflow.schema.json                JSON Schema for editors
@@ -100,6 +102,7 @@ Workflow files are documented in docs/workflow.md.`,
   program.addCommand(signalCommand());
   program.addCommand(forkCommand());
   program.addCommand(schemaCommand());
+  program.addCommand(traceCommand());
   const diagram = await optionalDiagramCommand();
   if (diagram) program.addCommand(diagram);
   program.addCommand(inspectCommand());

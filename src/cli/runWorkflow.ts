@@ -23,6 +23,7 @@ import type { ProgressMode, ProgressReporter } from './output/progress.js';
 import { renderSummary } from './output/summary.js';
 import { checkOutputFile, renderOutputs, writeOutputs } from './output/outputs.js';
 import { createTraceWriter } from './output/trace.js';
+import { startRunTracing, type RunTracing } from './runTracing.js';
 import type { TraceWriter } from './output/trace.js';
 import type { createWorkflowExecutor } from './workflow/build.js';
 import { loadWorkflow } from './workflow/load.js';
@@ -40,6 +41,8 @@ import { inspectorPort, serveUntilStopped, startInspector } from './inspectorSes
 export interface RunOptions extends NatsAuthCliOptions {
   input?: string;
   trace?: string;
+  traceLevel?: string;
+  otlp?: string;
   json?: boolean;
   dryRun?: boolean;
   deep?: boolean;
@@ -172,14 +175,22 @@ async function runWith(
         ? 'tree'
         : 'lines';
   // Filled in once the executor exists; events only flow during the run.
-  const sinks: { trace?: TraceWriter | undefined; progress?: ProgressReporter } = {};
+  const sinks: {
+    trace?: TraceWriter | undefined;
+    progress?: ProgressReporter;
+    tracer?: RunTracing['tracer'];
+  } = {};
   const onEvent = (event: RunEvent): void => {
+    // the tracer closes the run's spans first (it ignores the second run.finished the run hands
+    // it), so their records precede run.finished, which stays the trace file's last line
+    if (event.type === 'run.finished') sinks.tracer?.onEvent(event);
     sinks.trace?.write(event);
     sinks.progress?.onEvent(event);
   };
   let executor: WorkflowExecutor;
   let store: FileRunStore | undefined;
   let inspector: InspectorServer | undefined;
+  let tracing: RunTracing;
   try {
     if (options.store === false && action.kind !== 'run')
       throw new UsageError(`${action.kind} needs the run store: drop --no-store`);
@@ -196,6 +207,12 @@ async function runWith(
       const specs = workflowPatternSpecs(workflow);
       inspector = await startInspector(inspectPort, (name) => specs.get(name), executor, process.stderr);
     }
+    tracing = await startRunTracing({
+      trace: sinks.trace,
+      traceLevel: options.traceLevel,
+      otlp: options.otlp,
+    });
+    sinks.tracer = tracing.tracer;
   } catch (error) {
     await store?.close();
     if (error instanceof UsageError) return usage(error.message);
@@ -236,6 +253,7 @@ async function runWith(
       runId,
       file,
       allowChangedPattern: options.allowChangedPattern === true,
+      tracer: tracing.tracer,
     });
     if (result === undefined) {
       progress.finish();
@@ -277,6 +295,7 @@ async function runWith(
   } finally {
     cancel.dispose();
     await inspector?.close();
+    await tracing.close();
     await closeTrace(trace);
     await executor.close();
     await store?.close();
@@ -308,6 +327,7 @@ interface ExecuteOptions {
   runId: string;
   file: string;
   allowChangedPattern: boolean;
+  tracer: RunTracing['tracer'];
 }
 
 /**
@@ -354,6 +374,7 @@ async function execute(
     runId: options.runId,
     source: resolve(options.file),
     allowChangedPattern: options.allowChangedPattern,
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }

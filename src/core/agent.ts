@@ -39,6 +39,15 @@ export interface AgentTask {
    * listens for the abort, such as a transport request, reads `cancellation ?? signal`.
    */
   readonly cancellation?: CancellationSignal | undefined;
+  /** W3C trace context of the attempt's span, when the run is traced (sent on to remote agents). */
+  readonly traceContext?: TraceContext | undefined;
+}
+
+/** W3C Trace Context (https://www.w3.org/TR/trace-context/) of a span, as headers carry it. */
+export interface TraceContext {
+  /** `00-<trace id, 32 hex>-<span id, 16 hex>-<flags, 2 hex>`. */
+  readonly traceparent: string;
+  readonly tracestate?: string | undefined;
 }
 
 /** A compensation request: the task that completed, and the output it produced. */

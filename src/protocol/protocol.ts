@@ -5,6 +5,7 @@
  * rejected with a clear error.
  */
 import { z } from 'zod';
+import { traceHeaders } from '../tracing/traceContext.js';
 import type { AgentTask, CompensationTask } from '../core/agent.js';
 import {
   AgentError,
@@ -203,7 +204,7 @@ export function fromWireError(
 export function toTaskRequest(
   task: AgentTask | CompensationTask,
   kind: 'task' | 'compensate',
-  trace: Record<string, string> = {},
+  trace: Record<string, string> = traceHeaders(task.traceContext),
 ): TaskRequest {
   return {
     version: PROTOCOL_VERSION,

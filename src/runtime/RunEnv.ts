@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { PatternContextData } from './PatternContext.js';
 import type { RunJournal } from './durable/RunJournal.js';
 import type { RunRecorder } from './RunRecorder.js';
+import type { RunTraceHooks } from '../tracing/ExecutionTracer.js';
 
 /** What every actor of one run shares. */
 export interface RunShared {
@@ -16,6 +17,8 @@ export interface RunShared {
   readonly resolver?: ResourceArbiter | undefined;
   /** The run's journal (durable runs, or a run with steps waiting for signals); none: not journaled. */
   readonly journal?: RunJournal | undefined;
+  /** The run's tracer hooks (`RunOptions.tracer`); undefined: not traced. */
+  readonly trace?: RunTraceHooks | undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import { runIdSchema } from '../store/journal.js';
 import type { RunStore } from '../store/RunStore.js';
 import { durationSeconds, positiveDurationMs } from '../core/duration.js';
 import { isInspectObserver, type InspectObserver } from './executor/inspectObservers.js';
+import type { RunTracer } from '../tracing/ExecutionTracer.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -90,6 +91,12 @@ export const runOptionsSchema = z
     inspect: z
       .custom<InspectObserver>(isInspectObserver, {
         message: 'must be a function or an observer with next()',
+      })
+      .optional(),
+    /** Records the run as spans (an `ExecutionTracer`, `natural-delegation/tracing`); level `debug` implies `traceTransitions`. */
+    tracer: z
+      .custom<RunTracer>((t) => typeof t === 'object' && t !== null && 'forRun' in t && 'onEvent' in t, {
+        message: 'tracer must be an ExecutionTracer',
       })
       .optional(),
   })

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { TRACE_LEVELS } from '../../tracing/levels.js';
 import { runWorkflowFile } from '../runWorkflow.js';
 import type { RunOptions } from '../runWorkflow.js';
 
@@ -14,6 +15,18 @@ export function runCommand(): Command {
     .option(
       '-t, --trace <file.jsonl>',
       'write every run event (with its timestamp `at`, epoch ms) as JSON lines',
+    )
+    .addOption(
+      new Option(
+        '--trace-level <level>',
+        'how much --trace and --otlp record as spans (docs/observability.md); default standard',
+      ).choices(TRACE_LEVELS),
+    )
+    .addOption(
+      new Option(
+        '--otlp <url>',
+        'export spans and metrics with OTLP/HTTP to this collector (base URL: <url>/v1/traces, <url>/v1/metrics)',
+      ).env('OTEL_EXPORTER_OTLP_ENDPOINT'),
     )
     .option(
       '-o, --output <file.json>',
@@ -75,6 +88,8 @@ Examples:
   $ npx ndf run examples/data-pipeline/workflow.yaml
   $ npx ndf run examples/data-pipeline/workflow.yaml --input '{"failAt":"write_report"}' --trace run.jsonl
   $ npx ndf run examples/project-check/workflow.yaml --input '{"dir":"."}'
+  $ npx ndf run workflow.yaml --trace run.jsonl --trace-level detailed && npx ndf trace run.jsonl
+  $ npx ndf run workflow.yaml --otlp http://127.0.0.1:4318         # spans + metrics to a collector
   $ npx ndf run workflow.yaml --output outputs.json                # every step's output, as JSON
   $ npx ndf run workflow.yaml --dry-run
   $ npx ndf run workflow.yaml --run-id nightly-2026-12-04          # kill it, run it again: it continues

@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { RunEvent } from '../../core/events.js';
 import { UsageError } from '../exit.js';
 import { redactText } from '../../core/redact.js';
+import type { SpanRecord } from '../../tracing/traceFile.js';
 
-/** Appends run events to a JSONL file. */
+/** Appends run events (and, when the run is traced, span records) to a JSONL file. */
 export interface TraceWriter {
-  write(event: RunEvent): void;
+  write(event: RunEvent | SpanRecord): void;
   /** Closes the file; resolves with the first write error, if any. */
   close(): Promise<Error | undefined>;
 }

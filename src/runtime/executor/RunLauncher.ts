@@ -43,6 +43,7 @@ import type { PostedRequest, RunStore } from '../../store/RunStore.js';
 import { RequestInbox } from '../durable/RequestInbox.js';
 import type { RunShared } from '../RunEnv.js';
 import { NO_TIMEOUT_MS } from '../../machines/step.machine.js';
+import type { RunTracer } from '../../tracing/ExecutionTracer.js';
 
 /** What the run lifecycle needs from its executor. */
 export interface RunLauncherDeps {
@@ -102,6 +103,8 @@ interface StartedRun {
   readonly signal: AbortSignal | undefined;
   /** undefined: nobody listens; null: executor listeners only; else also this run's listener. */
   readonly extra: RunEventListener | null | undefined;
+  /** Stops handing the executor's breaker events to the run's tracer. */
+  readonly untrace: (() => void) | undefined;
   /** What the pattern sees of this run (built-in patterns only). */
   view: LiveRunView | undefined;
   /** Measures the run's CPU time and peak RSS (opened when the actor is created). */
@@ -296,7 +299,8 @@ export class RunLauncher {
     const ctx = PatternContext.from(context);
     checkConfidence(pattern);
     this.checkMemory(patternName);
-    const extra = o.onEvent;
+    const tracer = o.tracer;
+    const extra = tracer ? withTracer(o.onEvent, tracer) : o.onEvent;
     const listening = bus.size > 0 || extra !== undefined;
     const recorder = new RunRecorder(
       runId,
@@ -311,6 +315,7 @@ export class RunLauncher {
       pool,
       clock,
       resolver: this.deps.resolver,
+      trace: tracer?.forRun(runId, () => clock.now()),
     };
     const env = new RunEnv(shared, [patternName]);
     const deadlineAt = resume?.started.deadlineAt;
@@ -356,9 +361,10 @@ export class RunLauncher {
         extra,
       );
     }
-    const traced = o.traceTransitions
-      ? transitionInspector(runId, clock, (e) => bus.emit(e, extra))
-      : undefined;
+    const traced =
+      o.traceTransitions || tracer?.level === 'debug'
+        ? transitionInspector(runId, clock, (e) => bus.emit(e, extra))
+        : undefined;
     const inspect = combineInspect([traced, o.inspect], this.deps.logger, runId);
     const actor = createActor(this.deps.machines[child.kind], {
       input: child.input,
@@ -382,6 +388,8 @@ export class RunLauncher {
       journalFailure,
       stop: failed,
       cancelled: undefined,
+      // breaker changes are executor-wide events (runId '*'): the run's tracer hears them while it runs
+      untrace: tracer && bus.add((e) => e.type === 'breaker.state' && tracer.onEvent(e)),
     };
     if (pattern instanceof BuiltInPattern) {
       liveMeta.replace(patternName);
@@ -470,7 +478,17 @@ export class RunLauncher {
         run.extra ?? undefined,
       );
     }
+    run.untrace?.();
     run.view?.settle(result);
     return result;
   }
+}
+
+/** The run's own listener, then the tracer. */
+function withTracer(listener: RunEventListener | undefined, tracer: RunTracer): RunEventListener {
+  if (!listener) return (e) => tracer.onEvent(e);
+  return (e) => {
+    listener(e);
+    tracer.onEvent(e);
+  };
 }

@@ -3,6 +3,8 @@ import { cellPath, cellSimilarity, ROOT_CELL, type CellContext } from './cells.j
 import type { LearningParams } from './params.js';
 
 const DAY_MS = 86_400_000;
+/** Outcomes of an arm in a cell before change detection watches it. */
+const CUSUM_WARMUP = 30;
 
 /** One outcome of an arm (a pattern, or an agent for a capability). */
 export interface ArmOutcome {
@@ -26,9 +28,9 @@ interface Cell {
   latencySum: number;
   /** Exponentially weighted mean reward, step size = learning rate. */
   ewma: number;
-  /** The last `changeWindow` rewards (exact cells only), for change detection. */
-  recent?: number[];
-  recentSum: number;
+  /** CUSUM statistics of change detection (exact cells). */
+  low: number;
+  high: number;
 }
 
 /** Gradient bandit state of one cell (Sutton & Barto §2.8). */
@@ -101,8 +103,8 @@ export class ArmLearner {
       old.discount !== params.discount ||
       old.learningRate !== params.learningRate ||
       old.minSamples !== params.minSamples ||
-      old.changeWindow !== params.changeWindow ||
-      old.changeZ !== params.changeZ
+      old.changeDelta !== params.changeDelta ||
+      old.changeThreshold !== params.changeThreshold
     )
       this.rebuild();
   }
@@ -137,7 +139,7 @@ export class ArmLearner {
       this.ticks.set(key, tick);
       let c = cells.get(key);
       if (!c) {
-        c = { n: 0, rewardSum: 0, dS: 0, dF: 0, stamp: tick, latencySum: 0, ewma: 0, recentSum: 0 };
+        c = { n: 0, rewardSum: 0, dS: 0, dF: 0, stamp: tick, latencySum: 0, ewma: 0, low: 0, high: 0 };
         cells.set(key, c);
       }
       const decay = Math.pow(discount, tick - c.stamp);
@@ -159,24 +161,21 @@ export class ArmLearner {
   }
 
   /**
-   * Change detection on an exact cell (the drift rule DelegBench chose): the mean of the last
-   * `changeWindow` rewards is compared with the mean of the earlier ones since the cell's last
-   * reset by a two-sided z-test, z = (p̄_old − p̄_recent) / √(p̄_old(1 − p̄_old)/W); |z| ≥
-   * `changeZ` is a change. Monitored-window detection after Cao, Wen, Kveton & Xie, "Nearly
-   * Optimal Adaptive Procedure with Change Detection for Piecewise-Stationary Bandit" (AISTATS
-   * 2019), which likewise restarts every arm on a detection.
+   * Change detection on an exact cell (the drift rule DelegBench chose): a two-sided Bernoulli
+   * CUSUM (E. S. Page, "Continuous inspection schemes", Biometrika 41, 1954) against the cell's
+   * mean μ0 since its last restart, for a shift of `changeDelta`:
+   * S⁻ ← max(0, S⁻ + μ0 − δ/2 − r), S⁺ ← max(0, S⁺ + r − μ0 − δ/2); a change when either passes
+   * `changeThreshold` (after 30 outcomes of warm-up). On a change every arm of the cell restarts,
+   * as in CUSUM-UCB (Liu, Lee & Shroff, "A Change-Detection based Framework for
+   * Piecewise-stationary Multi-Armed Bandit Problem", AAAI 2018).
    */
   private changed(cell: Cell, r: number): boolean {
-    const { changeWindow: w, changeZ } = this.paramsValue;
-    if (w === 0) return false;
-    const recent = (cell.recent ??= []);
-    recent.push(r);
-    cell.recentSum += r;
-    if (recent.length > w) cell.recentSum -= recent.shift()!;
-    if (cell.n < 2 * w) return false;
-    const old = (cell.rewardSum - cell.recentSum) / (cell.n - w);
-    const sd = Math.sqrt(Math.max(old * (1 - old), 0.01) / w);
-    return Math.abs(old - cell.recentSum / w) / sd >= changeZ;
+    const { changeDelta, changeThreshold } = this.paramsValue;
+    if (changeThreshold === 0 || cell.n <= CUSUM_WARMUP) return false;
+    const mu = (cell.rewardSum - r) / (cell.n - 1);
+    cell.low = Math.max(0, cell.low + mu - changeDelta / 2 - r);
+    cell.high = Math.max(0, cell.high + r - mu - changeDelta / 2);
+    return cell.low > changeThreshold || cell.high > changeThreshold;
   }
 
   /** Forgets every arm's counts in an exact cell after a change; it no longer falls back to parents. */

@@ -17,10 +17,10 @@ export const learningParamsSchema = z
     discount: z.number().gt(0).max(1),
     /** Step size, 0..1: of `weighted_average` and of the gradient bandit's preferences. */
     learningRate: z.number().min(0).max(1),
-    /** Change detection window W (outcomes of one arm in one cell); 0 turns detection off. */
-    changeWindow: z.number().int().min(0),
-    /** z score at which the window's mean differs enough from the earlier mean to restart the cell. */
-    changeZ: z.number().positive(),
+    /** Shift of an arm's success rate that change detection looks for, 0..1. */
+    changeDelta: z.number().gt(0).max(1),
+    /** CUSUM decision threshold h (≥ 0); 0 turns change detection off. */
+    changeThreshold: z.number().min(0),
     /** Outcomes a context cell needs before it is used on its own (else its parent cell is). */
     minSamples: z.number().int().min(1),
     /** Exploration floor, 0..1: probability of a uniform pick among the eligible arms. */
@@ -37,13 +37,13 @@ export const learningParamsSchema = z
   .strict();
 export type LearningParams = z.infer<typeof learningParamsSchema>;
 
-/** Defaults (the discount is the one DelegBench chose; see docs/learning.md). */
+/** Defaults. Drift handling: CUSUM change detection with no discount (γ = 1), chosen on DelegBench over discounting (γ 0.99–0.999) and a windowed z-test; see docs/learning.md. */
 export const defaultLearningParams: LearningParams = {
   algorithm: 'statistical_bayes',
   prior: { alpha: 1, beta: 1 },
   discount: 1,
-  changeWindow: 50,
-  changeZ: 4,
+  changeDelta: 0.1,
+  changeThreshold: 10,
   learningRate: 0.1,
   minSamples: 5,
   explorationRate: 0,

@@ -17,6 +17,7 @@ import { optionsSchema, type ExecutorOptions, type RunOptions } from './executor
 import { provideMachines } from './machines.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { PatternConfig } from './PatternConfig.js';
+import { LearningConfig } from './LearningConfig.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import type { PatternRegistry } from './PatternRegistry.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';
@@ -80,6 +81,19 @@ export class PatternExecutor {
     if (o.onEvent) this.bus.add(o.onEvent);
     this.pool = new AgentPool({
       clock: this.clock,
+      selection: o.agentSelection,
+      random: o.random ?? Math.random,
+      learning: LearningConfig.params,
+      onDecision: (d) =>
+        this.bus.emit({
+          type: 'learning.decision',
+          at: this.clock.now(),
+          runId: d.runId,
+          kind: 'agent',
+          path: d.path,
+          step: d.step,
+          decision: d.decision,
+        }),
       breaker: o.breaker,
       log: this.logger,
       onBreakerChange: (change) => {

@@ -3,6 +3,7 @@ import { PatternAnalytics } from '../learning/analytics.js';
 import { contextSimilarity, domainFeatures } from '../learning/similarity.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { PatternConfig } from './PatternConfig.js';
+import { LearningConfig } from './LearningConfig.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import { PatternAlreadyExistsError, PatternNotFoundError, PatternValidationError } from '../core/errors.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';
@@ -221,7 +222,13 @@ export class PatternRegistry {
   getPatternAnalytics(name: string): PatternAnalytics {
     const p = this.getPattern(name);
     const cfg = PatternConfig.getCurrentConfig();
-    return new PatternAnalytics(p.outcomeStats, PatternConfig.scorer(), cfg.minSamples, this.clock.now());
+    return new PatternAnalytics(
+      p.outcomeStats,
+      PatternConfig.scorer(),
+      cfg.minSamples,
+      this.clock.now(),
+      LearningConfig.getCurrentConfig().prior,
+    );
   }
 
   /**

@@ -2,7 +2,8 @@ import { jaccard } from './similarity.js';
 
 /**
  * Context cells: where outcomes are counted. A cell is a domain and an agent type; cells form a
- * hierarchy used as fallback while a cell has too few outcomes. Pure.
+ * hierarchy used as fallback while a cell has too few outcomes. Agent type `*` means any (the
+ * path then starts at the domain). Pure.
  */
 
 /** What a cell is made of (a run's context). */
@@ -21,7 +22,7 @@ export const ROOT_CELL = '*';
  * @example cellPath({ domain: 'web.frontend', agentType: 'ui' }) // ['web.frontend|ui', 'web.frontend|*', 'web|*', '*']
  */
 export function cellPath(ctx: CellContext): string[] {
-  const out = [`${ctx.domain}|${ctx.agentType}`];
+  const out = ctx.agentType === '*' ? [] : [`${ctx.domain}|${ctx.agentType}`];
   let d = ctx.domain;
   for (;;) {
     out.push(`${d}|*`);

@@ -99,8 +99,9 @@ export interface AgentPoolOptions {
 /**
  * The agents a runtime delegates to: capability index, one circuit breaker and one
  * concurrency limit (`maxConcurrent` slots, FIFO) per agent. Routing: among the agents able to
- * perform a step (the mapped agent, or every agent with the capability), the least loaded
- * whose breaker admits the call; if every breaker is open, fail fast with CircuitOpenError.
+ * perform a step (the mapped agent, or every agent with the capability), the one the selection
+ * rule picks (learned by default: see {@link AgentPoolOptions.selection}) whose breaker admits the
+ * call; if every breaker is open, fail fast with CircuitOpenError.
  */
 export class AgentPool {
   private readonly entries = new Map<string, Entry>();
@@ -168,14 +169,21 @@ export class AgentPool {
       for (const e of remaining) if (load(e) < load(best)) best = e;
       return best;
     }
-    const free = remaining.filter((e) => e.slots.active < e.agent.maxConcurrent);
-    const eligible = free.length > 0 ? free : remaining;
+    // Load awareness: agents with a free slot; when none has one, the least loaded (queues stay short).
+    let eligible = remaining.filter((e) => e.slots.active < e.agent.maxConcurrent);
+    if (eligible.length === 0) {
+      const least = Math.min(...remaining.map(load));
+      eligible = remaining.filter((e) => load(e) === least);
+    }
     const excluded: Exclusion[] = [...refused];
-    if (free.length > 0)
-      for (const e of remaining)
-        if (!free.includes(e))
-          excluded.push({ arm: e.agent.id, why: `busy: ${e.slots.active} of ${e.agent.maxConcurrent} slots` });
+    for (const e of remaining)
+      if (!eligible.includes(e))
+        excluded.push({
+          arm: e.agent.id,
+          why: `busy: ${e.slots.active} of ${e.agent.maxConcurrent} slots, ${e.slots.waiting} waiting`,
+        });
     const random = this.options.random ?? Math.random;
+    if (eligible.length === 1) return eligible[0]!;
     const decision = decide(
       learner,
       eligible.map((e) => e.agent.id),

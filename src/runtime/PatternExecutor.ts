@@ -7,7 +7,7 @@ import { parseWith } from '../core/validate.js';
 import { ConflictResolver } from '../resolver/conflictResolver.js';
 import { AgentPool } from './AgentPool.js';
 import type { BreakerMetrics, BreakerOptionsInput } from './CircuitBreaker.js';
-import { bestPattern } from './executor/confidenceGate.js';
+import { selectPattern } from './executor/confidenceGate.js';
 import * as conveniences from './executor/conveniences.js';
 import { EventBus } from './executor/EventBus.js';
 import { LiveMetaRuns } from './executor/LiveMetaRuns.js';
@@ -51,6 +51,7 @@ export class PatternExecutor {
   private readonly ownResolver: ConflictResolver | undefined;
   private readonly liveMeta = new LiveMetaRuns();
   private readonly launcher: RunLauncher;
+  private readonly random: () => number;
 
   /**
    * @param registry - where patterns are looked up; the executor binds itself to them
@@ -72,6 +73,7 @@ export class PatternExecutor {
     this.timeoutDefaultMs =
       (o.timeoutDefault ?? PatternConfig.getCurrentConfig().patternTimeoutSeconds) * 1000;
     this.clock = o.clock ?? systemClock;
+    this.random = o.random ?? Math.random;
     this.logger = o.logger ?? defaultLogger();
     this.bus = new EventBus(this.logger);
     this.resourceMonitor = o.resourceMonitor ?? new ResourceMonitor();
@@ -255,8 +257,8 @@ export class PatternExecutor {
   }
 
   /**
-   * Picks the registered pattern that best fits the context (it `matches`, passes its
-   * confidence threshold, highest confidence score first) and runs it.
+   * Picks a pattern for the context with {@link selectPattern} (learned: Thompson sampling above
+   * the confidence thresholds) and runs it.
    * @returns `[success, message]`; `[false, reason]` when no pattern fits
    */
   executeBestPattern(context: PatternContext | PatternContextInput): Promise<[boolean, string]> {
@@ -264,12 +266,18 @@ export class PatternExecutor {
   }
 
   /**
-   * The registered pattern that best fits a context: it `matches`, passes its confidence
-   * threshold (once it has `minSamples` executions), highest confidence score first, then
-   * registration order. Undefined when none fits. Run it with {@link run} to get a RunResult.
+   * The registered pattern for a context, chosen by the learning layer: among the patterns that
+   * `match` it and pass their confidence threshold (once they have `minSamples` outcomes), by
+   * Thompson sampling on their Beta posteriors in the context's cell (or the gradient bandit, see
+   * LearningConfig), draws from the executor's `random`. The decision is emitted as a
+   * `learning.decision` event. Run the pattern with {@link run} to get a RunResult.
+   * @returns undefined when no pattern matches
+   * @throws ConfidenceThresholdError when patterns match but all are below their thresholds
    */
   selectPattern(context: PatternContext | PatternContextInput): DelegationPattern | undefined {
-    return bestPattern(this.registry.listPatterns(), PatternContext.from(context));
+    return selectPattern(this.registry, PatternContext.from(context), this.random, (decision) =>
+      this.bus.emit({ type: 'learning.decision', at: this.clock.now(), runId: '*', kind: 'pattern', decision }),
+    );
   }
 
   /** Stops kept actors, breakers and the in-process conflict resolver, and closes every agent. */

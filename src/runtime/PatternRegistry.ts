@@ -13,6 +13,9 @@ import { ParallelCoordinationPattern } from './patterns/ParallelCoordinationPatt
 import { SequentialDelegationPattern } from './patterns/SequentialDelegationPattern.js';
 import { parseWith } from '../core/validate.js';
 import { BoundedCache } from './BoundedCache.js';
+import { DomainIndex } from './DomainIndex.js';
+import { ArmLearner } from '../learning/ArmLearner.js';
+import type { CellContext } from '../learning/cells.js';
 
 const optionsSchema = z
   .object({
@@ -93,6 +96,11 @@ export class PatternRegistry {
   readonly learningEnabled: boolean;
   private clock: Clock = systemClock;
   private clockChosen = false;
+  private readonly domainIndex = new DomainIndex<DelegationPattern>();
+  /** Pattern outcomes per context cell for selection, fed from each pattern's recorded history. */
+  private learner: ArmLearner = new ArmLearner(LearningConfig.params());
+  /** Per pattern: the stats object and execution count the learner has seen. */
+  private readonly synced = new Map<string, { stats: DelegationPattern['outcomeStats']; executions: number }>();
 
   /** @throws PatternValidationError naming a bad option */
   constructor(options: PatternRegistryOptions | number = {}, enableLearning?: boolean) {
@@ -129,6 +137,7 @@ export class PatternRegistry {
     }
     if (!this.learningEnabled) pattern.setLearningEnabled(false);
     this.patterns.set(pattern.name, pattern);
+    this.domainIndex.add(pattern, pattern instanceof BuiltInPattern ? pattern.domains : []);
     for (const l of this.listeners) l(pattern);
   }
 
@@ -139,7 +148,70 @@ export class PatternRegistry {
 
   /** Removes a pattern; false if absent. */
   unregister(name: string): boolean {
+    const p = this.patterns.get(name);
+    if (p) this.domainIndex.remove(p);
     return this.patterns.delete(name);
+  }
+
+  /**
+   * The registered patterns that match a context (through the domain index: patterns whose
+   * declared domains cannot match are not tested), in registration order.
+   */
+  matchingPatterns(context: PatternContext): DelegationPattern[] {
+    const candidates = this.domainIndex.candidates(context);
+    const out: DelegationPattern[] = [];
+    for (const p of this.patterns.values()) if (candidates.has(p) && p.matches(context)) out.push(p);
+    return out;
+  }
+
+  /** The context cell pattern outcomes are counted in: the domain, any agent type. */
+  static patternCell(domain: string): CellContext {
+    return { domain, agentType: '*' };
+  }
+
+  /**
+   * The learner of pattern selection, brought up to date with the given patterns' recorded
+   * outcomes (each pattern's history is the source of truth: it is what storage saves, so the
+   * learning survives a reload). A pattern whose stats were reset or pruned is replayed.
+   */
+  patternLearner(patterns: Iterable<DelegationPattern> = this.patterns.values()): ArmLearner {
+    const params = LearningConfig.params();
+    if (this.learner.params !== params) this.learner.setParams(params);
+    for (const p of patterns) {
+      const stats = p.outcomeStats;
+      const seen = this.synced.get(p.name);
+      if (seen?.stats === stats) continue;
+      const fresh = stats.executions - (seen?.executions ?? 0);
+      if (seen && (fresh < 0 || fresh > stats.history.length)) {
+        this.replayAll();
+        return this.learner;
+      }
+      for (const o of stats.history.slice(stats.history.length - fresh))
+        this.learner.record(p.name, {
+          at: o.at,
+          success: o.success,
+          latencyMs: o.durationMs,
+          context: PatternRegistry.patternCell(o.domain ?? 'general'),
+        });
+      this.synced.set(p.name, { stats, executions: stats.executions });
+    }
+    return this.learner;
+  }
+
+  private replayAll(): void {
+    this.learner = new ArmLearner(LearningConfig.params());
+    this.synced.clear();
+    const all = this.listPatterns().flatMap((p) => p.outcomeStats.history.map((o) => [p, o] as const));
+    all.sort((a, b) => a[1].at - b[1].at);
+    for (const [p, o] of all)
+      this.learner.record(p.name, {
+        at: o.at,
+        success: o.success,
+        latencyMs: o.durationMs,
+        context: PatternRegistry.patternCell(o.domain ?? 'general'),
+      });
+    for (const p of this.patterns.values())
+      this.synced.set(p.name, { stats: p.outcomeStats, executions: p.outcomeStats.executions });
   }
 
   /** Features of a domain for similarity search, through the bounded lookup cache. */

@@ -285,7 +285,9 @@ export class ArmLearner {
     const own = cells?.get(exact);
     if (own && own.n >= minSamples) return this.posteriorOf(arm, own, exact);
     if (this.restarted.has(exact)) {
-      return own ? this.posteriorOf(arm, own, exact) : { arm, posterior: { ...prior }, samples: 0, cell: exact };
+      return own
+        ? this.posteriorOf(arm, own, exact)
+        : { arm, posterior: { ...prior }, samples: 0, cell: exact };
     }
     const base = own ? this.counts(own, exact) : { s: 0, f: 0 };
     const transferred = (from: Cell, key: string, weight: number, label: string): ArmView => {
@@ -323,7 +325,12 @@ export class ArmLearner {
   private posteriorOf(arm: string, cell: Cell, key: string): ArmView {
     const { prior } = this.paramsValue;
     const c = this.counts(cell, key);
-    return { arm, posterior: { alpha: prior.alpha + c.s, beta: prior.beta + c.f }, samples: cell.n, cell: key };
+    return {
+      arm,
+      posterior: { alpha: prior.alpha + c.s, beta: prior.beta + c.f },
+      samples: cell.n,
+      cell: key,
+    };
   }
 
   /** Gradient preferences of the cell a context uses (exact once it has `minSamples`, else a parent). */

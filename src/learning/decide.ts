@@ -91,7 +91,8 @@ export function probabilityBest(
  *   Chapelle & Li, "An Empirical Evaluation of Thompson Sampling", NIPS 2011): one draw per arm
  *   from its posterior, highest wins; but once P(best) of the highest posterior mean reaches
  *   `convergenceThreshold`, that arm is exploited without a draw (learning continues: its
- *   outcomes still update the posteriors, so a change brings the sampling back);
+ *   outcomes still update the posteriors, so a change brings the sampling back; a threshold of 1
+ *   never converges);
  * - `adaptive_gradient`: a draw from the softmax of the cell's gradient preferences.
  * Every random draw comes from `random`.
  * @param eligible - non-empty
@@ -136,7 +137,8 @@ export function decide(
   let leader = views[0]!;
   for (const v of views) if (betaMean(v.posterior) > betaMean(leader.posterior)) leader = v;
   const pBest = probabilityBest(leader, views, convergenceThreshold, random);
-  if (pBest >= convergenceThreshold) return { ...base, chosen: leader.arm, rule: 'exploit', pBest };
+  if (convergenceThreshold < 1 && pBest >= convergenceThreshold)
+    return { ...base, chosen: leader.arm, rule: 'exploit', pBest };
   const sampled: Record<string, number> = {};
   let chosen = leader.arm;
   let top = -1;

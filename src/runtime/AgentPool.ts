@@ -183,7 +183,6 @@ export class AgentPool {
           why: `busy: ${e.slots.active} of ${e.agent.maxConcurrent} slots, ${e.slots.waiting} waiting`,
         });
     const random = this.options.random ?? Math.random;
-    if (eligible.length === 1) return eligible[0]!;
     const decision = decide(
       learner,
       eligible.map((e) => e.agent.id),
@@ -347,7 +346,12 @@ export class AgentPool {
     const started = clock.now();
     return (agentId, success) => {
       const at = clock.now();
-      this.recordOutcome(capability, agentId, { at, success, latencyMs: at - started, context: run?.context });
+      this.recordOutcome(capability, agentId, {
+        at,
+        success,
+        latencyMs: at - started,
+        context: run?.context,
+      });
     };
   }
 

@@ -68,7 +68,9 @@ export const LearningConfig = {
    * The finer knobs: Beta `prior`, `discount` γ in (0, 1], `transferCap` (pseudo-counts),
    * `changeDelta` (0..1) and `changeThreshold` (CUSUM h; 0 = off).
    */
-  configure(patch: Partial<Pick<Values, 'prior' | 'discount' | 'transferCap' | 'changeDelta' | 'changeThreshold'>>): void {
+  configure(
+    patch: Partial<Pick<Values, 'prior' | 'discount' | 'transferCap' | 'changeDelta' | 'changeThreshold'>>,
+  ): void {
     update(patch);
   },
   getCurrentConfig(): Values {
@@ -89,21 +91,21 @@ export const LearningConfig = {
 let memo: { mine: Values; revision: number; params: LearningParams } | undefined;
 
 function build(): LearningParams {
-    const p = PatternConfig.getCurrentConfig();
-    return {
-      algorithm: current.learningAlgorithm,
-      prior: current.prior,
-      discount: current.discount,
-      learningRate: p.learningRate,
-      minSamples: p.minSamples,
-      explorationRate: current.explorationRate,
-      convergenceThreshold: p.convergenceThreshold,
-      retentionDays: p.memoryRetentionDays,
-      similarityThreshold: current.patternSimilarityThreshold,
-      transferCap: current.transferCap,
-      changeDelta: current.changeDelta,
-      changeThreshold: current.changeThreshold,
-    };
+  const p = PatternConfig.getCurrentConfig();
+  return {
+    algorithm: current.learningAlgorithm,
+    prior: current.prior,
+    discount: current.discount,
+    learningRate: p.learningRate,
+    minSamples: p.minSamples,
+    explorationRate: current.explorationRate,
+    convergenceThreshold: p.convergenceThreshold,
+    retentionDays: p.memoryRetentionDays,
+    similarityThreshold: current.patternSimilarityThreshold,
+    transferCap: current.transferCap,
+    changeDelta: current.changeDelta,
+    changeThreshold: current.changeThreshold,
+  };
 }
 
 setLearningKnobs(() => ({ prior: current.prior, discount: current.discount }));

@@ -85,7 +85,7 @@ export class PatternExecutor {
       clock: this.clock,
       selection: o.agentSelection,
       random: o.random ?? Math.random,
-      learning: LearningConfig.params,
+      learning: () => LearningConfig.params(),
       onDecision: (d) =>
         this.bus.emit({
           type: 'learning.decision',
@@ -276,7 +276,13 @@ export class PatternExecutor {
    */
   selectPattern(context: PatternContext | PatternContextInput): DelegationPattern | undefined {
     return selectPattern(this.registry, PatternContext.from(context), this.random, (decision) =>
-      this.bus.emit({ type: 'learning.decision', at: this.clock.now(), runId: '*', kind: 'pattern', decision }),
+      this.bus.emit({
+        type: 'learning.decision',
+        at: this.clock.now(),
+        runId: '*',
+        kind: 'pattern',
+        decision,
+      }),
     );
   }
 

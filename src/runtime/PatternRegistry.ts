@@ -100,7 +100,10 @@ export class PatternRegistry {
   /** Pattern outcomes per context cell for selection, fed from each pattern's recorded history. */
   private learner: ArmLearner = new ArmLearner(LearningConfig.params());
   /** Per pattern: the stats object and execution count the learner has seen. */
-  private readonly synced = new Map<string, { stats: DelegationPattern['outcomeStats']; executions: number }>();
+  private readonly synced = new Map<
+    string,
+    { stats: DelegationPattern['outcomeStats']; executions: number }
+  >();
 
   /** @throws PatternValidationError naming a bad option */
   constructor(options: PatternRegistryOptions | number = {}, enableLearning?: boolean) {

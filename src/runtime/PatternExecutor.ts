@@ -18,6 +18,7 @@ import { provideMachines } from './machines.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { PatternConfig } from './PatternConfig.js';
 import { LearningConfig } from './LearningConfig.js';
+import type { ArmLearner } from '../learning/ArmLearner.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import type { PatternRegistry } from './PatternRegistry.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';
@@ -179,6 +180,19 @@ export class PatternExecutor {
   /** Breaker metrics of an agent; undefined if unknown. */
   agentBreaker(agentId: string): BreakerMetrics | undefined {
     return this.pool.breaker(agentId)?.metrics();
+  }
+
+  /**
+   * The learning state of the agents able to perform a capability (outcomes per context cell,
+   * posteriors); undefined with `agentSelection` other than `learned`.
+   */
+  agentLearning(capability: string): ArmLearner | undefined {
+    return this.pool.selection === 'learned' ? this.pool.learner(capability) : undefined;
+  }
+
+  /** Capabilities whose agents have learned outcomes. */
+  learnedCapabilities(): string[] {
+    return this.pool.learnedCapabilities();
   }
 
   /** Subscribes to every run's events; returns a disposer. */

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../../src/actors/agent.js';
 import type { RunEvent } from '../../../src/core/events.js';
 import { seededRandom } from '../../../src/learning/random.js';
-import type { AgentPool } from '../../../src/runtime/AgentPool.js';
 import { LearningConfig } from '../../../src/runtime/LearningConfig.js';
 import { PatternConfig } from '../../../src/runtime/PatternConfig.js';
 import { PatternExecutor } from '../../../src/runtime/PatternExecutor.js';
@@ -131,11 +130,8 @@ describe('learned agent selection', () => {
     });
     registry.registerPattern(new SequentialDelegationPattern({ name: 'p', steps: ['work'] }));
     // Teach the pool that x is excellent, so only load can send work to y.
-    const learnedPool = (
-      executor as unknown as { pool: import('../../../src/runtime/AgentPool.js').AgentPool }
-    ).pool;
     for (let i = 0; i < 50; i++)
-      learnedPool.recordOutcome('work', 'x', {
+      executor.agentLearning('work')!.record('x', {
         at: i,
         success: true,
         latencyMs: 1,

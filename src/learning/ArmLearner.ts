@@ -103,6 +103,7 @@ export class ArmLearner {
       old.discount !== params.discount ||
       old.learningRate !== params.learningRate ||
       old.minSamples !== params.minSamples ||
+      old.algorithm !== params.algorithm ||
       old.changeDelta !== params.changeDelta ||
       old.changeThreshold !== params.changeThreshold
     )
@@ -132,6 +133,8 @@ export class ArmLearner {
 
   private apply(arm: string, cells: Map<string, Cell>, o: ArmOutcome): void {
     const { discount, learningRate, minSamples } = this.paramsValue;
+    // Preferences are kept only while the gradient bandit is the algorithm (switching replays).
+    const gradient = this.paramsValue.algorithm === 'adaptive_gradient';
     const r = rewardOf(o);
     const path = cellPath(o.context);
     for (const key of path) {
@@ -150,7 +153,7 @@ export class ArmLearner {
       c.rewardSum += r;
       c.latencySum += o.latencyMs;
       c.ewma = c.n === 1 ? r : c.ewma + learningRate * (r - c.ewma);
-      this.updateGradient(key, arm, r, learningRate);
+      if (gradient) this.updateGradient(key, arm, r, learningRate);
     }
     const exact = path[0]!;
     if (this.changed(cells.get(exact)!, r)) this.resetCell(exact);

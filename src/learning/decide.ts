@@ -49,7 +49,8 @@ export function normalCdf(x: number): number {
  * Monte Carlo with `P_BEST_DRAWS` joint posterior draws over the contenders. Arms whose pairwise
  * chance to beat the leader (normal approximation) is below 1e-3 are left out of the draws, and
  * when some pairwise chance already exceeds 1 − `threshold` the answer is that pairwise bound
- * (P(best) ≤ min over j of P(leader > j)) with no draws.
+ * (P(best) ≤ min over j of P(leader > j)) with no draws, and when the product of the pairwise
+ * chances (a lower bound) already reaches `threshold` that product is returned with no draws.
  */
 export function probabilityBest(
   leader: ArmView,
@@ -61,14 +62,19 @@ export function probabilityBest(
   const vl = betaVariance(leader.posterior);
   const contenders: ArmView[] = [];
   let bound = 1;
+  let product = 1;
   for (const v of views) {
     if (v === leader) continue;
     const z = (ml - betaMean(v.posterior)) / Math.sqrt(vl + betaVariance(v.posterior));
     const win = normalCdf(z);
     bound = Math.min(bound, win);
+    product *= win;
     if (1 - win >= 1e-3) contenders.push(v);
   }
   if (bound < threshold || contenders.length === 0) return bound;
+  // The events {leader > j} all increase with the leader's value, so they are positively
+  // associated (Harris 1960): P(best) ≥ Π P(leader > j). Past the threshold already: no draws.
+  if (product >= threshold) return product;
   let wins = 0;
   for (let i = 0; i < P_BEST_DRAWS; i++) {
     const x = sampleBeta(leader.posterior.alpha, leader.posterior.beta, random);

@@ -276,9 +276,12 @@ export class ArmLearner {
   }
 
   /**
-   * The posterior of `arm` in a context: the exact cell once it has `minSamples` outcomes; else a
-   * transferred prior (explicit link, or the most similar known cell) plus the exact cell's own
-   * counts; else the first parent cell with `minSamples`; else the prior.
+   * The posterior of `arm` in a context: while the exact cell has fewer than
+   * max(`minSamples`, `transferCap`) outcomes of the arm and a transfer source exists (an explicit
+   * link, or the most similar known cell at or above `similarityThreshold`), a transferred prior of
+   * min(`transferCap`, source count) × similarity pseudo-counts at the source's rate, plus the
+   * cell's own counts; else the exact cell once it has `minSamples`; else the first parent cell
+   * with `minSamples`; else the prior.
    * @param path - `cellPath(ctx)`, when the caller already has it
    */
   view(arm: string, ctx: CellContext, path: readonly string[] = cellPath(ctx)): ArmView {
@@ -286,12 +289,11 @@ export class ArmLearner {
     const cells = this.records.get(arm)?.cells;
     const exact = path[0]!;
     const own = cells?.get(exact);
-    if (own && own.n >= minSamples) return this.posteriorOf(arm, own, exact);
     if (this.restarted.has(exact)) {
-      return own
-        ? this.posteriorOf(arm, own, exact)
-        : { arm, posterior: { ...prior }, samples: 0, cell: exact };
+      return own ? this.posteriorOf(arm, own, exact) : { arm, posterior: { ...prior }, samples: 0, cell: exact };
     }
+    // A transferred prior stays under the cell's own counts until they reach `transferCap`.
+    const young = (own?.n ?? 0) < Math.max(minSamples, transferCap);
     const base = own ? this.counts(own, exact) : { s: 0, f: 0 };
     const transferred = (from: Cell, key: string, weight: number, label: string): ArmView => {
       const c = this.counts(from, key);
@@ -305,19 +307,22 @@ export class ArmLearner {
         cell: label,
       };
     };
-    const link = this.links.get(arm);
-    if (link) {
-      const sourceCells = this.records.get(link.source)?.cells;
-      for (const key of path) {
-        const c = sourceCells?.get(key);
-        if (c && c.n >= minSamples) return transferred(c, key, link.weight, `link:${link.source}`);
+    if (young) {
+      const link = this.links.get(arm);
+      if (link) {
+        const sourceCells = this.records.get(link.source)?.cells;
+        for (const key of path) {
+          const c = sourceCells?.get(key);
+          if (c && c.n >= minSamples) return transferred(c, key, link.weight, `link:${link.source}`);
+        }
+      }
+      const similar = this.similarCell(exact, ctx);
+      if (similar.source !== undefined) {
+        const c = cells?.get(similar.source);
+        if (c) return transferred(c, similar.source, similar.similarity, `transfer:${similar.source}`);
       }
     }
-    const similar = this.similarCell(exact, ctx);
-    if (similar.source !== undefined) {
-      const c = cells?.get(similar.source);
-      if (c) return transferred(c, similar.source, similar.similarity, `transfer:${similar.source}`);
-    }
+    if (own && own.n >= minSamples) return this.posteriorOf(arm, own, exact);
     for (let i = 1; i < path.length; i++) {
       const c = cells?.get(path[i]!);
       if (c && (c.n >= minSamples || path[i] === ROOT_CELL)) return this.posteriorOf(arm, c, path[i]!);

@@ -50,5 +50,5 @@ export const defaultLearningParams: LearningParams = {
   convergenceThreshold: 0.95,
   retentionDays: 30,
   similarityThreshold: 0.7,
-  transferCap: 50,
+  transferCap: 200,
 };

@@ -97,6 +97,9 @@ export class PatternRegistry {
   private clock: Clock = systemClock;
   private clockChosen = false;
   private readonly domainIndex = new DomainIndex<DelegationPattern>();
+  /** Registration order (matching patterns are listed in it). */
+  private readonly order = new Map<DelegationPattern, number>();
+  private registered = 0;
   /** Pattern outcomes per context cell for selection, fed from each pattern's recorded history. */
   private learner: ArmLearner = new ArmLearner(LearningConfig.params());
   /** Per pattern: the stats object and execution count the learner has seen. */
@@ -141,6 +144,7 @@ export class PatternRegistry {
     if (!this.learningEnabled) pattern.setLearningEnabled(false);
     this.patterns.set(pattern.name, pattern);
     this.domainIndex.add(pattern, pattern instanceof BuiltInPattern ? pattern.domains : []);
+    this.order.set(pattern, this.registered++);
     for (const l of this.listeners) l(pattern);
   }
 
@@ -152,7 +156,10 @@ export class PatternRegistry {
   /** Removes a pattern; false if absent. */
   unregister(name: string): boolean {
     const p = this.patterns.get(name);
-    if (p) this.domainIndex.remove(p);
+    if (p) {
+      this.domainIndex.remove(p);
+      this.order.delete(p);
+    }
     return this.patterns.delete(name);
   }
 
@@ -161,10 +168,9 @@ export class PatternRegistry {
    * declared domains cannot match are not tested), in registration order.
    */
   matchingPatterns(context: PatternContext): DelegationPattern[] {
-    const candidates = this.domainIndex.candidates(context);
     const out: DelegationPattern[] = [];
-    for (const p of this.patterns.values()) if (candidates.has(p) && p.matches(context)) out.push(p);
-    return out;
+    for (const p of this.domainIndex.candidates(context)) if (p.matches(context)) out.push(p);
+    return out.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
   }
 
   /** The context cell pattern outcomes are counted in: the domain, any agent type. */

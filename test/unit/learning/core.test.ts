@@ -218,7 +218,7 @@ describe('ArmLearner', () => {
   });
 
   it('gradient bandit preferences follow Sutton & Barto eq. 2.12', () => {
-    const l = new ArmLearner(params({ learningRate: 0.5, minSamples: 1 }));
+    const l = new ArmLearner(params({ algorithm: 'adaptive_gradient', learningRate: 0.5, minSamples: 1 }));
     l.record('a', outcome(true));
     // First outcome: only arm a, π(a) = 1: no change; baseline 1.
     expect(l.gradientCell(cellPath(ctx('d'))).prefs.get('a')).toBe(0);

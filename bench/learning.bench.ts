@@ -22,7 +22,8 @@ import { epsilonGreedy, greedy, learned, ucb1, type Policy } from './learningPol
 
 const seedsArg = process.argv.indexOf('--seeds');
 const SEEDS = seedsArg > 0 ? Number(process.argv[seedsArg + 1]) : 200;
-if (!Number.isInteger(SEEDS) || SEEDS < 2) throw new Error(`--seeds must be an integer ≥ 2, got ${process.argv[seedsArg + 1]}`);
+if (!Number.isInteger(SEEDS) || SEEDS < 2)
+  throw new Error(`--seeds must be an integer ≥ 2, got ${process.argv[seedsArg + 1]}`);
 
 const RATES = [0.85, 0.75, 0.65, 0.55, 0.45];
 const AGENTS = ['a0', 'a1', 'a2', 'a3', 'a4'];
@@ -115,7 +116,10 @@ function summary(xs: readonly number[]): string {
 
 const policies: [string, (seed: number) => Policy][] = [
   ['Thompson + CUSUM (default)', (s) => learned(s)],
-  ['gradient bandit (adaptive_gradient)', (s) => learned(s, { algorithm: 'adaptive_gradient', learningRate: 0.1 })],
+  [
+    'gradient bandit (adaptive_gradient)',
+    (s) => learned(s, { algorithm: 'adaptive_gradient', learningRate: 0.1 }),
+  ],
   ['Thompson, discount γ=0.995, no CUSUM', (s) => learned(s, { discount: 0.995, changeThreshold: 0 })],
   ['greedy (before)', () => greedy()],
   ['ε-greedy 0.1', (s) => epsilonGreedy(s)],
@@ -126,7 +130,7 @@ const started = Date.now();
 const table = new Table({
   head: ['policy', 'S1 all', 'S1 last 20%', 'S2 last 20%', 'S3 all', 'S3 last 20%', 'S4 first 100'],
 });
-for (const [name, make] of process.env.ONLY_S4 ? [] : policies) {
+for (const [name, make] of policies) {
   const s1: Accuracy[] = [];
   const s2: Accuracy[] = [];
   const s3: Accuracy[] = [];
@@ -149,8 +153,14 @@ for (const [name, make] of process.env.ONLY_S4 ? [] : policies) {
 }
 const s4rows = new Table({ head: ['S4 new cell (books, mobile), first 100 decisions', 'accuracy'] });
 const variants: [string, (seed: number) => number][] = [
-  ['transfer: prior from the most similar cell (similarity 0.8)', (s) => transfer(() => learned(s), s, 'trained')],
-  ['hierarchy only (similarity threshold 1: parent cell books|*)', (s) => transfer(() => learned(s, { similarityThreshold: 1 }), s, 'trained')],
+  [
+    'transfer: prior from the most similar cell (similarity 0.8)',
+    (s) => transfer(() => learned(s), s, 'trained'),
+  ],
+  [
+    'hierarchy only (similarity threshold 1: parent cell books|*)',
+    (s) => transfer(() => learned(s, { similarityThreshold: 1 }), s, 'trained'),
+  ],
   ['cold start (nothing learned before)', (s) => transfer(() => learned(s), s, 'cold')],
 ];
 for (const [name, run] of variants) {
@@ -159,7 +169,9 @@ for (const [name, run] of variants) {
   s4rows.push([name, summary(xs)]);
 }
 
-console.log(`DelegBench: ${SEEDS} seeds, mean ± 95% interval (targets: S1 ≥ 88% / ≥ 96% last 20%, S2 ≥ 85% last 20%, S4 ≥ 80%)`);
+console.log(
+  `DelegBench: ${SEEDS} seeds, mean ± 95% interval (targets: S1 ≥ 88% / ≥ 96% last 20%, S2 ≥ 85% last 20%, S4 ≥ 80%)`,
+);
 console.log(table.toString());
 console.log(s4rows.toString());
 
@@ -181,21 +193,51 @@ for (const size of [10, 100]) {
   const arms = Array.from({ length: size }, (_, i) => `agent${i}`);
   const r = seededRandom(5);
   const ctx = { domain: 'books', agentType: 'web' };
-  for (let t = 0; t < size * 50; t++) l.record(arms[t % size]!, { at: t, success: r() < 0.3 + (t % size) / (size * 2), latencyMs: 1, context: ctx });
+  for (let t = 0; t < size * 50; t++)
+    l.record(arms[t % size]!, {
+      at: t,
+      success: r() < 0.3 + (t % size) / (size * 2),
+      latencyMs: 1,
+      context: ctx,
+    });
   const x = latency(20_000, () => decide(l, arms, ctx, r));
-  lat.push(['agent selection (decide)', `${size} agents`, x.p50.toFixed(4), x.p99.toFixed(4), size === 100 ? '≤ 1' : '']);
+  lat.push([
+    'agent selection (decide)',
+    `${size} agents`,
+    x.p50.toFixed(4),
+    x.p99.toFixed(4),
+    size === 100 ? '≤ 1' : '',
+  ]);
 }
 for (const size of [10, 1000, 10_000]) {
   const registry = new PatternRegistry();
   for (let i = 0; i < size; i++)
     registry.registerPattern(
-      new SequentialDelegationPattern({ name: `p${i}`, steps: ['work', `step${i % 50}`], domains: [`dom${i % 1000}.*`] }),
+      new SequentialDelegationPattern({
+        name: `p${i}`,
+        steps: ['work', `step${i % 50}`],
+        domains: [`dom${i % 1000}.*`],
+      }),
     );
   const executor = new PatternExecutor(registry, { random: seededRandom(9) });
   const x = latency(5_000, (i) => executor.selectPattern({ domain: `dom${i % 1000}.sub` }));
-  lat.push(['pattern selection (selectPattern)', `${size} patterns`, x.p50.toFixed(4), x.p99.toFixed(4), size === 10_000 ? '≤ 1' : '']);
-  const y = latency(size >= 10_000 ? 300 : 2_000, (i) => registry.findSimilarPatterns({ domain: `dom${i % 1000}.sub` }));
-  lat.push(['findSimilarPatterns', `${size} patterns`, y.p50.toFixed(4), y.p99.toFixed(4), size === 10_000 ? '≤ 5' : '']);
+  lat.push([
+    'pattern selection (selectPattern)',
+    `${size} patterns`,
+    x.p50.toFixed(4),
+    x.p99.toFixed(4),
+    size === 10_000 ? '≤ 1' : '',
+  ]);
+  const y = latency(size >= 10_000 ? 300 : 2_000, (i) =>
+    registry.findSimilarPatterns({ domain: `dom${i % 1000}.sub` }),
+  );
+  lat.push([
+    'findSimilarPatterns',
+    `${size} patterns`,
+    y.p50.toFixed(4),
+    y.p99.toFixed(4),
+    size === 10_000 ? '≤ 5' : '',
+  ]);
   await executor.close();
 }
 console.log(lat.toString());

@@ -17,7 +17,11 @@ export interface Policy {
 }
 
 /** The learning layer: ArmLearner + decide, with the given knobs. */
-export function learned(seed: number, patch: Partial<LearningParams> = {}, learner?: ArmLearner): Policy & { learner: ArmLearner } {
+export function learned(
+  seed: number,
+  patch: Partial<LearningParams> = {},
+  learner?: ArmLearner,
+): Policy & { learner: ArmLearner } {
   const l = learner ?? new ArmLearner({ ...defaultLearningParams, ...patch });
   const random = seededRandom(seed);
   return {
@@ -38,7 +42,7 @@ function table() {
   return (ctx: CellContext, arm: string): Counts => {
     const key = `${ctx.domain}|${ctx.agentType}`;
     let m = byCell.get(key);
-    if (!m) byCell.set(key, (m = new Map()));
+    if (!m) byCell.set(key, (m = new Map<string, Counts>()));
     let c = m.get(arm);
     if (!c) m.set(arm, (c = { n: 0, s: 0 }));
     return c;

@@ -57,7 +57,9 @@ export function runAttempt(
   cancel: AttemptCancellation,
 ): Promise<StepAttemptOutput> {
   const run = new Attempt(env, spec, attempt, cancel, env.run.clock.now());
-  return env.run.pool.acquire(spec, env.path, cancel, run.deadline, env.run).then((lease) => run.begin(lease));
+  return env.run.pool
+    .acquire(spec, env.path, cancel, run.deadline, env.run)
+    .then((lease) => run.begin(lease));
 }
 
 /**

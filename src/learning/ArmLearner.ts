@@ -290,7 +290,9 @@ export class ArmLearner {
     const exact = path[0]!;
     const own = cells?.get(exact);
     if (this.restarted.has(exact)) {
-      return own ? this.posteriorOf(arm, own, exact) : { arm, posterior: { ...prior }, samples: 0, cell: exact };
+      return own
+        ? this.posteriorOf(arm, own, exact)
+        : { arm, posterior: { ...prior }, samples: 0, cell: exact };
     }
     // A transferred prior stays under the cell's own counts until they reach `transferCap`.
     const young = (own?.n ?? 0) < Math.max(minSamples, transferCap);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { betaMean, type Beta } from './beta.js';
 import { cellPath, cellSimilarity, ROOT_CELL, type CellContext } from './cells.js';
 import type { LearningParams } from './params.js';
@@ -375,6 +376,54 @@ export class ArmLearner {
   mean(arm: string, ctx: CellContext): number {
     return betaMean(this.view(arm, ctx).posterior);
   }
+}
+
+/** The saved form of an {@link ArmLearner}: retained outcomes per arm and transfer links. */
+export const learnerStateSchema = z
+  .object({
+    version: z.literal(1),
+    arms: z.record(
+      z.string(),
+      z.array(
+        z
+          .object({
+            at: z.number(),
+            success: z.boolean(),
+            latencyMs: z.number().min(0),
+            reward: z.number().min(0).max(1).optional(),
+            context: z
+              .object({
+                domain: z.string(),
+                agentType: z.string(),
+                attributes: z.record(z.string(), z.unknown()).optional(),
+              })
+              .strict(),
+          })
+          .strict(),
+      ),
+    ),
+    links: z.array(
+      z.object({ target: z.string(), source: z.string(), weight: z.number().min(0).max(1) }).strict(),
+    ),
+  })
+  .strict();
+export type LearnerState = z.infer<typeof learnerStateSchema>;
+
+/** The state to save: every retained outcome and link (counts are rebuilt on load). */
+export function learnerState(learner: ArmLearner): LearnerState {
+  const arms: LearnerState['arms'] = {};
+  for (const arm of learner.armNames()) arms[arm] = learner.outcomes(arm).map((o) => ({ ...o }));
+  return { version: 1, arms, links: learner.linkList() };
+}
+
+/** A learner rebuilt from a saved state (outcomes replayed in time order). */
+export function restoreLearner(state: LearnerState, params: LearningParams): ArmLearner {
+  const l = new ArmLearner(params);
+  const all = Object.entries(state.arms).flatMap(([arm, list]) => list.map((o) => [arm, o] as const));
+  all.sort((a, b) => a[1].at - b[1].at);
+  for (const [arm, o] of all) l.record(arm, o);
+  for (const link of state.links) l.link(link.target, link.source, link.weight);
+  return l;
 }
 
 /** Softmax of preferences, π(a) = e^H(a) / Σ e^H(b) (max-shifted for stability). */

@@ -128,6 +128,11 @@ export class AgentPool {
     return l;
   }
 
+  /** Replaces a capability's learner (a restored one). */
+  restoreLearner(capability: string, learner: ArmLearner): void {
+    this.learners.set(capability, learner);
+  }
+
   /** Capabilities with learned outcomes. */
   learnedCapabilities(): string[] {
     return [...this.learners.keys()];
@@ -344,13 +349,19 @@ export class AgentPool {
     if (this.selection !== 'learned' || !this.options.learning) return undefined;
     const { clock } = this.options;
     const started = clock.now();
+    const c = run?.context;
+    const context: CellContext | undefined = c && {
+      domain: c.domain,
+      agentType: c.agentType,
+      ...(c.attributes === undefined ? {} : { attributes: c.attributes }),
+    };
     return (agentId, success) => {
       const at = clock.now();
       this.recordOutcome(capability, agentId, {
         at,
         success,
         latencyMs: at - started,
-        context: run?.context,
+        context,
       });
     };
   }

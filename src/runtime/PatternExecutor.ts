@@ -18,7 +18,8 @@ import { provideMachines } from './machines.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { PatternConfig } from './PatternConfig.js';
 import { LearningConfig } from './LearningConfig.js';
-import type { ArmLearner } from '../learning/ArmLearner.js';
+import { learnerState, restoreLearner, type ArmLearner } from '../learning/ArmLearner.js';
+import { agentLearningSchema, type AgentLearningState } from '../storage/agentLearningFile.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import type { PatternRegistry } from './PatternRegistry.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';
@@ -188,6 +189,28 @@ export class PatternExecutor {
    */
   agentLearning(capability: string): ArmLearner | undefined {
     return this.pool.selection === 'learned' ? this.pool.learner(capability) : undefined;
+  }
+
+  /**
+   * The agent learning to save: per capability, the retained outcomes (those older than the
+   * retention before `now`, epoch ms, are dropped first) and links.
+   */
+  exportAgentLearning(now = this.clock.now()): AgentLearningState {
+    const capabilities: AgentLearningState['capabilities'] = {};
+    for (const c of this.pool.learnedCapabilities()) {
+      const l = this.pool.learner(c);
+      if (!l) continue;
+      l.prune(now);
+      capabilities[c] = learnerState(l);
+    }
+    return { version: 1, capabilities };
+  }
+
+  /** Replaces the agent learning of each capability in `state` (see {@link exportAgentLearning}). */
+  importAgentLearning(state: AgentLearningState): void {
+    const checked = parseWith(agentLearningSchema, state, 'importAgentLearning');
+    for (const [c, s] of Object.entries(checked.capabilities))
+      this.pool.restoreLearner(c, restoreLearner(s, LearningConfig.params()));
   }
 
   /** Capabilities whose agents have learned outcomes. */

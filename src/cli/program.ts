@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { withNatsAuthOptions } from './commands/remote/natsCliOptions.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
+import { statsCommand } from './commands/stats.js';
 import { ExitCode } from './exit.js';
 
 /** The package version (src/cli and dist/cli are both two levels below package.json). */
@@ -91,6 +92,7 @@ Workflow files are documented in docs/workflow.md.`,
   program.addCommand(withNatsAuthOptions(runCommand())); // credentials of `run --nats`
   program.addCommand(validateCommand());
   program.addCommand(schemaCommand());
+  program.addCommand(statsCommand());
   const diagram = await optionalDiagramCommand();
   if (diagram) program.addCommand(diagram);
   for (const command of remoteCommands) program.addCommand(command);

@@ -100,6 +100,7 @@ export class ArmLearner {
   setParams(params: LearningParams): void {
     const old = this.paramsValue;
     this.paramsValue = params;
+    this.similarCache.clear();
     if (
       old.discount !== params.discount ||
       old.learningRate !== params.learningRate ||

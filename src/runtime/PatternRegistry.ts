@@ -451,7 +451,6 @@ export class PatternRegistry {
   getPatternAnalytics(name: string): PatternAnalytics {
     const p = this.getPattern(name);
     const cfg = PatternConfig.getCurrentConfig();
-    this.applyRetention();
     return new PatternAnalytics(
       p.outcomeStats,
       PatternConfig.scorer(),

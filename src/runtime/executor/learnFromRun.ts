@@ -5,6 +5,10 @@ import type { PatternRegistry } from '../PatternRegistry.js';
 import { BuiltInPattern } from '../patterns/BuiltInPattern.js';
 import type { DelegationPattern } from '../patterns/DelegationPattern.js';
 
+/** Retention is applied at most once per this many ms of the run clock, per registry. */
+const RETENTION_EVERY_MS = 60_000;
+const lastRetention = new WeakMap<PatternRegistry, number>();
+
 /** What a finished run teaches: its outcome and, for a meta run, each child pattern's. */
 export interface RunOutcome {
   readonly pattern: DelegationPattern;
@@ -32,7 +36,10 @@ export function learnFromRun(
   const { pattern, kind, domain, success, durationMs, actor, measured } = outcome;
   if (!(pattern instanceof BuiltInPattern)) return;
   pattern.recordExecution(success, domain, durationMs, at, measured);
-  registry.applyRetention(at);
+  if (at - (lastRetention.get(registry) ?? -Infinity) >= RETENTION_EVERY_MS) {
+    lastRetention.set(registry, at);
+    registry.applyRetention(at);
+  }
   try {
     registry.notifyExecution(pattern, durationMs);
   } catch (error) {

@@ -99,8 +99,10 @@ describe('transfer, monitoring, retention', () => {
     p.recordExecution(false, 'd', 1, 1 * DAY);
     p.recordExecution(true, 'd', 1, 9 * DAY);
     PatternConfig.setMemoryRetentionDays(30);
+    expect(r.applyRetention()).toBe(0);
     expect(r.getPatternAnalytics('p').executionCount).toBe(2);
     PatternConfig.setMemoryRetentionDays(5);
+    expect(r.applyRetention()).toBe(1);
     const a = r.getPatternAnalytics('p');
     expect([a.executionCount, a.successRate]).toEqual([1, 1]);
   });

@@ -52,8 +52,25 @@ export type {
 export { ConfidenceLevel } from './learning/ConfidenceLevel.js';
 export { PatternAnalytics } from './learning/analytics.js';
 export type { TrendAnalysis } from './learning/analytics.js';
-export { successRateScorer } from './learning/confidence.js';
-export type { ConfidenceScorer } from './learning/confidence.js';
+export {
+  successRateScorer,
+  confidenceScorer,
+  simpleAverageScorer,
+  weightedAverageScorer,
+  adaptiveBayesScorer,
+} from './learning/confidence.js';
+export type { ConfidenceScorer, ConfidenceAlgorithm, ScorerOptions } from './learning/confidence.js';
+export { LearningConfig } from './runtime/LearningConfig.js';
+export { ArmLearner } from './learning/ArmLearner.js';
+export type { ArmOutcome, ArmView, ArmCellSummary } from './learning/ArmLearner.js';
+export { decide, probabilityBest } from './learning/decide.js';
+export type { Decision, Exclusion } from './learning/decide.js';
+export { cellPath, cellSimilarity } from './learning/cells.js';
+export type { CellContext } from './learning/cells.js';
+export { defaultLearningParams, learningParamsSchema } from './learning/params.js';
+export type { LearningParams } from './learning/params.js';
+export { seededRandom, sampleBeta } from './learning/random.js';
+export type { Random } from './learning/random.js';
 export type { Outcome, OutcomeStats } from './learning/outcomes.js';
 export { CircuitBreaker, breakerOptionsSchema } from './runtime/CircuitBreaker.js';
 export type {
@@ -81,7 +98,7 @@ export { AttemptCancellation, withCancellation } from './core/cancellation.js';
 export type { CancellationSignal } from './core/cancellation.js';
 export { StepStatus, TaskStatus, RunStatus } from './core/status.js';
 export type { RunResult, StepReport } from './core/result.js';
-export type { RunEvent, RunEventListener } from './core/events.js';
+export type { RunEvent, RunEventListener, DecisionRecord } from './core/events.js';
 export { systemClock } from './core/clock.js';
 export type { Clock } from './core/clock.js';
 export { backoffDelayMs } from './core/backoff.js';

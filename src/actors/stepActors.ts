@@ -63,7 +63,9 @@ export function runAttempt(
 ): Promise<StepAttemptOutput> {
   const run = new Attempt(env, spec, attempt, cancel, env.run.clock.now(), deadline);
   env.run.trace?.queued(env.path, spec.name, attempt, env.idempotencyKey(spec.name));
-  return env.run.pool.acquire(spec, env.path, cancel, run.deadline).then((lease) => run.begin(lease));
+  return env.run.pool
+    .acquire(spec, env.path, cancel, run.deadline, env.run)
+    .then((lease) => run.begin(lease));
 }
 
 /** The absolute deadline of an attempt of `spec` started at `start` (epoch ms), if it has a timeout. */

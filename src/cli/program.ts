@@ -10,6 +10,7 @@ import { withNatsAuthOptions } from './commands/remote/natsCliOptions.js';
 import { schemaCommand } from './commands/schema.js';
 import { traceCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
+import { statsCommand } from './commands/stats.js';
 import { ExitCode } from './exit.js';
 
 /** The package version (src/cli and dist/cli are both two levels below package.json). */
@@ -103,6 +104,7 @@ Workflow files are documented in docs/workflow.md.`,
   program.addCommand(forkCommand());
   program.addCommand(schemaCommand());
   program.addCommand(traceCommand());
+  program.addCommand(statsCommand());
   const diagram = await optionalDiagramCommand();
   if (diagram) program.addCommand(diagram);
   program.addCommand(inspectCommand());

@@ -44,6 +44,17 @@ export type RunEvent =
       to: 'closed' | 'open' | 'halfOpen';
     }
   | {
+      /** A learned choice: of an agent for a step (`kind: 'agent'`) or of a pattern for a context. */
+      type: 'learning.decision';
+      at: number;
+      runId: string;
+      kind: 'agent' | 'pattern';
+      /** For an agent: the pattern path and step. */
+      path?: readonly string[] | undefined;
+      step?: string | undefined;
+      decision: DecisionRecord;
+    }
+  | {
       /** One machine transition (from XState inspection): which actor, its machine, the new state, the event. */
       type: 'transition';
       at: number;
@@ -54,5 +65,21 @@ export type RunEvent =
       state: unknown;
       event: string;
     };
+
+/**
+ * Why the learning layer chose an agent or a pattern (see `learning/decide.ts`): the rule
+ * (`only`, `explore`, `thompson`, `exploit`, `gradient`), each eligible arm's posterior mean
+ * (0..1), samples and cell, the Thompson draws or softmax probabilities, P(best), and the arms
+ * left out with the reason.
+ */
+export interface DecisionRecord {
+  readonly chosen: string;
+  readonly rule: string;
+  readonly arms: readonly { arm: string; mean: number; samples: number; cell: string }[];
+  readonly sampled?: Readonly<Record<string, number>> | undefined;
+  readonly probabilities?: Readonly<Record<string, number>> | undefined;
+  readonly pBest?: number | undefined;
+  readonly excluded: readonly { arm: string; why: string }[];
+}
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -54,14 +54,26 @@ export class PatternAnalytics {
    */
   readonly resourceUsage: Readonly<Record<string, number>>;
   readonly lastExecution: Date | undefined;
-  /** Samples gathered toward `minSamples`, 0..1. */
+  /**
+   * Posterior certainty, 0..1: 1 − sd(posterior) / sd(prior) of the Beta posterior of its success
+   * rate (the prior alone is 0; it approaches 1 as outcomes accumulate, whatever they are).
+   */
   readonly learningProgress: number;
+  /**
+   * How well the confidence score predicted the outcomes, 0..1: 1 − the Brier score (G. W. Brier,
+   * Monthly Weather Review 78, 1950), i.e. 1 − mean over retained outcomes of
+   * (confidence before the outcome − outcome)², the confidence before the first being 0.5.
+   * 1 means every outcome was predicted with certainty; 0.75 is a constant 0.5 guess.
+   */
+  readonly accuracy: number;
+  private readonly minSamples: number;
 
   constructor(
     private readonly stats: OutcomeStats,
     scorer: ConfidenceScorer,
     minSamples: number,
     private readonly now: number = Date.now(),
+    prior: { readonly alpha: number; readonly beta: number } = { alpha: 1, beta: 1 },
   ) {
     this.executionCount = stats.executions;
     this.successRate = successRate(stats);
@@ -80,7 +92,16 @@ export class PatternAnalytics {
     this.resourceUsage = resourceFigures(stats.history);
     const last = stats.history[stats.history.length - 1];
     this.lastExecution = last ? new Date(last.at) : undefined;
-    this.learningProgress = Math.min(1, stats.executions / Math.max(1, minSamples));
+    const sd = (a: number, b: number) => Math.sqrt((a * b) / ((a + b) * (a + b) * (a + b + 1)));
+    this.learningProgress =
+      1 - sd(prior.alpha + stats.successes, prior.beta + stats.failures) / sd(prior.alpha, prior.beta);
+    let brier = 0;
+    stats.history.forEach((o, i) => {
+      const predicted = i === 0 ? 0.5 : this.confidenceTrend[i - 1]!;
+      brier += (predicted - (o.success ? 1 : 0)) ** 2;
+    });
+    this.accuracy = stats.history.length === 0 ? 0 : 1 - brier / stats.history.length;
+    this.minSamples = minSamples;
   }
 
   /** Trend of the outcomes in the last `days` days (from the recorded history). */
@@ -114,7 +135,7 @@ export class PatternAnalytics {
   /** Readable suggestions derived from the numbers above. */
   generateRecommendations(): string[] {
     const out: string[] = [];
-    if (this.learningProgress < 1) {
+    if (this.executionCount < this.minSamples) {
       out.push(
         `Gather more executions: ${this.executionCount} so far, confidence stays LOW until enough samples.`,
       );

@@ -25,7 +25,11 @@ export interface OutcomeStats {
   readonly history: readonly Outcome[];
 }
 
-export const HISTORY_LIMIT = 200;
+/**
+ * Most outcomes kept in `history` (a memory bound; retention by age is `pruneOutcomes`). Trends,
+ * `weighted_average` and `adaptive_bayes` read the whole retained history.
+ */
+export const HISTORY_LIMIT = 10_000;
 
 export const emptyStats: OutcomeStats = {
   executions: 0,
@@ -63,4 +67,13 @@ export function recordOutcome(stats: OutcomeStats, outcome: Outcome): OutcomeSta
 /** Successes / executions (0 when never executed), 0..1. */
 export function successRate(stats: OutcomeStats): number {
   return stats.executions === 0 ? 0 : stats.successes / stats.executions;
+}
+
+/**
+ * Drops outcomes that ended before `cutoff` (epoch ms): they stop counting. The counts are rebuilt
+ * from the retained history. Returns `stats` itself when nothing is older.
+ */
+export function pruneOutcomes(stats: OutcomeStats, cutoff: number): OutcomeStats {
+  if (stats.history.length === 0 || stats.history[0]!.at >= cutoff) return stats;
+  return stats.history.filter((o) => o.at >= cutoff).reduce(recordOutcome, emptyStats);
 }

@@ -22,17 +22,17 @@ export function domainFeatures(domain: string): string[] {
 
 /**
  * Similarity of a context to a pattern, 0..1: 0.5 × domain similarity (1 when a declared
- * domain wildcard matches, else Jaccard of domain features, including domains the pattern was
- * executed in) + 0.5 × Jaccard of the remaining features.
+ * domain or wildcard matches, else Jaccard of domain features, including domains the pattern was
+ * executed in) + 0.5 × Jaccard of the remaining features when the context has any (else the
+ * domain similarity again: an exact domain match with nothing else asked scores 1).
  */
 export function contextSimilarity(
   context: { domainMatch: boolean; domainFeatures: ReadonlySet<string>; features: ReadonlySet<string> },
   pattern: { domainFeatures: ReadonlySet<string>; features: ReadonlySet<string> },
 ): number {
   const domain = context.domainMatch ? 1 : jaccard(context.domainFeatures, pattern.domainFeatures);
-  const rest =
-    context.features.size === 0 && pattern.features.size === 0
-      ? domain
-      : jaccard(context.features, pattern.features);
+  // Features the context does not ask about do not count against a pattern: with none, an exact
+  // (or declared wildcard) domain match scores 1.
+  const rest = context.features.size === 0 ? domain : jaccard(context.features, pattern.features);
   return 0.5 * domain + 0.5 * rest;
 }

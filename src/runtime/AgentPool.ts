@@ -12,6 +12,33 @@ import {
 } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { StepSpec } from '../core/spec.js';
+import type { DecisionRecord } from '../core/events.js';
+import { ArmLearner } from '../learning/ArmLearner.js';
+import type { CellContext } from '../learning/cells.js';
+import { decide, type Exclusion } from '../learning/decide.js';
+import type { LearningParams } from '../learning/params.js';
+import type { Random } from '../learning/random.js';
+
+/** How the pool picks among capable agents: see {@link AgentPoolOptions.selection}. */
+export type AgentSelection = 'learned' | 'leastLoaded' | 'roundRobin';
+
+/** The run an acquisition is for: its id and context (the context cell of learned selection). */
+export interface AcquireRun {
+  readonly runId: string;
+  readonly context: CellContext;
+}
+
+/** A learned choice of an agent, for the run's events. */
+export interface AgentDecision {
+  readonly runId: string;
+  readonly path: readonly string[];
+  readonly step: string;
+  readonly decision: DecisionRecord;
+}
+
+const DEFAULT_CELL: CellContext = { domain: 'general', agentType: 'general' };
+/** Retention is applied at most this often, ms of the pool's clock. */
+const PRUNE_EVERY_MS = 60_000;
 
 /**
  * Whether an attempt's error is the agent's fault, so that it counts toward the agent's breaker. Not
@@ -54,19 +81,123 @@ export interface AgentPoolOptions {
   /** Where breaker listener errors are logged (default: the library's logger). */
   readonly log?: ListenerErrorLog | undefined;
   readonly onBreakerChange?: ((change: BreakerStateChange) => void) | undefined;
+  /**
+   * `learned` (default): Thompson sampling (or the gradient bandit) on each agent's outcomes in
+   * the step's context cell, among the capable agents whose breaker admits the call, preferring
+   * those with a free slot; `leastLoaded`: lowest (active + waiting) / maxConcurrent;
+   * `roundRobin`: in turn per capability. An explicit step → agent mapping always wins.
+   */
+  readonly selection?: AgentSelection | undefined;
+  /** Uniform [0, 1) draws of learned selection (default Math.random). */
+  readonly random?: Random | undefined;
+  /** The learning knobs, read at each decision (default: LearningConfig's defaults are the caller's job). */
+  readonly learning?: (() => LearningParams) | undefined;
+  /** Called with every learned choice among two or more agents. */
+  readonly onDecision?: ((decision: AgentDecision) => void) | undefined;
 }
 
 /**
  * The agents a runtime delegates to: capability index, one circuit breaker and one
  * concurrency limit (`maxConcurrent` slots, FIFO) per agent. Routing: among the agents able to
- * perform a step (the mapped agent, or every agent with the capability), the least loaded
- * whose breaker admits the call; if every breaker is open, fail fast with CircuitOpenError.
+ * perform a step (the mapped agent, or every agent with the capability), the one the selection
+ * rule picks (learned by default: see {@link AgentPoolOptions.selection}) whose breaker admits the
+ * call; if every breaker is open, fail fast with CircuitOpenError.
  */
 export class AgentPool {
   private readonly entries = new Map<string, Entry>();
   private readonly byCapability = new Map<string, Entry[]>();
+  /** Outcomes of agents per capability (learned selection). */
+  private readonly learners = new Map<string, ArmLearner>();
+  private readonly turns = new Map<string, number>();
+  private lastPrune = -Infinity;
+  readonly selection: AgentSelection;
 
-  constructor(private readonly options: AgentPoolOptions) {}
+  constructor(private readonly options: AgentPoolOptions) {
+    this.selection = options.selection ?? 'learned';
+  }
+
+  /** The learner of a capability's agents (created on first use). */
+  learner(capability: string): ArmLearner | undefined {
+    const params = this.options.learning?.();
+    if (!params) return undefined;
+    let l = this.learners.get(capability);
+    if (!l) {
+      l = new ArmLearner(params);
+      this.learners.set(capability, l);
+    } else if (l.params !== params) l.setParams(params);
+    return l;
+  }
+
+  /** Replaces a capability's learner (a restored one). */
+  restoreLearner(capability: string, learner: ArmLearner): void {
+    this.learners.set(capability, learner);
+  }
+
+  /** Capabilities with learned outcomes. */
+  learnedCapabilities(): string[] {
+    return [...this.learners.keys()];
+  }
+
+  /** Records an agent's outcome for a capability in a context (also what leases do). */
+  recordOutcome(
+    capability: string,
+    agentId: string,
+    outcome: { at: number; success: boolean; latencyMs: number; context?: CellContext | undefined },
+  ): void {
+    const l = this.learner(capability);
+    if (!l) return;
+    l.record(agentId, { ...outcome, context: outcome.context ?? DEFAULT_CELL });
+    if (outcome.at - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = outcome.at;
+      for (const x of this.learners.values()) x.prune(outcome.at);
+    }
+  }
+
+  /** The next agent to try among `remaining` (all capable, not yet refused), by the selection rule. */
+  private pick(
+    spec: StepSpec,
+    remaining: readonly Entry[],
+    refused: readonly Exclusion[],
+    run: AcquireRun | undefined,
+    path: readonly string[],
+  ): Entry {
+    if (remaining.length === 1) return remaining[0]!;
+    const load = (e: Entry) => (e.slots.active + e.slots.waiting) / e.agent.maxConcurrent;
+    if (this.selection === 'roundRobin') {
+      const turn = this.turns.get(spec.capability) ?? 0;
+      this.turns.set(spec.capability, turn + 1);
+      return remaining[turn % remaining.length]!;
+    }
+    const learner = this.selection === 'learned' ? this.learner(spec.capability) : undefined;
+    if (!learner) {
+      let best = remaining[0]!;
+      for (const e of remaining) if (load(e) < load(best)) best = e;
+      return best;
+    }
+    // Load awareness: agents with a free slot; when none has one, the least loaded (queues stay short).
+    let eligible = remaining.filter((e) => e.slots.active < e.agent.maxConcurrent);
+    if (eligible.length === 0) {
+      const least = Math.min(...remaining.map(load));
+      eligible = remaining.filter((e) => load(e) === least);
+    }
+    const excluded: Exclusion[] = [...refused];
+    for (const e of remaining)
+      if (!eligible.includes(e))
+        excluded.push({
+          arm: e.agent.id,
+          why: `busy: ${e.slots.active} of ${e.agent.maxConcurrent} slots, ${e.slots.waiting} waiting`,
+        });
+    const random = this.options.random ?? Math.random;
+    const decision = decide(
+      learner,
+      eligible.map((e) => e.agent.id),
+      run?.context ?? DEFAULT_CELL,
+      random,
+      excluded,
+    );
+    this.options.onDecision?.({ runId: run?.runId ?? '*', path, step: spec.name, decision });
+    return eligible.find((e) => e.agent.id === decision.chosen)!;
+  }
 
   /**
    * @throws PatternValidationError when an agent with the same id is registered
@@ -159,12 +290,14 @@ export class AgentPool {
    * @throws CircuitOpenError naming the agent(s) and `retryAt` (epoch ms) when every capable agent's
    *   breaker is open and will not admit a call before `waitUntil` (or no `waitUntil` was given)
    * @throws (rejects with) `cancel.reason` when cancelled while waiting
+   * @param run - the run's id and context: the cell learned selection decides in and records to
    */
   acquire(
     spec: StepSpec,
     path: readonly string[],
     cancel?: CancellationSignal,
     waitUntil?: number,
+    run?: AcquireRun,
   ): Promise<AgentLease> {
     let candidates: Entry[];
     try {
@@ -172,25 +305,24 @@ export class AgentPool {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const ordered =
-      candidates.length === 1
-        ? candidates
-        : [...candidates].sort(
-            (a, b) =>
-              (a.slots.active + a.slots.waiting) / a.agent.maxConcurrent -
-              (b.slots.active + b.slots.waiting) / b.agent.maxConcurrent,
-          );
+    const ordered = candidates;
+    const remaining = [...candidates];
+    const refused: Exclusion[] = [];
+    const learn = spec.agent === undefined ? this.learningHook(spec.capability, run) : undefined;
     let retryAt = Infinity;
-    for (const entry of ordered) {
+    while (remaining.length > 0) {
+      const entry = this.pick(spec, remaining, refused, run, path);
+      remaining.splice(remaining.indexOf(entry), 1);
       const permit = entry.breaker.tryAcquire();
       if (!permit.ok) {
         retryAt = Math.min(retryAt, permit.retryAt);
+        refused.push({ arm: entry.agent.id, why: `circuit ${entry.breaker.state}` });
         continue;
       }
       const { generation } = permit;
-      if (entry.slots.tryAcquire()) return Promise.resolve(new Lease(entry, generation));
+      if (entry.slots.tryAcquire()) return Promise.resolve(new Lease(entry, generation, learn));
       return entry.slots.acquire(cancel).then(
-        () => new Lease(entry, generation),
+        () => new Lease(entry, generation, learn),
         (error: unknown) => {
           entry.breaker.release(generation);
           throw error;
@@ -210,6 +342,28 @@ export class AgentPool {
         { agentId: names[0], step: spec.name, retryAt, retryable: true },
       ),
     );
+  }
+
+  /** What a lease reports its outcome to (learned selection only). */
+  private learningHook(capability: string, run: AcquireRun | undefined): LearnHook | undefined {
+    if (this.selection !== 'learned' || !this.options.learning) return undefined;
+    const { clock } = this.options;
+    const started = clock.now();
+    const c = run?.context;
+    const context: CellContext | undefined = c && {
+      domain: c.domain,
+      agentType: c.agentType,
+      ...(c.attributes === undefined ? {} : { attributes: c.attributes }),
+    };
+    return (agentId, success) => {
+      const at = clock.now();
+      this.recordOutcome(capability, agentId, {
+        at,
+        success,
+        latencyMs: at - started,
+        context,
+      });
+    };
   }
 
   /**
@@ -270,12 +424,15 @@ export class AgentPool {
  * outcome is reported with the breaker generation it was admitted in, so a late answer cannot move a
  * breaker that changed state meanwhile.
  */
+type LearnHook = (agentId: string, success: boolean) => void;
+
 class Lease implements AgentLease {
   private done = false;
 
   constructor(
     private readonly entry: Entry,
     private readonly generation: number,
+    private readonly learn?: LearnHook | undefined,
   ) {}
 
   get agent(): Agent {
@@ -299,13 +456,16 @@ class Lease implements AgentLease {
   succeed(durationMs: number): void {
     if (!this.finish()) return;
     this.entry.breaker.recordSuccess(durationMs, this.generation);
+    this.learn?.(this.entry.agent.id, true);
     this.wake();
   }
 
   fail(error?: unknown): void {
     if (!this.finish()) return;
-    if (error === undefined || isAgentFault(error)) this.entry.breaker.recordFailure(this.generation);
-    else this.entry.breaker.release(this.generation);
+    if (error === undefined || isAgentFault(error)) {
+      this.entry.breaker.recordFailure(this.generation);
+      this.learn?.(this.entry.agent.id, false);
+    } else this.entry.breaker.release(this.generation);
     this.wake();
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { successRateScorer, type ConfidenceScorer } from '../learning/confidence.js';
+import { confidenceScorer, type ConfidenceScorer } from '../learning/confidence.js';
 import { parseWith } from '../core/validate.js';
 import { durationSeconds } from '../core/duration.js';
 
@@ -7,16 +7,16 @@ const configSchema = z
   .object({
     /** 0..1: patterns below it (with enough samples) are not selected. */
     globalConfidenceThreshold: z.number().min(0).max(1),
-    /** 0..1: step size of recency-weighted learning. Stored only: nothing reads it yet (see setLearningRate). */
+    /** 0..1: step size of `weighted_average` and of the gradient bandit. */
     learningRate: z.number().min(0).max(1),
-    /** Days learning data is to be kept. Stored only: nothing reads it yet (see setMemoryRetentionDays). */
+    /** Days outcomes count; older ones are dropped (patterns, agents, storage). */
     memoryRetentionDays: z.number().int().min(1),
     /** Default pattern timeout, seconds. */
     patternTimeoutSeconds: durationSeconds,
     confidenceAlgorithm: z.enum(['simple_average', 'weighted_average', 'adaptive_bayes']),
     /** Executions before a confidence level above LOW is given. */
     minSamples: z.number().int().min(1),
-    /** 0..1. Stored only: nothing reads it yet (see configureConfidenceCalculation). */
+    /** 0..1: P(best) at which selection stops exploring (see LearningConfig.setConvergenceThreshold). */
     convergenceThreshold: z.number().min(0).max(1),
   })
   .strict();
@@ -33,9 +33,27 @@ const defaults: PatternConfigValues = {
 };
 
 let current: PatternConfigValues = { ...defaults };
+let cached: { key: string; scorer: ConfidenceScorer } | undefined;
+/** The Beta prior and discount of `adaptive_bayes` (LearningConfig registers itself here: no import cycle). */
+let learningKnobs: () => { prior: { alpha: number; beta: number }; discount: number } = () => ({
+  prior: { alpha: 1, beta: 1 },
+  discount: 1,
+});
+
+/** @internal LearningConfig hands its prior and discount to the scorers. */
+export function setLearningKnobs(source: typeof learningKnobs): void {
+  learningKnobs = source;
+}
 
 function update(patch: Partial<PatternConfigValues>): void {
   current = parseWith(configSchema, { ...current, ...patch }, 'PatternConfig');
+  revision += 1;
+}
+let revision = 0;
+
+/** @internal Changes whenever the configuration does (learners refresh their knobs on it). */
+export function configRevision(): number {
+  return revision;
 }
 
 /**
@@ -52,8 +70,7 @@ export const PatternConfig = {
     update({ globalConfidenceThreshold: threshold });
   },
   /**
-   * Stores the learning rate. Not yet acted on: every algorithm scores by success rate and
-   * nothing reads this value until the learning work (recency-weighted scoring) lands.
+   * The step size α of `weighted_average` (Q ← Q + α(r − Q)) and of the gradient bandit.
    * @param rate - 0..1
    * @throws PatternValidationError when out of range
    */
@@ -61,8 +78,8 @@ export const PatternConfig = {
     update({ learningRate: rate });
   },
   /**
-   * Stores how many days learning data is to be kept. Not yet acted on: outcome history is
-   * bounded by count (200), and nothing reads this value until the learning work lands.
+   * How many days outcomes count: older ones stop counting in confidence, selection and
+   * analytics, and are removed from storage when saved.
    * @param days - an integer ≥ 1
    * @throws PatternValidationError when invalid
    */
@@ -74,12 +91,11 @@ export const PatternConfig = {
     update({ patternTimeoutSeconds: timeoutSeconds });
   },
   /**
-   * Configures confidence scoring. Only `minSamples` acts today; `algorithm` and
-   * `convergenceThreshold` are stored and not read: every algorithm scores by success rate
-   * until the learning work implements `weighted_average` and `adaptive_bayes`.
-   * @param algorithm - `simple_average` | `weighted_average` | `adaptive_bayes` (stored only, see above)
-   * @param minSamples - executions before confidence can leave LOW
-   * @param convergenceThreshold - 0..1 (stored only, see above)
+   * Configures confidence scoring (formulas and sources in `learning/confidence.ts`):
+   * `simple_average` (sample mean), `weighted_average` (recency-weighted, step = learning rate),
+   * `adaptive_bayes` (discounted Beta posterior mean, prior and γ from LearningConfig).
+   * @param minSamples - outcomes before the level can leave LOW, and before a context cell is used alone
+   * @param convergenceThreshold - 0..1: P(best) at which selection exploits the leader
    * @throws PatternValidationError naming an invalid field
    */
   configureConfidenceCalculation(
@@ -95,9 +111,23 @@ export const PatternConfig = {
   /** Back to the defaults (tests). */
   reset(): void {
     current = { ...defaults };
+    revision += 1;
   },
   /** The scorer the current configuration implies. */
   scorer(): ConfidenceScorer {
-    return successRateScorer(current.minSamples);
+    const key = JSON.stringify([current, learningKnobs()]);
+    if (cached?.key !== key) {
+      const knobs = learningKnobs();
+      cached = {
+        key,
+        scorer: confidenceScorer(current.confidenceAlgorithm, {
+          minSamples: current.minSamples,
+          learningRate: current.learningRate,
+          prior: knobs.prior,
+          discount: knobs.discount,
+        }),
+      };
+    }
+    return cached.scorer;
   },
 } as const;

@@ -7,7 +7,7 @@ import { parseWith } from '../core/validate.js';
 import { ConflictResolver } from '../resolver/conflictResolver.js';
 import { AgentPool } from './AgentPool.js';
 import type { BreakerMetrics, BreakerOptionsInput } from './CircuitBreaker.js';
-import { bestPattern } from './executor/confidenceGate.js';
+import { selectPattern } from './executor/confidenceGate.js';
 import * as conveniences from './executor/conveniences.js';
 import { runLogListener } from './executor/runLog.js';
 import { EventBus } from './executor/EventBus.js';
@@ -28,6 +28,9 @@ import { optionsSchema, type ExecutorOptions, type RunOptions } from './executor
 import { provideMachines } from './machines.js';
 import { ResourceMonitor } from './resources/ResourceMonitor.js';
 import { PatternConfig } from './PatternConfig.js';
+import { LearningConfig } from './LearningConfig.js';
+import { learnerState, restoreLearner, type ArmLearner } from '../learning/ArmLearner.js';
+import { agentLearningSchema, type AgentLearningState } from '../storage/agentLearningFile.js';
 import { PatternContext, type PatternContextInput } from './PatternContext.js';
 import type { PatternRegistry } from './PatternRegistry.js';
 import { BuiltInPattern } from './patterns/BuiltInPattern.js';
@@ -62,6 +65,7 @@ export class PatternExecutor {
   private readonly liveMeta = new LiveMetaRuns();
   private readonly launcher: RunLauncher;
   private readonly durable: DurableRuns;
+  private readonly random: () => number;
 
   /**
    * @param registry - where patterns are looked up; the executor binds itself to them
@@ -83,6 +87,7 @@ export class PatternExecutor {
     this.timeoutDefaultMs =
       (o.timeoutDefault ?? PatternConfig.getCurrentConfig().patternTimeoutSeconds) * 1000;
     this.clock = o.clock ?? systemClock;
+    this.random = o.random ?? Math.random;
     this.logger = o.logger ?? defaultLogger();
     this.bus = new EventBus(this.logger);
     this.resourceMonitor = o.resourceMonitor ?? new ResourceMonitor();
@@ -94,6 +99,19 @@ export class PatternExecutor {
     if (runLog) this.bus.add(runLog);
     this.pool = new AgentPool({
       clock: this.clock,
+      selection: o.agentSelection,
+      random: o.random ?? Math.random,
+      learning: () => LearningConfig.params(),
+      onDecision: (d) =>
+        this.bus.emit({
+          type: 'learning.decision',
+          at: this.clock.now(),
+          runId: d.runId,
+          kind: 'agent',
+          path: d.path,
+          step: d.step,
+          decision: d.decision,
+        }),
       breaker: o.breaker,
       log: this.logger,
       onBreakerChange: (change) => {
@@ -179,6 +197,41 @@ export class PatternExecutor {
   /** Breaker metrics of an agent; undefined if unknown. */
   agentBreaker(agentId: string): BreakerMetrics | undefined {
     return this.pool.breaker(agentId)?.metrics();
+  }
+
+  /**
+   * The learning state of the agents able to perform a capability (outcomes per context cell,
+   * posteriors); undefined with `agentSelection` other than `learned`.
+   */
+  agentLearning(capability: string): ArmLearner | undefined {
+    return this.pool.selection === 'learned' ? this.pool.learner(capability) : undefined;
+  }
+
+  /**
+   * The agent learning to save: per capability, the retained outcomes (those older than the
+   * retention before `now`, epoch ms, are dropped first) and links.
+   */
+  exportAgentLearning(now = this.clock.now()): AgentLearningState {
+    const capabilities: AgentLearningState['capabilities'] = {};
+    for (const c of this.pool.learnedCapabilities()) {
+      const l = this.pool.learner(c);
+      if (!l) continue;
+      l.prune(now);
+      capabilities[c] = learnerState(l);
+    }
+    return { version: 1, capabilities };
+  }
+
+  /** Replaces the agent learning of each capability in `state` (see {@link exportAgentLearning}). */
+  importAgentLearning(state: AgentLearningState): void {
+    const checked = parseWith(agentLearningSchema, state, 'importAgentLearning');
+    for (const [c, s] of Object.entries(checked.capabilities))
+      this.pool.restoreLearner(c, restoreLearner(s, LearningConfig.params()));
+  }
+
+  /** Capabilities whose agents have learned outcomes. */
+  learnedCapabilities(): string[] {
+    return this.pool.learnedCapabilities();
   }
 
   /** Subscribes to every run's events; returns a disposer. */
@@ -328,8 +381,8 @@ export class PatternExecutor {
   }
 
   /**
-   * Picks the registered pattern that best fits the context (it `matches`, passes its
-   * confidence threshold, highest confidence score first) and runs it.
+   * Picks a pattern for the context with {@link selectPattern} (learned: Thompson sampling above
+   * the confidence thresholds) and runs it.
    * @returns `[success, message]`; `[false, reason]` when no pattern fits
    */
   executeBestPattern(context: PatternContext | PatternContextInput): Promise<[boolean, string]> {
@@ -337,12 +390,24 @@ export class PatternExecutor {
   }
 
   /**
-   * The registered pattern that best fits a context: it `matches`, passes its confidence
-   * threshold (once it has `minSamples` executions), highest confidence score first, then
-   * registration order. Undefined when none fits. Run it with {@link run} to get a RunResult.
+   * The registered pattern for a context, chosen by the learning layer: among the patterns that
+   * `match` it and pass their confidence threshold (once they have `minSamples` outcomes), by
+   * Thompson sampling on their Beta posteriors in the context's cell (or the gradient bandit, see
+   * LearningConfig), draws from the executor's `random`. The decision is emitted as a
+   * `learning.decision` event. Run the pattern with {@link run} to get a RunResult.
+   * @returns undefined when no pattern matches
+   * @throws ConfidenceThresholdError when patterns match but all are below their thresholds
    */
   selectPattern(context: PatternContext | PatternContextInput): DelegationPattern | undefined {
-    return bestPattern(this.registry.listPatterns(), PatternContext.from(context));
+    return selectPattern(this.registry, PatternContext.from(context), this.random, (decision) =>
+      this.bus.emit({
+        type: 'learning.decision',
+        at: this.clock.now(),
+        runId: '*',
+        kind: 'pattern',
+        decision,
+      }),
+    );
   }
 
   /** Stops kept actors, breakers and the in-process conflict resolver, and closes every agent. */

@@ -9,6 +9,8 @@ import { revivePattern } from './patterns/revive.js';
 import type { PatternSnapshot, Snapshottable } from './patterns/snapshot.js';
 import { exportLearningData, parseExportFormat, type ExportFormat } from '../storage/exportLearningData.js';
 import { FileStore } from '../storage/FileStore.js';
+import { readAgentLearning, writeAgentLearning } from '../storage/agentLearningFile.js';
+import type { PatternExecutor } from './PatternExecutor.js';
 import { parseWith } from '../core/validate.js';
 import { createLogger } from '../core/logger.js';
 import type { WarnSink } from '../core/rateLimitedWarn.js';
@@ -222,6 +224,36 @@ export class PatternStorage {
   /** The store of A/B tests (`ABTester`), `<storagePath>/abtests/`, made on first use. */
   abTests(): ABTestStore {
     return (this.abTestStore ??= new ABTestStore(join(this.storagePath, 'abtests')));
+  }
+
+  /**
+   * Saves the executor's agent learning (every capability's retained outcomes and links, older
+   * ones than the retention dropped first) to `<storagePath>/learning/agents.json`, so a later
+   * process learns on from it ({@link loadAgentLearning}).
+   */
+  async saveAgentLearning(executor: PatternExecutor): Promise<void> {
+    await writeAgentLearning(this.storagePath, executor.exportAgentLearning(this.clock.now()));
+  }
+
+  /**
+   * Restores the agent learning saved by {@link saveAgentLearning} into `executor`.
+   * @returns false when none was saved
+   * @throws PatternValidationError naming the file and field when it is corrupt
+   */
+  async loadAgentLearning(executor: PatternExecutor): Promise<boolean> {
+    const state = await readAgentLearning(this.storagePath);
+    if (!state) return false;
+    executor.importAgentLearning(state);
+    return true;
+  }
+
+  /** The saved agent learning as JSON text (empty capabilities when none was saved). */
+  async exportAgentLearning(): Promise<string> {
+    return JSON.stringify(
+      (await readAgentLearning(this.storagePath)) ?? { version: 1, capabilities: {} },
+      null,
+      2,
+    );
   }
 
   /** Deletes a stored pattern (backing it up when backups are on); false when none was stored. */

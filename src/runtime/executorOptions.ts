@@ -36,6 +36,11 @@ export const optionsSchema = z
       })
       .optional(),
     random: fn<() => number>('random').optional(),
+    /**
+     * How a step's agent is chosen among the capable ones (an explicit mapping always wins):
+     * `learned` (default, Thompson sampling per context cell, see LearningConfig), `leastLoaded`, `roundRobin`.
+     */
+    agentSelection: z.enum(['learned', 'leastLoaded', 'roundRobin']).default('learned'),
     resolver: z
       .custom<ResourceArbiter>((r) => typeof r === 'object' && r !== null && 'acquire' in r)
       .optional(),

@@ -102,11 +102,14 @@ describe('PatternConfig', () => {
     expect(PatternConfig.getCurrentConfig()).toEqual(defaults);
   });
 
-  it('scorer() follows the configured minSamples', () => {
+  it('scorer() follows the configured minSamples, and the level the Wilson interval', () => {
     expect(PatternConfig.scorer().score(successes(5))).toBe(1);
     PatternConfig.configureConfidenceCalculation('simple_average', 10);
-    expect(PatternConfig.scorer().score(successes(5))).toBe(0.5);
+    // simple_average is the sample mean; minSamples gates the level, not the score.
+    expect(PatternConfig.scorer().score(successes(5))).toBe(1);
     expect(PatternConfig.scorer().level(successes(5))).toBe(0);
-    expect(PatternConfig.scorer().level(successes(10))).toBe(2);
+    // 10 of 10: Wilson lower bound 0.72 → MEDIUM; 30 of 30: 0.89 → HIGH.
+    expect(PatternConfig.scorer().level(successes(10))).toBe(1);
+    expect(PatternConfig.scorer().level(successes(30))).toBe(2);
   });
 });

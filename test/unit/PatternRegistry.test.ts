@@ -283,8 +283,11 @@ describe('getPatternAnalytics', () => {
     expect(a.successRate).toBe(0.75);
     expect(a.avgResponseTime).toBe(150);
     expect(a.domainPerformance).toEqual({ web: 0.75 });
-    expect(a.learningProgress).toBe(0.8);
-    expect(a.confidenceTrend.map((x) => Number(x.toFixed(2)))).toEqual([0.2, 0.4, 0.6, 0.6]);
+    // Posterior certainty: 1 − sd(Beta(4, 2)) / sd(Beta(1, 1)).
+    expect(a.learningProgress).toBeCloseTo(1 - Math.sqrt(8 / (36 * 7)) / Math.sqrt(1 / 12), 10);
+    expect(a.confidenceTrend.map((x) => Number(x.toFixed(2)))).toEqual([1, 1, 1, 0.75]);
+    // 1 − Brier: predictions 0.5, 1, 1, 1 against outcomes 1, 1, 1, 0.
+    expect(a.accuracy).toBeCloseTo(1 - (0.25 + 0 + 0 + 1) / 4, 10);
     expect(a.lastExecution).toEqual(new Date(2_000));
   });
 
@@ -294,7 +297,9 @@ describe('getPatternAnalytics', () => {
     const p = seq('p');
     r.registerPattern(p);
     record(p, 1);
-    expect(r.getPatternAnalytics('p').learningProgress).toBe(0.5);
+    expect(r.getPatternAnalytics('p').generateRecommendations()[0]).toMatch(/^Gather more executions/);
+    PatternConfig.configureConfidenceCalculation('simple_average', 1);
+    expect(r.getPatternAnalytics('p').generateRecommendations()).toEqual([]);
   });
 
   it('throws PatternNotFoundError for an unknown pattern', () => {

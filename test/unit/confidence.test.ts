@@ -166,7 +166,8 @@ describe('PatternAnalytics', () => {
     expect(a.domainPerformance).toEqual({ web: 0.5, data: 1 });
     expect(a.resourceUsage).toEqual({});
     expect(a.lastExecution).toEqual(new Date(NOW - 1000));
-    expect(a.learningProgress).toBe(0.75);
+    // 1 − sd(Beta(3, 2)) / sd(Beta(1, 1)).
+    expect(a.learningProgress).toBeCloseTo(1 - Math.sqrt(6 / (25 * 6)) / Math.sqrt(1 / 12), 10);
     // Scores after each outcome with minSamples 2: 1*0.5, 0.5*1, (2/3)*1.
     expect(a.confidenceTrend).toHaveLength(3);
     expect(a.confidenceTrend[0]).toBeCloseTo(0.5);
@@ -181,10 +182,15 @@ describe('PatternAnalytics', () => {
     expect(a.confidenceTrend).toEqual([]);
   });
 
-  it('caps learningProgress at 1', () => {
-    expect(
-      new PatternAnalytics(statsOf(outcomes(repeat(true, 9))), successRateScorer(), 3, NOW).learningProgress,
-    ).toBe(1);
+  it('learningProgress grows with the outcomes toward 1, whatever they are', () => {
+    const progress = (list: boolean[]) =>
+      new PatternAnalytics(statsOf(outcomes(list)), successRateScorer(), 3, NOW).learningProgress;
+    const few = progress(repeat(true, 9));
+    const many = progress(repeat(true, 900));
+    expect(few).toBeGreaterThan(0.6);
+    expect(many).toBeGreaterThan(few);
+    expect(many).toBeLessThan(1);
+    expect(progress([...repeat(true, 450), ...repeat(false, 450)])).toBeGreaterThan(0.9);
   });
 
   describe('getTrendAnalysis', () => {

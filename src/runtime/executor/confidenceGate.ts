@@ -1,9 +1,13 @@
 import { ConfidenceThresholdError } from '../../core/errors.js';
+import type { DecisionRecord } from '../../core/events.js';
+import { decide, type Exclusion } from '../../learning/decide.js';
+import type { Random } from '../../learning/random.js';
 import { PatternConfig } from '../PatternConfig.js';
 import type { PatternContext } from '../PatternContext.js';
+import { PatternRegistry } from '../PatternRegistry.js';
 import type { DelegationPattern } from '../patterns/DelegationPattern.js';
 
-/** Confidence gating: a pattern with `minSamples` executions runs only above its threshold. */
+/** Confidence gating and learned pattern selection. */
 
 /** True when `pattern` has enough samples and scores below its confidence threshold. */
 function belowThreshold(pattern: DelegationPattern): boolean {
@@ -25,17 +29,45 @@ export function checkConfidence(pattern: DelegationPattern): void {
 }
 
 /**
- * The pattern of `patterns` that best fits `ctx`: it `matches`, passes its confidence gate,
- * highest confidence score first, then the order given. Undefined when none fits.
+ * Chooses the pattern for a context by the learning layer (`decide`: Thompson sampling, or the
+ * gradient bandit, per context cell; see LearningConfig) among the patterns that `match` it and
+ * pass their confidence gate (a pattern with `minSamples` outcomes whose confidence score is below
+ * its threshold is excluded, and the decision says so).
+ * @param onDecision - receives the decision record (sampled values, means, excluded patterns)
+ * @returns undefined when no pattern matches
+ * @throws ConfidenceThresholdError when patterns match but every one is below its threshold
+ *   (naming the best of them)
  */
-export function bestPattern(
-  patterns: readonly DelegationPattern[],
+export function selectPattern(
+  registry: PatternRegistry,
   ctx: PatternContext,
+  random: Random,
+  onDecision?: (decision: DecisionRecord) => void,
 ): DelegationPattern | undefined {
-  let best: DelegationPattern | undefined;
-  for (const p of patterns) {
-    if (!p.matches(ctx) || belowThreshold(p)) continue;
-    if (!best || p.confidenceScore > best.confidenceScore) best = p;
+  const matching = registry.matchingPatterns(ctx);
+  if (matching.length === 0) return undefined;
+  const eligible: DelegationPattern[] = [];
+  const excluded: Exclusion[] = [];
+  for (const p of matching) {
+    if (belowThreshold(p))
+      excluded.push({
+        arm: p.name,
+        why: `confidence ${p.confidenceScore.toFixed(3)} below threshold ${p.confidenceThreshold}`,
+      });
+    else eligible.push(p);
   }
-  return best;
+  if (eligible.length === 0) {
+    const best = [...matching].sort((a, b) => b.confidenceScore - a.confidenceScore)[0]!;
+    checkConfidence(best);
+  }
+  const learner = registry.patternLearner(eligible);
+  const decision = decide(
+    learner,
+    eligible.map((p) => p.name),
+    PatternRegistry.patternCell(ctx.domain),
+    random,
+    excluded,
+  );
+  onDecision?.(decision);
+  return eligible.find((p) => p.name === decision.chosen);
 }

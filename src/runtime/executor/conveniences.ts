@@ -100,7 +100,13 @@ export async function executeBestPattern(
   context: PatternContext | PatternContextInput,
 ): Promise<[boolean, string]> {
   const ctx = PatternContext.from(context);
-  const best = runner.selectPattern(ctx);
+  let best: DelegationPattern | undefined;
+  try {
+    best = runner.selectPattern(ctx);
+  } catch (error) {
+    if (!(error instanceof PatternError)) throw error;
+    return [false, error.message];
+  }
   if (!best) {
     return [
       false,

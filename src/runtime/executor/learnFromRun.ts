@@ -1,8 +1,13 @@
+import { defaultLogger } from '../../core/logger.js';
 import type { AnyActor } from 'xstate';
 import type { ChildPattern, OrchestrationContext } from '../../machines/orchestration.machine.js';
 import type { PatternRegistry } from '../PatternRegistry.js';
 import { BuiltInPattern } from '../patterns/BuiltInPattern.js';
 import type { DelegationPattern } from '../patterns/DelegationPattern.js';
+
+/** Retention is applied at most once per this many ms of the run clock, per registry. */
+const RETENTION_EVERY_MS = 60_000;
+const lastRetention = new WeakMap<PatternRegistry, number>();
 
 /** What a finished run teaches: its outcome and, for a meta run, each child pattern's. */
 export interface RunOutcome {
@@ -19,12 +24,28 @@ export interface RunOutcome {
 
 /**
  * Records outcomes for learning: the pattern's, and for a meta run each child pattern's.
- * Custom patterns record themselves. `at` is epoch ms.
+ * Custom patterns record themselves. `at` is epoch ms. Then applies the retention and calls the
+ * registry's monitoring callback (an error it throws goes to `onMonitorError`).
  */
-export function learnFromRun(registry: PatternRegistry, outcome: RunOutcome, at: number): void {
+export function learnFromRun(
+  registry: PatternRegistry,
+  outcome: RunOutcome,
+  at: number,
+  onMonitorError?: (error: unknown) => void,
+): void {
   const { pattern, kind, domain, success, durationMs, actor, measured } = outcome;
   if (!(pattern instanceof BuiltInPattern)) return;
   pattern.recordExecution(success, domain, durationMs, at, measured);
+  if (at - (lastRetention.get(registry) ?? -Infinity) >= RETENTION_EVERY_MS) {
+    lastRetention.set(registry, at);
+    registry.applyRetention(at);
+  }
+  try {
+    registry.notifyExecution(pattern, durationMs);
+  } catch (error) {
+    if (onMonitorError) onMonitorError(error);
+    else defaultLogger().warn({ err: error, pattern: pattern.name }, 'monitoring callback threw');
+  }
   if (kind !== 'orchestration') return;
   const context = (actor.getSnapshot() as { context: OrchestrationContext }).context;
   for (const o of context.phases.flatMap((p) => p.outcomes)) {

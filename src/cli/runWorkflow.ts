@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import path, { resolve } from 'node:path';
+import type { PatternStorage } from '../runtime/PatternStorage.js';
 import pc from 'picocolors';
 import { allGroupsGone, defaultKillGraceMs, terminateAllGroups } from '../actors/processGroup.js';
 import type { FileRunStore } from '../store/FileRunStore.js';
@@ -189,6 +190,7 @@ async function runWith(
   };
   let executor: WorkflowExecutor;
   let store: FileRunStore | undefined;
+  let learning: PatternStorage | undefined;
   let inspector: InspectorServer | undefined;
   let tracing: RunTracing;
   try {
@@ -200,6 +202,12 @@ async function runWith(
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
     executor = createWorkflowExecutor(workflow, agents, onEvent, resolver, store);
+    // agents are chosen on what earlier runs in this store learned (ndf stats shows it)
+    if (store) {
+      const { PatternStorage } = await import('../runtime/PatternStorage.js');
+      learning = new PatternStorage({ storagePath: path.join(store.dir, 'patterns') });
+    }
+    await learning?.loadAgentLearning(executor);
     if (options.output !== undefined) checkOutputFile(options.output);
     sinks.trace = options.trace === undefined ? undefined : createTraceWriter(options.trace);
     if (inspectPort !== undefined) {
@@ -262,6 +270,11 @@ async function runWith(
     // The run reports only once none of its commands is left (cancelled ones get their grace period).
     await allGroupsGone();
     progress.finish();
+    await learning?.saveAgentLearning(executor).catch((error: unknown) => {
+      process.stderr.write(
+        `${pc.yellow('!')} could not save what the run learned: ${(error as Error).message}\n`,
+      );
+    });
     const written = await saveOutputs(options.output, result);
     if (mode === 'json') {
       process.stdout.write(`${redactText(JSON.stringify({ type: 'run.result', result }))}\n`);

@@ -72,6 +72,11 @@ describe('ndf durable runs', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/plain ✔ succeeded .*\(run r1\)/);
     expect(['a', 'b', 'c'].map(p.count)).toEqual([1, 1, 1]);
+    // what the agents' outcomes taught is kept in the store, and the next run learns on from it
+    await ndf(['run', p.workflow, '--store', p.store, '--run-id', 'r1b', '--no-progress']);
+    const stats = await ndf(['stats', '--store', path.join(p.store, 'patterns'), '--json']);
+    const rows = JSON.parse(stats.stdout) as { kind: string; name: string; cell: string; samples: number }[];
+    expect(rows.find((r) => r.kind === 'agent' && r.name === 'w' && r.cell === '*')?.samples).toBe(6);
     const bad = await ndf(['runs', 'show', 'nope', '--store', p.store]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('no run "nope" in the store');

@@ -227,7 +227,12 @@ describe('no responders inside a run', () => {
           steps: [{ name: 'fetch', retry }],
         }),
       );
-      const executor = new PatternExecutor(r, { agents: [ghost, real], breaker: { failureThreshold: 1 } });
+      // least loaded: the ghost, registered first and equally loaded, gets attempt 1
+      const executor = new PatternExecutor(r, {
+        agents: [ghost, real],
+        agentSelection: 'leastLoaded',
+        breaker: { failureThreshold: 1 },
+      });
       const events: string[] = [];
       executor.onEvent((e) => {
         if (e.type === 'breaker.state') events.push(`${e.agent}:${e.to}`);
@@ -239,7 +244,7 @@ describe('no responders inside a run', () => {
       const step = result.steps[0];
       expect(step?.output).toBe('fetched');
       expect(step?.agent).toBe('fetch');
-      // the ghost (registered first, equally loaded) gets attempt 1: no responders, its breaker opens
+      // attempt 1 on the ghost: no responders, its breaker opens
       expect(step?.attempts).toBe(2);
       expect(events).toContain('ghost:open');
     } finally {

@@ -14,3 +14,5 @@ export { RunBook, type BookEntry, type RunSummary, type RunBookLimits } from './
 export { RunDiagrams, type RunDiagram, type SpecLookup } from './runDiagram.js';
 export { sseFrame, sseComment, lastEventId, type SseMessage } from './sse.js';
 export { stepKey, stepNodeOf, stepNodes, type StepNode } from './stepNodes.js';
+export { JournalReplay } from './journalEvents.js';
+export { StoreFeed, type StoreFeedOptions, type StoreFeedTarget } from './storeFeed.js';

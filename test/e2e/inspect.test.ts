@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ndf, startNdf, type NdfProcess } from './cli.js';
+import { ndf, ROOT, startNdf, type NdfProcess } from './cli.js';
 
 /** The inspector from the command line: `ndf inspect --trace` and `ndf run --inspect`. */
 
@@ -70,9 +70,10 @@ describe('ndf inspect', () => {
   });
 
   it('refuses bad input with exit code 2', async () => {
-    const none = await ndf(['inspect']);
+    const none = await ndf(['inspect'], { env: { NDF_STORE: path.join(dir, 'no-store') } });
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('inspect: give --trace <file.jsonl>');
+    expect(none.stderr).toContain(`inspect: no run store at ${path.join(dir, 'no-store')}`);
+    expect(none.stderr).toContain('give --store <dir>, or --trace <file.jsonl>');
     const missing = await ndf(['inspect', '--trace', path.join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot read');
@@ -88,6 +89,107 @@ describe('ndf inspect', () => {
     const port = await ndf(['inspect', '--trace', bad, '--port', '70000']);
     expect(port.code).toBe(2);
     expect(port.stderr).toContain('--port');
+  });
+});
+
+describe('ndf inspect --store', () => {
+  type Listed = { runId: string; pattern: string; patternType: string; status: string; hasOutputs: boolean };
+  type StepEvent = {
+    type: string;
+    step?: string;
+    status?: string;
+    attempt?: number;
+    error?: { message: string };
+  };
+  const stepStates = (events: StepEvent[]): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    for (const e of events) if (e.type === 'step.status') (out[e.step!] ??= []).push(e.status!);
+    return out;
+  };
+
+  it('serves the runs of the default store (.nd), their step states, outputs and pattern diagrams, and runs that start later', async () => {
+    const project = path.join(dir, 'project');
+    mkdirSync(project);
+    const local = { cwd: project, env: { NDF_STORE: undefined } };
+    const first = await ndf(['run', path.join(ROOT, FIRST), '--run-id', 'ok', '--no-progress'], local);
+    expect(first.code).toBe(0);
+    const saga = path.join(ROOT, 'test/e2e/fixtures/traced/saga.yaml');
+    const failed = await ndf(['run', saga, '--run-id', 'saga', '--no-progress'], local);
+    expect(failed.code).toBe(1);
+
+    const proc = startNdf(['inspect'], local);
+    let live: NdfProcess | undefined;
+    try {
+      const url = await urlFrom(proc, 'stdout');
+      await proc.printed(
+        /2 runs from the store .*\.nd \(watching it\): http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C to stop\)/,
+      );
+      const runs = (await getJson(`${url}api/runs`)) as Listed[];
+      expect(runs.map((r) => [r.runId, r.pattern, r.patternType, r.status, r.hasOutputs])).toEqual([
+        ['ok', 'hello', 'sequential', 'succeeded', true],
+        ['saga', 'saga', 'sequential', 'rolledBack', true],
+      ]);
+      const sagaRun = (await getJson(`${url}api/runs/saga`)) as { events: StepEvent[] };
+      expect(stepStates(sagaRun.events)).toEqual({
+        a: ['running', 'completed', 'compensating', 'compensated'],
+        b: ['running', 'retrying', 'running', 'completed', 'compensating', 'compensated'],
+        c: ['running', 'failed'],
+      });
+      const cFailed = sagaRun.events.find((e) => e.step === 'c' && e.status === 'failed');
+      expect(cFailed?.error?.message).toBeTruthy();
+      const outputs = (await getJson(`${url}api/runs/ok/outputs`)) as { outputs: unknown[] };
+      expect(outputs.outputs).toEqual([
+        {
+          key: '["hello","echo"]',
+          output: expect.objectContaining({ step: 'echo', input: { params: 'hi there', results: {} } }),
+        },
+      ]);
+      // drawn as the pattern's diagram: the workflow file the run was started from still matches it
+      const diagram = (await getJson(`${url}api/runs/saga/diagram`)) as {
+        source: string;
+        nodes: Record<string, { key: string; role: string }>;
+      };
+      expect(diagram.source).toBe('pattern');
+      expect(
+        Object.values(diagram.nodes)
+          .filter((n) => n.role === 'step')
+          .map((n) => n.key)
+          .sort(),
+      ).toEqual(['["saga","a"]', '["saga","b"]', '["saga","c"]']);
+
+      // a run another process starts in the store appears, running, without reloading anything
+      live = startNdf(
+        ['run', path.join(ROOT, 'test/e2e/fixtures/slow.yaml'), '--run-id', 'live', '--no-progress'],
+        local,
+      );
+      await expect
+        .poll(
+          async () => {
+            const now = (await getJson(`${url}api/runs`)) as Listed[];
+            const run = now.find((r) => r.runId === 'live');
+            if (run === undefined) return undefined;
+            const events = ((await getJson(`${url}api/runs/live`)) as { events: StepEvent[] }).events;
+            return [run.status, stepStates(events)];
+          },
+          { timeout: 20_000, interval: 250 },
+        )
+        .toEqual(['running', { sleep: ['running'] }]);
+    } finally {
+      await live?.stop();
+      await proc.stop();
+    }
+    expect(await proc.exited).toBe(0);
+  });
+
+  it('refuses a missing or empty store with exit code 2', async () => {
+    const missing = await ndf(['inspect', '--store', path.join(dir, 'nowhere')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--store: no run store at ${path.join(dir, 'nowhere')}`);
+    const empty = path.join(dir, 'empty-store');
+    mkdirSync(empty);
+    const none = await ndf(['inspect', '--store', empty]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`the run store ${empty} has no runs yet`);
   });
 });
 

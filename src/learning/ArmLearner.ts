@@ -282,8 +282,9 @@ export class ArmLearner {
    * max(`minSamples`, `transferCap`) outcomes of the arm and a transfer source exists (an explicit
    * link, or the most similar known cell at or above `similarityThreshold`), a transferred prior of
    * min(`transferCap`, source count) × similarity pseudo-counts at the source's rate, plus the
-   * cell's own counts; else the exact cell once it has `minSamples`; else the first parent cell
-   * with `minSamples`; else the prior.
+   * cell's own counts; else the exact cell once it has `minSamples`; else the first domain parent
+   * cell with `minSamples`; else the catch-all cell `*` when the arm has no outcome in the exact
+   * cell; else the exact cell's own counts (on the prior); else the prior.
    * @param path - `cellPath(ctx)`, when the caller already has it
    */
   view(arm: string, ctx: CellContext, path: readonly string[] = cellPath(ctx)): ArmView {
@@ -328,9 +329,18 @@ export class ArmLearner {
     }
     if (own && own.n >= minSamples) return this.posteriorOf(arm, own, exact);
     for (let i = 1; i < path.length; i++) {
-      const c = cells?.get(path[i]!);
-      if (c && (c.n >= minSamples || path[i] === ROOT_CELL)) return this.posteriorOf(arm, c, path[i]!);
+      const key = path[i]!;
+      const c = cells?.get(key);
+      if (key !== ROOT_CELL) {
+        if (c && c.n >= minSamples) return this.posteriorOf(arm, c, key);
+      } else if (c && !own) {
+        // The catch-all pools every domain, related or not: it stands in only for an arm never
+        // tried in this cell (its tight posterior from other domains would otherwise outweigh the
+        // cell's first outcomes and lock the choice in early).
+        return this.posteriorOf(arm, c, key);
+      }
     }
+    if (own) return this.posteriorOf(arm, own, exact);
     return { arm, posterior: { ...prior }, samples: 0, cell: ROOT_CELL };
   }
 

@@ -156,6 +156,20 @@ describe('ArmLearner', () => {
     });
   });
 
+  it('the catch-all cell stands in only for an arm never tried in the cell', () => {
+    const l = new ArmLearner(params({ minSamples: 5, similarityThreshold: 1 }));
+    for (let i = 0; i < 40; i++) l.record('a', outcome(true, i, 'books'));
+    // Never tried in music: the pooled '*' cell (40 successes) stands in.
+    expect(l.view('a', ctx('music'))).toMatchObject({ cell: '*', posterior: { alpha: 41, beta: 1 } });
+    // One failure in music: its own count on the prior, not the 41 pooled outcomes.
+    l.record('a', outcome(false, 50, 'music'));
+    expect(l.view('a', ctx('music'))).toMatchObject({
+      cell: 'music|general',
+      samples: 1,
+      posterior: { alpha: 1, beta: 2 },
+    });
+  });
+
   it('discount γ shrinks older counts', () => {
     const l = new ArmLearner(params({ discount: 0.5, changeThreshold: 0 }));
     for (let i = 0; i < 3; i++) l.record('a', outcome(true, i));

@@ -158,7 +158,8 @@ export class ArmLearner {
       if (gradient) this.updateGradient(key, arm, r, learningRate);
     }
     const exact = path[0]!;
-    if (this.changed(cells.get(exact)!, r)) this.resetCell(exact);
+    const shift = this.changed(cells.get(exact)!, r);
+    if (shift) this.onChange(arm, exact, shift);
     const k = this.known.get(exact) ?? { ctx: o.context, n: 0 };
     k.n += 1;
     this.known.set(exact, k);
@@ -170,17 +171,64 @@ export class ArmLearner {
    * CUSUM (E. S. Page, "Continuous inspection schemes", Biometrika 41, 1954) against the cell's
    * mean μ0 since its last restart, for a shift of `changeDelta`:
    * S⁻ ← max(0, S⁻ + μ0 − δ/2 − r), S⁺ ← max(0, S⁺ + r − μ0 − δ/2); a change when either passes
-   * `changeThreshold` (after 30 outcomes of warm-up). On a change every arm of the cell restarts,
-   * as in CUSUM-UCB (Liu, Lee & Shroff, "A Change-Detection based Framework for
-   * Piecewise-stationary Multi-Armed Bandit Problem", AAAI 2018).
+   * `changeThreshold` (after 30 outcomes of warm-up). What restarts then: see `onChange`; a
+   * restart of every arm of the cell is as in CUSUM-UCB (Liu, Lee & Shroff, "A Change-Detection
+   * based Framework for Piecewise-stationary Multi-Armed Bandit Problem", AAAI 2018).
    */
-  private changed(cell: Cell, r: number): boolean {
+  private changed(cell: Cell, r: number): 'drop' | 'rise' | undefined {
     const { changeDelta, changeThreshold } = this.paramsValue;
-    if (changeThreshold === 0 || cell.n <= CUSUM_WARMUP) return false;
+    if (changeThreshold === 0 || cell.n <= CUSUM_WARMUP) return undefined;
     const mu = (cell.rewardSum - r) / (cell.n - 1);
     cell.low = Math.max(0, cell.low + mu - changeDelta / 2 - r);
     cell.high = Math.max(0, cell.high + r - mu - changeDelta / 2);
-    return cell.low > changeThreshold || cell.high > changeThreshold;
+    if (cell.low > changeThreshold) return 'drop';
+    if (cell.high > changeThreshold) return 'rise';
+    return undefined;
+  }
+
+  /** The arm with the highest posterior mean in an exact cell. */
+  private cellLeader(key: string): string | undefined {
+    const { prior } = this.paramsValue;
+    let leader: string | undefined;
+    let top = -1;
+    for (const [arm, rec] of this.records) {
+      const c = rec.cells.get(key);
+      if (!c) continue;
+      const { s, f } = this.counts(c, key);
+      const mean = (prior.alpha + s) / (prior.alpha + prior.beta + s + f);
+      if (mean > top) {
+        top = mean;
+        leader = arm;
+      }
+    }
+    return leader;
+  }
+
+  /**
+   * What a detected change does, by who changed and which way:
+   * - the cell's leader (highest posterior mean) dropped: every arm of the cell restarts (the
+   *   ranking is in doubt);
+   * - another arm rose: likewise (it may now be the best);
+   * - the leader rose: nothing restarts (it stays the best), its CUSUM starts over;
+   * - another arm dropped: only that arm restarts (the ranking stands).
+   * Restarting only where the ranking is in doubt halves the costly global restarts that false
+   * alarms cause in a stationary cell (DelegBench S1); local vs global restarts: Besson &
+   * Kaufmann, "Efficient Change-Point Detection for Tackling Piecewise-Stationary Bandits",
+   * JMLR 23, 2022.
+   */
+  private onChange(arm: string, key: string, shift: 'drop' | 'rise'): void {
+    const isLeader = this.cellLeader(key) === arm;
+    const rec = this.records.get(arm)!;
+    if (shift === 'rise' && isLeader) {
+      const c = rec.cells.get(key)!;
+      c.low = 0;
+      c.high = 0;
+    } else if (shift === 'drop' && !isLeader) {
+      rec.cells.delete(key);
+      this.restarted.add(key);
+    } else {
+      this.resetCell(key);
+    }
   }
 
   /** Forgets every arm's counts in an exact cell after a change; it no longer falls back to parents. */
@@ -282,8 +330,9 @@ export class ArmLearner {
    * max(`minSamples`, `transferCap`) outcomes of the arm and a transfer source exists (an explicit
    * link, or the most similar known cell at or above `similarityThreshold`), a transferred prior of
    * min(`transferCap`, source count) × similarity pseudo-counts at the source's rate, plus the
-   * cell's own counts; else the exact cell once it has `minSamples`; else the first parent cell
-   * with `minSamples`; else the prior.
+   * cell's own counts; else the exact cell once it has `minSamples`; else the first domain parent
+   * cell with `minSamples`; else the catch-all cell `*` when the arm has no outcome in the exact
+   * cell; else the exact cell's own counts (on the prior); else the prior.
    * @param path - `cellPath(ctx)`, when the caller already has it
    */
   view(arm: string, ctx: CellContext, path: readonly string[] = cellPath(ctx)): ArmView {
@@ -328,9 +377,18 @@ export class ArmLearner {
     }
     if (own && own.n >= minSamples) return this.posteriorOf(arm, own, exact);
     for (let i = 1; i < path.length; i++) {
-      const c = cells?.get(path[i]!);
-      if (c && (c.n >= minSamples || path[i] === ROOT_CELL)) return this.posteriorOf(arm, c, path[i]!);
+      const key = path[i]!;
+      const c = cells?.get(key);
+      if (key !== ROOT_CELL) {
+        if (c && c.n >= minSamples) return this.posteriorOf(arm, c, key);
+      } else if (c && !own) {
+        // The catch-all pools every domain, related or not: it stands in only for an arm never
+        // tried in this cell (its tight posterior from other domains would otherwise outweigh the
+        // cell's first outcomes and lock the choice in early).
+        return this.posteriorOf(arm, c, key);
+      }
     }
+    if (own) return this.posteriorOf(arm, own, exact);
     return { arm, posterior: { ...prior }, samples: 0, cell: ROOT_CELL };
   }
 

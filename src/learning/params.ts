@@ -37,17 +37,21 @@ export const learningParamsSchema = z
   .strict();
 export type LearningParams = z.infer<typeof learningParamsSchema>;
 
-/** Defaults. Drift handling: CUSUM change detection with no discount (γ = 1), chosen on DelegBench over discounting (γ 0.99–0.999) and a windowed z-test; see docs/learning.md. */
+/**
+ * Defaults. Drift handling: CUSUM change detection with no discount (γ = 1), chosen on DelegBench
+ * over discounting (γ 0.99–0.999) and a windowed z-test; CUSUM δ, h and the convergence threshold
+ * were chosen on DelegBench seeds other than the 200 it reports (1001–1400); see docs/learning.md.
+ */
 export const defaultLearningParams: LearningParams = {
   algorithm: 'statistical_bayes',
   prior: { alpha: 1, beta: 1 },
   discount: 1,
-  changeDelta: 0.1,
-  changeThreshold: 10,
+  changeDelta: 0.08,
+  changeThreshold: 9,
   learningRate: 0.1,
   minSamples: 5,
   explorationRate: 0,
-  convergenceThreshold: 0.95,
+  convergenceThreshold: 0.85,
   retentionDays: 30,
   similarityThreshold: 0.7,
   transferCap: 200,

@@ -29,7 +29,7 @@ const defaults: PatternConfigValues = {
   patternTimeoutSeconds: 60,
   confidenceAlgorithm: 'simple_average',
   minSamples: 5,
-  convergenceThreshold: 0.95,
+  convergenceThreshold: 0.85,
 };
 
 let current: PatternConfigValues = { ...defaults };
@@ -101,7 +101,7 @@ export const PatternConfig = {
   configureConfidenceCalculation(
     algorithm: PatternConfigValues['confidenceAlgorithm'] = 'adaptive_bayes',
     minSamples = 5,
-    convergenceThreshold = 0.95,
+    convergenceThreshold = 0.85,
   ): void {
     update({ confidenceAlgorithm: algorithm, minSamples, convergenceThreshold });
   },

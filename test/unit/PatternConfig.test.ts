@@ -10,7 +10,7 @@ const defaults = {
   patternTimeoutSeconds: 60,
   confidenceAlgorithm: 'simple_average',
   minSamples: 5,
-  convergenceThreshold: 0.95,
+  convergenceThreshold: 0.85,
 };
 
 function fieldOf(fn: () => void): string | undefined {
@@ -56,12 +56,12 @@ describe('PatternConfig', () => {
     expect(PatternConfig.getCurrentConfig().patternTimeoutSeconds).toBe(120);
   });
 
-  it('configures confidence calculation with the reference defaults', () => {
+  it('configures confidence calculation with the defaults', () => {
     PatternConfig.configureConfidenceCalculation();
     expect(PatternConfig.getCurrentConfig()).toMatchObject({
       confidenceAlgorithm: 'adaptive_bayes',
       minSamples: 5,
-      convergenceThreshold: 0.95,
+      convergenceThreshold: 0.85,
     });
   });
 

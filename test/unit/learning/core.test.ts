@@ -156,6 +156,20 @@ describe('ArmLearner', () => {
     });
   });
 
+  it('the catch-all cell stands in only for an arm never tried in the cell', () => {
+    const l = new ArmLearner(params({ minSamples: 5, similarityThreshold: 1 }));
+    for (let i = 0; i < 40; i++) l.record('a', outcome(true, i, 'books'));
+    // Never tried in music: the pooled '*' cell (40 successes) stands in.
+    expect(l.view('a', ctx('music'))).toMatchObject({ cell: '*', posterior: { alpha: 41, beta: 1 } });
+    // One failure in music: its own count on the prior, not the 41 pooled outcomes.
+    l.record('a', outcome(false, 50, 'music'));
+    expect(l.view('a', ctx('music'))).toMatchObject({
+      cell: 'music|general',
+      samples: 1,
+      posterior: { alpha: 1, beta: 2 },
+    });
+  });
+
   it('discount γ shrinks older counts', () => {
     const l = new ArmLearner(params({ discount: 0.5, changeThreshold: 0 }));
     for (let i = 0; i < 3; i++) l.record('a', outcome(true, i));
@@ -192,6 +206,55 @@ describe('ArmLearner', () => {
     };
     expect(run(10)).toBeLessThan(30);
     expect(run(0)).toBe(230);
+  });
+
+  it('changeDelta sets the shift looked for: a larger one is detected later', () => {
+    const failuresToDetect = (changeDelta: number) => {
+      const l = new ArmLearner(params({ changeDelta, changeThreshold: 9, minSamples: 1 }));
+      for (let i = 0; i < 200; i++) l.record('a', outcome(true, i));
+      for (let k = 1; k <= 100; k++) {
+        l.record('a', outcome(false, 200 + k));
+        if (l.view('a', ctx('d')).samples < 200) return k;
+      }
+      return Infinity;
+    };
+    // CUSUM S⁻ grows by μ0 − δ/2 per failure (μ0 ≈ 1): past 9 after 10 failures at δ = 0.08.
+    expect(failuresToDetect(0.08)).toBe(10);
+    expect(failuresToDetect(0.5)).toBe(13);
+  });
+
+  it('after a change: the leader dropping restarts the cell; the leader rising or another arm dropping does not', () => {
+    const trained = () => {
+      const l = new ArmLearner(params({ minSamples: 1 }));
+      for (let i = 0; i < 100; i++) {
+        l.record('lead', outcome(i % 10 !== 0, 2 * i)); // 0.9
+        l.record('other', outcome(i % 2 === 0, 2 * i + 1)); // 0.5
+      }
+      return l;
+    };
+    const samples = (l: ArmLearner) => [l.view('lead', ctx('d')).samples, l.view('other', ctx('d')).samples];
+    // The leader drops: every arm of the cell restarts.
+    const dropLead = trained();
+    for (let i = 0; i < 30; i++) dropLead.record('lead', outcome(false, 300 + i));
+    expect(samples(dropLead)[1]).toBe(0);
+    expect(samples(dropLead)[0]).toBeLessThan(30);
+    // Another arm drops: only it restarts.
+    const dropOther = trained();
+    for (let i = 0; i < 30; i++) dropOther.record('other', outcome(false, 300 + i));
+    expect(samples(dropOther)[0]).toBe(100);
+    expect(samples(dropOther)[1]).toBeLessThan(30);
+    // Another arm rises: every arm restarts.
+    const riseOther = trained();
+    for (let i = 0; i < 30; i++) riseOther.record('other', outcome(true, 300 + i));
+    expect(samples(riseOther)[0]).toBe(0);
+    // The leader (0.5 over 0.2) rises: nothing restarts.
+    const l = new ArmLearner(params({ minSamples: 1 }));
+    for (let i = 0; i < 100; i++) {
+      l.record('lead', outcome(i % 2 === 0, 2 * i));
+      l.record('other', outcome(i % 5 === 0, 2 * i + 1));
+    }
+    for (let i = 0; i < 60; i++) l.record('lead', outcome(true, 300 + i));
+    expect(samples(l)).toEqual([160, 100]);
   });
 
   it('transfer: a new cell starts from the most similar known cell, scaled by similarity and capped', () => {

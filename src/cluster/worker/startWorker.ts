@@ -167,6 +167,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       const result = executor.run(job.pattern, job.context, {
         runId,
         ...(job.input === undefined ? {} : { input: job.input }),
+        ...(job.timeoutMs === undefined ? {} : { timeoutMs: job.timeoutMs }),
         ...(o.source === undefined ? {} : { source: o.source }),
       });
       subscription = control(runId);

@@ -104,7 +104,8 @@ export class ClusterClient {
   }
 
   /**
-   * Resolves with the run's result once its journal records its end.
+   * Resolves with the run's result once its journal records its end (a server that does not
+   * answer meanwhile, e.g. restarting, is asked again at the next poll).
    * @throws PatternExecutionError when `timeoutMs` passes first; the signal's reason when it aborts
    */
   async waitForRun(runId: string, options: WaitOptions = {}): Promise<RunResult> {
@@ -113,11 +114,21 @@ export class ClusterClient {
     const until = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
     for (;;) {
       o.signal?.throwIfAborted();
-      const last = (await this.store.lastAppend(runId))?.entries.at(-1);
+      const last = await this.lastEntry(runId);
       if (last?.kind === 'runFinished') return last.result;
       if (Date.now() >= until)
         throw new PatternExecutionError(`Run ${runId} did not finish within ${o.timeoutMs} ms`, { runId });
       await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 250));
+    }
+  }
+
+  /** The run's last journal entry; undefined while the server is unreachable (it may be restarting). */
+  private async lastEntry(runId: string) {
+    try {
+      return (await this.store.lastAppend(runId))?.entries.at(-1);
+    } catch (error) {
+      if (isRunStoreError(error, StoreErrorCode.UNAVAILABLE) && !this.connection.isClosed()) return undefined;
+      throw error;
     }
   }
 

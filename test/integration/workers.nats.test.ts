@@ -76,6 +76,50 @@ describe('workers', () => {
     await c.close();
   }, 30_000);
 
+  it('a stopping worker hands its runs over at once; a signal reaches the new driver', async () => {
+    process.env['KEY_LOG'] = path.join(dir, 'handover.log');
+    const { workflow, agents } = await loadWorkflow(WORKFLOW);
+    const start = async (workerId: string) => {
+      const connection = await connect({ servers: server.url });
+      connections.push(connection);
+      return startWorker({
+        connection,
+        executor: (store) => createWorkflowExecutor(workflow, agents, undefined, undefined, store),
+        leaseTtlMs: 10_000, // a takeover by expiry would take ~17 s: the handover must not wait for it
+        workerId,
+        logger: createLogger('worker', 'warn'),
+      });
+    };
+    const a = await start('A');
+    const c = await client();
+    await c.submitRun({ runId: 'hand-1', pattern: 'approval' });
+    while ((await c.getRun('hand-1'))?.status !== 'waiting') await sleep(50);
+    expect(a.running()).toEqual(['hand-1']);
+    const b = await start('B');
+    const stoppedAt = Date.now();
+    await a.stop();
+    for (;;) {
+      const journal = await c.store.read('hand-1');
+      if (journal.some((e) => e.kind === 'runResumed')) break;
+      await sleep(50);
+    }
+    const handedOverMs = Date.now() - stoppedAt;
+    expect(b.running()).toEqual(['hand-1']);
+    expect(
+      await c.controlRun('hand-1', { kind: 'signal', signal: 'approved', payload: { ok: true } }),
+    ).toEqual({
+      delivery: 'delivered',
+      worker: 'B',
+    });
+    const result = await c.waitForRun('hand-1', { timeoutMs: 20_000 });
+    console.log(`handover: worker A stopped, B drives the run ${handedOverMs} ms later (lease TTL 10 s)`);
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.find((s) => s.name === 'approve')?.output).toEqual({ ok: true });
+    expect(handedOverMs).toBeLessThan(5000);
+    await b.stop();
+    await c.close();
+  }, 60_000);
+
   it('take over the runs of a SIGKILLed worker (2 workers): same results, only in-flight steps again, within 2 × TTL', async () => {
     await sigkillScenario({ url: server.url, dir, workers: 2, client, processes });
   }, 120_000);

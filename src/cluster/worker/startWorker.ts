@@ -181,7 +181,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         logger.error({ runId, worker: id, err: error }, 'run rejected: the job is dropped');
         return;
       }
-      logger.warn({ runId, worker: id, err: error }, 'run stopped here: the job goes back to the queue');
+      // handing runs over on stop is the plan, not a problem
+      logger[stopping.signal.aborted ? 'info' : 'warn'](
+        { runId, worker: id, err: error },
+        'run stopped here: the job goes back to the queue',
+      );
       throw error;
     } finally {
       subscription?.unsubscribe();

@@ -1,7 +1,8 @@
 /**
- * Remote agents and the conflict resolver over NATS (`natural-delegation/nats`): the transports
+ * Remote agents, the conflict resolver and scaling out over NATS (`natural-delegation/nats`): the transports
  * (NATS, and an in-memory one with the same subject semantics for tests), agents served and
- * called over them, discovery, and the remote conflict resolver. The wire format is in
+ * called over them, discovery, the remote conflict resolver, and the cluster pieces (JetStream run
+ * store, leases, work queue, workers, `ClusterClient`; docs/scaling.md). The wire format is in
  * `natural-delegation/protocol` and docs/protocol.md.
  */
 export { MemoryTransport } from './transport/MemoryTransport.js';
@@ -50,3 +51,10 @@ export type {
   SharedAdmission,
   SharedBreakerListener,
 } from './cluster/sharedBreaker/SharedBreakerBoard.js';
+export { startWorker } from './cluster/worker/startWorker.js';
+export type { WorkerOptions, Worker } from './cluster/worker/startWorker.js';
+export { ClusterClient } from './cluster/worker/ClusterClient.js';
+export type { SubmittedRun, ControlDelivery, WaitOptions } from './cluster/worker/ClusterClient.js';
+export { FencedRunStore } from './cluster/worker/FencedRunStore.js';
+export type { FenceMode } from './cluster/worker/FencedRunStore.js';
+export type { ControlRequest, ControlReply } from './cluster/worker/runControl.js';

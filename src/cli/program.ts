@@ -11,6 +11,8 @@ import { schemaCommand } from './commands/schema.js';
 import { traceCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import { statsCommand } from './commands/stats.js';
+import { submitCommand } from './commands/submit.js';
+import { workerCommand } from './commands/worker.js';
 import { ExitCode } from './exit.js';
 
 /** The package version (src/cli and dist/cli are both two levels below package.json). */
@@ -88,6 +90,8 @@ Examples:
   $ npx ndf validate my-workflow.yaml                             check a file (exit 2 on problems)
   $ npx ndf run my-workflow.yaml --dry-run                        print the plan
   $ npx ndf schema --out docs/workflow.schema.json                JSON Schema for editors
+  $ npx ndf worker wf.yaml --nats nats://127.0.0.1:4222           serve runs from NATS JetStream (scale out)
+  $ npx ndf submit wf.yaml --nats nats://127.0.0.1:4222 --wait    run it on those workers
 
 Logs (pino JSON lines on stderr) are quiet by default (warn); ask for more with
 --log-level info|debug or ND_LOG_LEVEL=debug, e.g. npx ndf --log-level info agents --nats …
@@ -102,6 +106,8 @@ Workflow files are documented in docs/workflow.md.`,
   program.addCommand(cancelCommand());
   program.addCommand(signalCommand());
   program.addCommand(forkCommand());
+  program.addCommand(workerCommand());
+  program.addCommand(submitCommand());
   program.addCommand(schemaCommand());
   program.addCommand(traceCommand());
   program.addCommand(statsCommand());

@@ -4,6 +4,9 @@ import { ExitCode, UsageError } from '../exit.js';
 import { parseInputOption } from '../input.js';
 import { runWorkflowFile, type RunAction, type RunOptions } from '../runWorkflow.js';
 import { openRunStore } from '../runStore.js';
+import { withCluster, withClusterOptions, type ClusterCliOptions } from '../cluster.js';
+import type { ControlRequest } from '../../cluster/worker/runControl.js';
+import { renderSummary } from '../output/summary.js';
 
 /** `ndf resume`, `ndf cancel`, `ndf signal`, `ndf fork`: act on a run journaled in the store. */
 
@@ -110,50 +113,111 @@ async function unfinished(store: string | undefined): Promise<string[]> {
 
 /** `ndf cancel <id>`. */
 export function cancelCommand(): Command {
-  return common(
-    new Command('cancel')
-      .description('cancel a run durably: its completed steps are compensated, it ends cancelled')
-      .argument('<run-id>', 'the run to cancel')
-      .option('--reason <text>', 'why, recorded in the journal'),
+  return withClusterOptions(
+    common(
+      new Command('cancel')
+        .description('cancel a run durably: its completed steps are compensated, it ends cancelled')
+        .argument('<run-id>', 'the run to cancel')
+        .option('--reason <text>', 'why, recorded in the journal'),
+    ),
+    { optional: true },
   )
     .addHelpText(
       'after',
       `
 A run executing in another process (ndf run in another terminal) is asked to cancel through the
-store; this command waits until it has. Exit code 0 once the run is cancelled.`,
+store; this command waits until it has. Exit code 0 once the run is cancelled.
+With --nats, the run is one of a cluster of workers (ndf worker): the worker driving it cancels it
+(or, when none drives it now, the next one to take it). Examples:
+  $ npx ndf cancel 6f1c… --reason "wrong input"
+  $ npx ndf cancel 6f1c… --nats nats://127.0.0.1:4222`,
     )
-    .action(async (runId: string, options: StoreOptions & { reason?: string }) => {
-      process.exitCode = await act(runId, options, { kind: 'cancel', runId, reason: options.reason });
-    });
+    .action(
+      async (runId: string, options: StoreOptions & Partial<ClusterCliOptions> & { reason?: string }) => {
+        if (options.nats !== undefined) {
+          const request: ControlRequest = {
+            kind: 'cancel',
+            ...(options.reason === undefined ? {} : { reason: options.reason }),
+          };
+          process.exitCode = await inCluster(runId, options as ClusterCliOptions & StoreOptions, request);
+          return;
+        }
+        process.exitCode = await act(runId, options, { kind: 'cancel', runId, reason: options.reason });
+      },
+    );
+}
+
+/**
+ * Sends a cancel or signal request to a run of a cluster; for a cancel, waits for the run's end
+ * (exit 0 once it is cancelled).
+ */
+function inCluster(
+  runId: string,
+  options: ClusterCliOptions & StoreOptions,
+  request: ControlRequest,
+): Promise<number> {
+  return withCluster(options, 'ndf-control', async (client) => {
+    const { delivery, worker } = await client.controlRun(runId, request);
+    const what = request.kind === 'cancel' ? 'cancel' : `signal ${request.signal}`;
+    process.stderr.write(
+      delivery === 'delivered'
+        ? `${pc.green('✔')} ${what} delivered to run ${runId} on worker ${worker}\n`
+        : `${pc.green('✔')} ${what} journaled for run ${runId}: no worker drives it now, the next one acts on it\n`,
+    );
+    if (request.kind !== 'cancel') return ExitCode.OK;
+    const result = await client.waitForRun(runId);
+    process.stdout.write(
+      options.json ? `${JSON.stringify({ type: 'run.result', result })}\n` : `\n${renderSummary(result)}\n`,
+    );
+    return result.status === 'cancelled' ? ExitCode.OK : ExitCode.RUN_FAILED;
+  });
 }
 
 /** `ndf signal <id> <name> [--data json|@file]`. */
 export function signalCommand(): Command {
-  return common(
-    new Command('signal')
-      .description('deliver a signal to a run whose step waits for it (waitFor), e.g. an approval')
-      .argument('<run-id>', 'the run')
-      .argument('<name>', "the signal's name (the step's waitFor.signal)")
-      .option('-d, --data <json|@file>', "the signal's payload: inline JSON, or @file with JSON/YAML")
-      .option('--no-resume', 'only journal the signal; do not continue the run in this process'),
+  return withClusterOptions(
+    common(
+      new Command('signal')
+        .description('deliver a signal to a run whose step waits for it (waitFor), e.g. an approval')
+        .argument('<run-id>', 'the run')
+        .argument('<name>', "the signal's name (the step's waitFor.signal)")
+        .option('-d, --data <json|@file>', "the signal's payload: inline JSON, or @file with JSON/YAML")
+        .option('--no-resume', 'only journal the signal; do not continue the run in this process'),
+    ),
+    { optional: true },
   )
     .addHelpText(
       'after',
       `
 The waiting step completes with the payload as its output. A run executing in another process gets
 the signal there; a run no process executes has it journaled and, unless --no-resume, continues
-here.
+here. With --nats, the run is one of a cluster of workers (ndf worker): the worker driving it gets
+the signal (or, when none drives it now, it is journaled for the next one).
 Examples:
-  $ npx ndf signal 6f1c… approval --data '{"approved":true,"by":"ann"}'`,
+  $ npx ndf signal 6f1c… approval --data '{"approved":true,"by":"ann"}'
+  $ npx ndf signal 6f1c… approval --data '{"approved":true}' --nats nats://127.0.0.1:4222`,
     )
     .action(
-      async (runId: string, name: string, options: StoreOptions & { data?: string; resume?: boolean }) => {
+      async (
+        runId: string,
+        name: string,
+        options: StoreOptions & Partial<ClusterCliOptions> & { data?: string; resume?: boolean },
+      ) => {
         let payload: unknown;
         try {
           payload = options.data === undefined ? undefined : parseInputOption(options.data);
         } catch (error) {
           process.stderr.write(`${pc.red('✖')} --data: ${(error as Error).message}\n`);
           process.exitCode = ExitCode.BAD_INPUT;
+          return;
+        }
+        if (options.nats !== undefined) {
+          const request = { kind: 'signal', signal: name, ...(payload === undefined ? {} : { payload }) };
+          process.exitCode = await inCluster(
+            runId,
+            options as ClusterCliOptions & StoreOptions,
+            request as ControlRequest,
+          );
           return;
         }
         process.exitCode = await act(runId, options, {

@@ -7,6 +7,8 @@ import type { RunSummary, StoredRunStatus } from '../../store/summary.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { formatDuration, statusLabel } from '../output/format.js';
 import { openRunStore } from '../runStore.js';
+import { withCluster, withClusterOptions, type ClusterCliOptions } from '../cluster.js';
+import type { ListRunsFilter } from '../../store/summary.js';
 
 const STATUSES: StoredRunStatus[] = [
   'running',
@@ -88,7 +90,16 @@ export function runsCommand(): Command {
     .option('--json', 'the run as JSON: status, steps with attempts, outputs, errors, and the journal')
     .action(async (runId: string, _options: unknown, command: Command) => {
       // `--store` may be parsed as the parent's (`ndf runs --store d show id`) or this one's
-      const options = command.optsWithGlobals<{ store?: string; json?: boolean }>();
+      const options = command.optsWithGlobals<{ store?: string; json?: boolean; nats?: string }>();
+      if (options.nats !== undefined) {
+        process.exitCode = await withCluster(options as ClusterCliOptions, 'ndf-runs', async (client) => {
+          const run = await client.getRun(runId);
+          if (run === undefined) throw new UsageError(`no run "${runId}" in the cluster at ${options.nats}`);
+          process.stdout.write(`${options.json ? JSON.stringify(run) : renderRun(run)}\n`);
+          return ExitCode.OK;
+        });
+        return;
+      }
       process.exitCode = await guarded(async () => {
         const store = await openRunStore(options.store);
         try {
@@ -100,7 +111,8 @@ export function runsCommand(): Command {
         }
       });
     });
-  return new Command('runs')
+  withClusterOptions(show, { optional: true });
+  const runs = new Command('runs')
     .description('list the runs journaled in the store (ndf run keeps them in .nd/ by default)')
     .addOption(storeOption)
     .addOption(new Option('--status <status...>', 'only runs with these statuses').choices(STATUSES))
@@ -112,26 +124,44 @@ export function runsCommand(): Command {
 Examples:
   $ npx ndf runs
   $ npx ndf runs --status running waiting
-  $ npx ndf runs show 6f1c…`,
+  $ npx ndf runs show 6f1c…
+  $ npx ndf runs --nats nats://127.0.0.1:4222          # the runs of a cluster of workers (ndf worker)
+  $ npx ndf runs show 6f1c… --nats nats://127.0.0.1:4222`,
     )
-    .action(
-      async (options: { store?: string; status?: StoredRunStatus[]; pattern?: string; json?: boolean }) => {
-        process.exitCode = await guarded(async () => {
-          const store = await openRunStore(options.store);
-          try {
-            const runs = await store.listRuns({
-              ...(options.status ? { status: options.status } : {}),
-              ...(options.pattern ? { pattern: options.pattern } : {}),
-            });
-            if (options.json) for (const r of runs) process.stdout.write(`${JSON.stringify(r)}\n`);
-            else process.stdout.write(runs.length === 0 ? 'no runs in the store\n' : `${renderRuns(runs)}\n`);
-          } finally {
-            await store.close();
-          }
+    .action(async (options: RunsOptions) => {
+      const filter: ListRunsFilter = {
+        ...(options.status ? { status: options.status } : {}),
+        ...(options.pattern ? { pattern: options.pattern } : {}),
+      };
+      const print = (list: RunSummary[], where: string) => {
+        if (options.json) for (const r of list) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else process.stdout.write(list.length === 0 ? `no runs in ${where}\n` : `${renderRuns(list)}\n`);
+      };
+      if (options.nats !== undefined) {
+        process.exitCode = await withCluster(options as ClusterCliOptions, 'ndf-runs', async (client) => {
+          print(await client.listRuns(filter), 'the cluster');
+          return ExitCode.OK;
         });
-      },
-    )
+        return;
+      }
+      process.exitCode = await guarded(async () => {
+        const store = await openRunStore(options.store);
+        try {
+          print(await store.listRuns(filter), 'the store');
+        } finally {
+          await store.close();
+        }
+      });
+    })
     .addCommand(show);
+  return withClusterOptions(runs, { optional: true });
+}
+
+interface RunsOptions extends Partial<ClusterCliOptions> {
+  store?: string;
+  status?: StoredRunStatus[];
+  pattern?: string;
+  json?: boolean;
 }
 
 /** Runs `body`; a usage error or a store error is printed (no stack) with its exit code. */

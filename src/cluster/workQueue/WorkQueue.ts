@@ -40,6 +40,11 @@ export interface WorkQueueOptions {
   maxDeliver?: number;
   /** Timeout of one JetStream request, ms. Default 5000. */
   requestTimeoutMs?: number;
+  /**
+   * Create (or update) the workers' consumer. Default true; a submit-only client passes false,
+   * so it neither needs the workers' settings nor changes them.
+   */
+  createConsumer?: boolean;
 }
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, 'a name is A-Z a-z 0-9 _ -');
@@ -59,6 +64,7 @@ const optionsSchema = z
     ackWaitMs: z.number().int().min(100).optional(),
     maxDeliver: z.number().int().min(1).optional(),
     requestTimeoutMs: z.number().int().min(10).optional(),
+    createConsumer: z.boolean().optional(),
   })
   .strict();
 
@@ -114,13 +120,14 @@ export class WorkQueue {
         },
       ],
     );
-    await jsm.consumers.add(stream, {
-      durable_name: consumer,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(ackWaitMs),
-      max_deliver: maxDeliver,
-      filter_subject: subject,
-    });
+    if (o.createConsumer !== false)
+      await jsm.consumers.add(stream, {
+        durable_name: consumer,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(ackWaitMs),
+        max_deliver: maxDeliver,
+        filter_subject: subject,
+      });
     return new WorkQueue(
       jetstream(o.connection, { timeout }),
       jsm,

@@ -13,6 +13,8 @@ export const submitRunSchema = z
     input: z.json().optional(),
     /** Run context values (JSON). */
     context: z.record(z.string(), z.json()).optional(),
+    /** Overall timeout of the run, ms (default: the pattern's own). */
+    timeoutMs: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -25,6 +27,7 @@ export const runJobSchema = z
     pattern: z.string().min(1),
     input: z.json().optional(),
     context: z.record(z.string(), z.json()).optional(),
+    timeoutMs: z.number().int().positive().optional(),
     /** Submitter's clock, epoch ms. */
     submittedAt: z.number().int().nonnegative(),
   })

@@ -373,6 +373,22 @@ export class JetStreamRunStore implements RunStore {
 
   /** Reads the run's last journal message; undefined for an unknown run. */
   private async loadHead(runId: string): Promise<Head | undefined> {
+    const last = await this.lastMessage(runId);
+    if (last === undefined) {
+      this.heads.delete(runId);
+      return undefined;
+    }
+    const head: Head = {
+      state: last.record.state,
+      streamSeq: last.seq,
+      messages: last.record.message,
+    };
+    this.heads.set(runId, head);
+    return head;
+  }
+
+  /** The run's last journal message, decoded, and its stream sequence; undefined for an unknown run. */
+  private async lastMessage(runId: string) {
     const subject = journalSubject(this.prefix, runId);
     let msg;
     try {
@@ -380,18 +396,19 @@ export class JetStreamRunStore implements RunStore {
     } catch (error) {
       throw unavailable(`reading run ${runId}`, error, runId);
     }
-    if (msg === null) {
-      this.heads.delete(runId);
-      return undefined;
-    }
-    const record = this.decode(msg.data, msg.seq);
-    const head: Head = {
-      state: record.state,
-      streamSeq: msg.seq,
-      messages: record.message,
-    };
-    this.heads.set(runId, head);
-    return head;
+    return msg === null ? undefined : { record: this.decode(msg.data, msg.seq), seq: msg.seq };
+  }
+
+  /**
+   * The run's summary now and the entries of its last append (one request, no replay of the
+   * journal): cheap enough to poll for a run's end (its `runFinished` is then among `entries`).
+   * Undefined for an unknown run.
+   * @throws RunStoreError `ND_STORE_UNAVAILABLE` when JetStream does not answer
+   */
+  async lastAppend(runId: string): Promise<{ summary: RunSummary; entries: JournalEntry[] } | undefined> {
+    this.assertOpen();
+    const last = await this.lastMessage(runId);
+    return last && { summary: last.record.state.summary, entries: last.record.entries };
   }
 
   private async subjectCounts(filter: string): Promise<Record<string, number>> {

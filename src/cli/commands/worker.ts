@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { z } from 'zod';
+import { createLogger } from '../../core/logger.js';
+import { connectCluster, reportCliError, withClusterOptions, type ClusterCliOptions } from '../cluster.js';
+import { ExitCode, UsageError } from '../exit.js';
+import { parseDurationOption } from '../input.js';
+import { onStopSignals } from '../signals.js';
+import { loadWorkflow } from '../workflow/load.js';
+import { reportLoadError } from './validate.js';
+
+/** `ndf worker <workflow> --nats <url>`: serve the workflow's patterns from a cluster's work queue. */
+
+interface WorkerCliOptions extends ClusterCliOptions {
+  concurrency: string;
+  leaseTtl: string;
+  id?: string;
+}
+
+const concurrencySchema = z.coerce.number().int().min(1).max(10_000);
+
+export function workerCommand(): Command {
+  return withClusterOptions(
+    new Command('worker')
+      .description(
+        "serve a workflow's runs from a cluster: take submitted runs from NATS JetStream, drive them, hand them over if this process dies",
+      )
+      .argument(
+        '<workflow>',
+        'workflow file (.yaml, .yml or .json) whose patterns and agents this worker serves',
+      )
+      .option('-c, --concurrency <n>', 'most runs driven at once by this worker', '4')
+      .option(
+        '--lease-ttl <ms>',
+        "lease time to live, ms: another worker takes a dead worker's runs over about 1.7 × this after it died",
+        '10000',
+      )
+      .option('--id <name>', "this worker's name in leases and logs (default: <host>-<pid>-<random>)"),
+  )
+    .addHelpText(
+      'after',
+      `
+Start as many workers as you like, on any machine that reaches the NATS server (nats-server -js):
+each takes runs submitted with \`ndf submit\` while it has a free slot, journals them in JetStream
+under a lease, and when a worker dies another resumes its runs from their journals (completed
+steps are not run again; a step in flight is sent again with the same idempotency key).
+SIGINT or SIGTERM stops taking runs and hands the running ones to the other workers.
+Examples:
+  $ nats-server -js -sd /var/lib/nats &
+  $ npx ndf worker examples/data-pipeline/workflow.yaml --nats nats://127.0.0.1:4222 --concurrency 8
+  $ npx ndf submit examples/data-pipeline/workflow.yaml --nats nats://127.0.0.1:4222 --wait
+See docs/scaling.md.`,
+    )
+    .action(async (file: string, options: WorkerCliOptions) => {
+      process.exitCode = await serve(file, options);
+    });
+}
+
+async function serve(file: string, options: WorkerCliOptions): Promise<number> {
+  let concurrency: number;
+  let leaseTtlMs: number;
+  try {
+    const c = concurrencySchema.safeParse(options.concurrency);
+    if (!c.success)
+      throw new UsageError(
+        `--concurrency must be a whole number from 1 to 10000, not "${options.concurrency}"`,
+      );
+    concurrency = c.data;
+    leaseTtlMs = parseDurationOption('--lease-ttl', options.leaseTtl);
+    if (leaseTtlMs < 100) throw new UsageError('--lease-ttl must be at least 100ms');
+  } catch (error) {
+    return reportCliError(error);
+  }
+  let loaded;
+  try {
+    loaded = await loadWorkflow(file);
+  } catch (error) {
+    return reportLoadError(error);
+  }
+  const { workflow, agents } = loaded;
+  try {
+    const connection = await connectCluster({ ...options, nats: options.nats }, options.id ?? 'ndf-worker');
+    const [{ startWorker }, { createWorkflowExecutor }] = await Promise.all([
+      import('../../cluster/worker/startWorker.js'),
+      import('../workflow/build.js'),
+    ]);
+    const worker = await startWorker({
+      connection,
+      executor: (store) => createWorkflowExecutor(workflow, agents, undefined, undefined, store),
+      concurrency,
+      leaseTtlMs,
+      source: resolve(file),
+      logger: createLogger('ndf-worker', 'warn'),
+      ...(options.id === undefined ? {} : { workerId: options.id }),
+      onRunEnd: (runId, outcome) => {
+        const line =
+          'result' in outcome
+            ? `${outcome.result.success ? pc.green('✔') : pc.red('✖')} run ${runId} ${outcome.result.status}`
+            : `${pc.yellow('!')} run ${runId} stopped here: ${(outcome.error as Error)?.message ?? String(outcome.error)}`;
+        process.stdout.write(`${line}\n`);
+      },
+    });
+    process.stdout.write(
+      `worker ${worker.id} serving ${Object.keys(workflow.patterns).join(', ')} from ${options.nats} ` +
+        `(concurrency ${concurrency}, lease TTL ${leaseTtlMs} ms)\n`,
+    );
+    const stop = onStopSignals('handing the running runs to the other workers', () => undefined);
+    await stop.first;
+    await worker.stop();
+    stop.dispose();
+    await connection.close();
+    process.stdout.write(`worker ${worker.id} stopped\n`);
+    return ExitCode.OK;
+  } catch (error) {
+    return reportCliError(error);
+  }
+}

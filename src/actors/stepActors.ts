@@ -159,7 +159,17 @@ class Attempt {
       },
       cancel,
     );
-    return this.dispatch(task);
+    // Write-ahead: the agent is called once the dispatch, and every fact recorded before it (the
+    // previous step's completion), is durable, so after a crash only steps in flight run again.
+    const durable = run.journal?.durable();
+    if (durable === undefined) return this.dispatch(task);
+    return durable.then(
+      () => (cancel.aborted ? this.failed(cancel.reason ?? new Error('cancelled')) : this.dispatch(task)),
+      (error: unknown) => {
+        this.lease.release(); // the store failed, not the agent
+        return this.failed(error);
+      },
+    );
   }
 
   private dispatch(task: AgentTask): Promise<StepAttemptOutput> {
@@ -232,6 +242,7 @@ export async function compensate(env: RunEnv, input: StepCompensationInput): Pro
   try {
     if (!slot.agent.compensate) return;
     run.journal?.record({ kind: 'compensationDispatched', step: key, agent: input.agent, idempotencyKey });
+    await run.journal?.durable(); // write-ahead, as for attempts
     await slot.agent.compensate(
       withCancellation(
         {

@@ -78,13 +78,13 @@ export async function sigkillScenario(o: {
   const finishedAt = Date.now();
 
   // A run changes hands at each runResumed in its journal: the kill, or (on a loaded machine) a
-  // lease a live worker lost. In flight at a handover: the first step not completed in the
-  // journal before it (a step's dispatch is journaled as its agent is called, not before, so
-  // the agent may have started without it). Re-executions must be of those, one per handover.
+  // lease a live worker lost. In flight at a handover: a step dispatched and not completed in
+  // the journal before it (dispatch is write-ahead: an agent is called once its dispatch and
+  // every fact before it are in the stream). Re-executions must be of those, one per handover.
   const inFlight = new Set<string>();
   const resumedAt: number[] = [];
   let handovers = 0;
-  let before = 0;
+  let lostLeases = 0;
   let finishedTwice = 0;
   for (const runId of ids) {
     const journal = await c.store.read(runId);
@@ -93,14 +93,15 @@ export async function sigkillScenario(o: {
     for (const [at, e] of journal.entries()) {
       if (e.kind !== 'runResumed') continue;
       handovers += 1;
-      if (e.at < killedAt) before += 1;
+      if (e.at < killedAt) lostLeases += 1;
       else if (!takenAfterKill) {
         takenAfterKill = true;
         resumedAt.push(e.at - killedAt);
       }
-      const done = new Set(journal.slice(0, at).flatMap((x) => (x.kind === 'stepCompleted' ? [x.step] : [])));
-      const next = STEPS.find((step) => !done.has(`four/${step}`));
-      if (next !== undefined) inFlight.add(`${runId}/four/${next}`);
+      const before = journal.slice(0, at);
+      const done = new Set(before.flatMap((x) => (x.kind === 'stepCompleted' ? [x.step] : [])));
+      for (const x of before)
+        if (x.kind === 'attemptDispatched' && !done.has(x.step)) inFlight.add(`${runId}/${x.step}`);
     }
   }
   const all = effects(log);
@@ -109,11 +110,22 @@ export async function sigkillScenario(o: {
     `workers: ${RUNS} runs × ${STEPS.length} steps on ${o.workers} workers (concurrency 8, lease TTL ${TTL} ms); ` +
       `W1 SIGKILLed after ${killedEffects} of its steps; ${resumedAt.length} runs taken over, first ` +
       `${Math.min(...resumedAt)} ms, last ${Math.max(...resumedAt)} ms after the kill; ${handovers} handovers in all ` +
-      `(${before} before the kill: leases lost under load); ${again.length} steps re-executed, all in flight at a ` +
+      `(${lostLeases} before the kill: leases lost under load); ${again.length} steps re-executed, all in flight at a ` +
       `handover; all done ${finishedAt - killedAt} ms after the kill`,
   );
   const stray = again.filter((k) => !inFlight.has(k));
-  if (stray.length > 0) console.log('re-executed without a handover:', stray);
+  for (const key of stray) {
+    const runId = key.split('/')[0]!;
+    const journal = await c.store.read(runId);
+    console.log(
+      `re-executed without a handover: ${key}; its agents' log:`,
+      all.filter((e) => e.key.startsWith(`${runId}/`)),
+    );
+    console.log(
+      `the journal of ${runId}:`,
+      journal.map((e) => JSON.stringify(e).slice(0, 300)),
+    );
+  }
   for (const [i, r] of results.entries()) {
     expect(r.status, ids[i]).toBe('succeeded');
     expect(r.steps.map((s) => s.output)).toEqual(STEPS.map((s) => ({ done: s })));

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { defineAgent } from '../../../src/actors/agent.js';
 import { InvalidPatternError } from '../../../src/core/errors.js';
-import type { PatternRegistry } from '../../../src/runtime/PatternRegistry.js';
+import { createLogger } from '../../../src/core/logger.js';
+import { PatternExecutor } from '../../../src/runtime/PatternExecutor.js';
+import { PatternRegistry } from '../../../src/runtime/PatternRegistry.js';
 import { SequentialDelegationPattern } from '../../../src/runtime/patterns/index.js';
 import { MemoryRunStore } from '../../../src/store/MemoryRunStore.js';
 import { essence, executor, journalShows, type SideEffects } from './harness.js';
@@ -117,5 +120,55 @@ describe('durable runs: resume by run id', () => {
     await expect(ex.run('q', {}, { runId: 'r1' })).rejects.toThrow('Run r1 is a run of pattern "p", not "q"');
     await expect(ex.resume('nope')).rejects.toThrow('No run "nope" in the store');
     await expect(ex.run('p', {}, { runId: '../etc' })).rejects.toThrow(/run id/);
+  });
+});
+
+describe('durable runs: write-ahead dispatch', () => {
+  /** A store whose appends take a while (a network round trip), as JetStream's do. */
+  class SlowStore extends MemoryRunStore {
+    override async append(...args: Parameters<MemoryRunStore['append']>) {
+      await new Promise((r) => setTimeout(r, 15));
+      return super.append(...args);
+    }
+  }
+
+  it('calls an agent (and a compensation) only once its dispatch and every fact before it are durable', async () => {
+    const store = new SlowStore();
+    /** What the store held (durably) when each agent call began. */
+    const seen: { call: string; facts: string[] }[] = [];
+    const look = async (call: string) => {
+      const facts = (await store.read('w1')).map((e) =>
+        `${e.kind} ${(e as { step?: string }).step ?? ''}`.trim(),
+      );
+      seen.push({ call, facts });
+    };
+    const agents = ['a', 'b', 'c'].map((name) =>
+      defineAgent({
+        id: `agent-${name}`,
+        capabilities: [name],
+        handler: async () => {
+          await look(`do ${name}`);
+          if (name === 'c') throw new Error('c fails');
+          return name;
+        },
+        compensate: () => look(`undo ${name}`),
+      }),
+    );
+    const registry = new PatternRegistry();
+    registry.registerPattern(
+      new SequentialDelegationPattern({ name: 'p', steps: ['a', 'b', 'c'], rollbackEnabled: true }),
+    );
+    const ex = new PatternExecutor(registry, { agents, store, logger: createLogger('test', 'silent') });
+    const result = await ex.run('p', {}, { runId: 'w1' });
+    expect(result.status).toBe('rolledBack');
+    expect(seen.map((s) => s.call)).toEqual(['do a', 'do b', 'do c', 'undo b', 'undo a']);
+    const at = (call: string) => seen.find((s) => s.call === call)!.facts;
+    expect(at('do a')).toContain('attemptDispatched p/a');
+    expect(at('do b')).toEqual(expect.arrayContaining(['stepCompleted p/a', 'attemptDispatched p/b']));
+    expect(at('do c')).toEqual(expect.arrayContaining(['stepCompleted p/b', 'attemptDispatched p/c']));
+    expect(at('undo b')).toEqual(expect.arrayContaining(['stepFailed p/c', 'compensationDispatched p/b']));
+    expect(at('undo a')).toEqual(
+      expect.arrayContaining(['compensationCompleted p/b', 'compensationDispatched p/a']),
+    );
   });
 });

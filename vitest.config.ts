@@ -5,6 +5,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most tests wait on processes, servers and timers: two at a time on two cores halves the wall time.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,

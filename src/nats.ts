@@ -51,6 +51,7 @@ export type {
   SharedAdmission,
   SharedBreakerListener,
 } from './cluster/sharedBreaker/SharedBreakerBoard.js';
+export type { SharedBreakerGate } from './core/sharedBreakers.js';
 export { startWorker } from './cluster/worker/startWorker.js';
 export type { WorkerOptions, Worker } from './cluster/worker/startWorker.js';
 export { ClusterClient } from './cluster/worker/ClusterClient.js';

@@ -69,7 +69,9 @@ export interface CircuitBreakerContext {
 /**
  * Events: `CALL` asks to admit a call; `SUCCESS` / `FAILURE` report the outcome of an admitted call
  * (`at` epoch ms, `durationMs` ms); `RELEASE` frees the probe slot of an admitted call that ended with
- * no outcome; `RESET` forces the circuit closed and clears its counters (not the cumulative ones).
+ * no outcome; `RESET` forces the circuit closed and clears its counters (not the cumulative ones);
+ * `TRIP` forces a closed or half-open circuit open at `at` (epoch ms), as when another process of a
+ * cluster saw the agent fail.
  * While closed, `CALL` and `SUCCESS` may carry a `count` (a batch; `durationMs` is then the batch's
  * total) so a facade can report a run of admitted successes in one event.
  *
@@ -90,7 +92,8 @@ export type CircuitBreakerEvent =
     }
   | { readonly type: 'FAILURE'; readonly at: number; readonly generation?: number }
   | { readonly type: 'RELEASE'; readonly generation?: number }
-  | { readonly type: 'RESET' };
+  | { readonly type: 'RESET' }
+  | { readonly type: 'TRIP'; readonly at: number };
 
 /** Input of {@link circuitBreakerMachine}. */
 export interface CircuitBreakerInput {
@@ -117,6 +120,7 @@ export function failureTrips(context: CircuitBreakerContext, at: number): boolea
  * - halfOpen: a `CALL` is admitted while `probesInFlight < halfOpenMaxProbes`, else rejected; a probe
  *   `FAILURE` reopens, `successThreshold` probe successes close. An outcome arriving while no probe is in
  *   flight (a call admitted before the circuit opened) is counted but moves nothing.
+ * - `TRIP` opens a closed or half-open circuit (probes in flight become stale); `RESET` closes any.
  * - in every state, an outcome carrying a `generation` other than the current one is stale: counted in
  *   the cumulative counters only.
  */
@@ -198,7 +202,7 @@ export const circuitBreakerMachine = setup({
       },
     }),
     markOpened: assign(({ context, event }) => {
-      assertEvent(event, 'FAILURE');
+      assertEvent(event, ['FAILURE', 'TRIP']);
       return {
         probesInFlight: 0,
         halfOpenSuccesses: 0,
@@ -275,6 +279,7 @@ export const circuitBreakerMachine = setup({
           { actions: ['tallyFailure', 'windowFailure'] },
         ],
         RESET: { actions: 'clearCounters' },
+        TRIP: { target: 'open', actions: 'markOpened' },
       },
     },
     open: {
@@ -302,6 +307,7 @@ export const circuitBreakerMachine = setup({
         ],
         RELEASE: [{ guard: 'stale' }, { guard: 'hasProbeInFlight', actions: 'releaseProbe' }],
         RESET: { target: 'closed', actions: 'close' },
+        TRIP: { target: 'open', actions: 'markOpened' },
       },
     },
   },

@@ -18,6 +18,8 @@ import type { CellContext } from '../learning/cells.js';
 import { decide, type Exclusion } from '../learning/decide.js';
 import type { LearningParams } from '../learning/params.js';
 import type { Random } from '../learning/random.js';
+import type { SharedBreakerGate, SharedBreakerState } from '../core/sharedBreakers.js';
+import type { Logger } from '../core/logger.js';
 
 /** How the pool picks among capable agents: see {@link AgentPoolOptions.selection}. */
 export type AgentSelection = 'learned' | 'leastLoaded' | 'roundRobin';
@@ -72,6 +74,28 @@ interface Entry {
   readonly breaker: CircuitBreaker;
   /** Acquisitions waiting for this breaker to admit again: woken whenever one of its leases ends. */
   readonly waiters: Set<() => void>;
+  /** The cluster's breaker state and where its write errors go, when the pool has one. */
+  readonly shared: SharedLink | undefined;
+}
+
+interface SharedLink {
+  readonly gate: SharedBreakerGate;
+  /** Runs a write to the shared state in the background, logging (not throwing) its failure. */
+  readonly report: (write: Promise<unknown>, what: string) => void;
+}
+
+/** One call of {@link AgentPool.acquire}: the candidates left and the refusals so far. */
+interface Acquisition {
+  readonly spec: StepSpec;
+  readonly path: readonly string[];
+  readonly cancel: CancellationSignal | undefined;
+  readonly waitUntil: number | undefined;
+  readonly run: AcquireRun | undefined;
+  readonly ordered: readonly Entry[];
+  readonly remaining: Entry[];
+  readonly refused: Exclusion[];
+  readonly learn: LearnHook | undefined;
+  retryAt: number;
 }
 
 export interface AgentPoolOptions {
@@ -94,6 +118,15 @@ export interface AgentPoolOptions {
   readonly learning?: (() => LearningParams) | undefined;
   /** Called with every learned choice among two or more agents. */
   readonly onDecision?: ((decision: AgentDecision) => void) | undefined;
+  /**
+   * A circuit-breaker state shared with the other processes of a cluster (`SharedBreakerBoard`):
+   * a local breaker that opens opens the agent's circuit for all; while the shared circuit is not
+   * closed, it alone admits calls (one half-open probe cluster-wide) and local breakers follow
+   * its transitions. When it cannot be reached, the local breaker decides (logged at warn).
+   */
+  readonly shared?: SharedBreakerGate | undefined;
+  /** Where failed writes to the shared state are logged (default: dropped). */
+  readonly logger?: Pick<Logger, 'warn'> | undefined;
 }
 
 /**
@@ -110,10 +143,33 @@ export class AgentPool {
   private readonly learners = new Map<string, ArmLearner>();
   private readonly turns = new Map<string, number>();
   private lastPrune = -Infinity;
+  private readonly shared: SharedLink | undefined;
+  private readonly stopFollowing: (() => void) | undefined;
   readonly selection: AgentSelection;
 
   constructor(private readonly options: AgentPoolOptions) {
     this.selection = options.selection ?? 'learned';
+    const gate = options.shared;
+    if (gate) {
+      const logger = options.logger;
+      this.shared = {
+        gate,
+        report: (write, what) =>
+          void write.catch((error: unknown) =>
+            logger?.warn({ err: error }, `shared circuit breaker: ${what} failed`),
+          ),
+      };
+      this.stopFollowing = gate.onChange((state) => this.follow(state));
+    }
+  }
+
+  /** Moves an agent's local breaker to a transition made in the cluster, and wakes its waiters. */
+  private follow(state: SharedBreakerState): void {
+    const entry = this.entries.get(state.agentId);
+    if (!entry) return;
+    if (state.state === 'open' && entry.breaker.state !== 'open') entry.breaker.trip();
+    else if (state.state === 'closed' && entry.breaker.state !== 'closed') entry.breaker.reset();
+    for (const w of [...entry.waiters]) w();
   }
 
   /** The learner of a capability's agents (created on first use). */
@@ -219,9 +275,19 @@ export class AgentPool {
         this.options.log,
       ),
       waiters: new Set(),
+      shared: this.shared,
     };
     const listener = this.options.onBreakerChange;
     if (listener) entry.breaker.onStateChange(listener);
+    const shared = this.shared;
+    if (shared) {
+      // This process saw the agent fail: open its circuit for the cluster (unless it already is).
+      entry.breaker.onStateChange((change) => {
+        if (change.to === 'open' && shared.gate.state(agent.id).state === 'closed') {
+          shared.report(shared.gate.recordOpened(agent.id), `opening "${agent.id}"`);
+        }
+      });
+    }
     this.entries.set(agent.id, entry);
     for (const capability of agent.capabilities) {
       const list = this.byCapability.get(capability) ?? [];
@@ -305,34 +371,37 @@ export class AgentPool {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const ordered = candidates;
-    const remaining = [...candidates];
-    const refused: Exclusion[] = [];
-    const learn = spec.agent === undefined ? this.learningHook(spec.capability, run) : undefined;
-    let retryAt = Infinity;
-    while (remaining.length > 0) {
-      const entry = this.pick(spec, remaining, refused, run, path);
-      remaining.splice(remaining.indexOf(entry), 1);
-      const permit = entry.breaker.tryAcquire();
-      if (!permit.ok) {
-        retryAt = Math.min(retryAt, permit.retryAt);
-        refused.push({ arm: entry.agent.id, why: `circuit ${entry.breaker.state}` });
-        continue;
+    return this.tryCandidates({
+      spec,
+      path,
+      cancel,
+      waitUntil,
+      run,
+      ordered: candidates,
+      remaining: [...candidates],
+      refused: [],
+      learn: spec.agent === undefined ? this.learningHook(spec.capability, run) : undefined,
+      retryAt: Infinity,
+    });
+  }
+
+  /** Tries the remaining candidates in selection order; waits or fails when every breaker refuses. */
+  private tryCandidates(a: Acquisition): Promise<AgentLease> {
+    while (a.remaining.length > 0) {
+      const entry = this.pick(a.spec, a.remaining, a.refused, a.run, a.path);
+      a.remaining.splice(a.remaining.indexOf(entry), 1);
+      if (entry.shared && entry.shared.gate.state(entry.agent.id).state !== 'closed') {
+        return this.admitShared(entry, entry.shared.gate, a);
       }
-      const { generation } = permit;
-      if (entry.slots.tryAcquire()) return Promise.resolve(new Lease(entry, generation, learn));
-      return entry.slots.acquire(cancel).then(
-        () => new Lease(entry, generation, learn),
-        (error: unknown) => {
-          entry.breaker.release(generation);
-          throw error;
-        },
-      );
+      const permit = entry.breaker.tryAcquire();
+      if (permit.ok) return this.grant(entry, permit.generation, false, a);
+      refuse(a, entry, permit.retryAt, `circuit ${entry.breaker.state}`);
     }
+    const { spec, path, cancel, waitUntil, run, ordered, retryAt } = a;
     const now = this.options.clock.now();
     if (waitUntil !== undefined && now < waitUntil && retryAt <= waitUntil && !cancel?.aborted) {
       return this.waitForBreakers(ordered, retryAt, waitUntil, cancel).then(() =>
-        this.acquire(spec, path, cancel, waitUntil),
+        this.acquire(spec, path, cancel, waitUntil, run),
       );
     }
     const names = ordered.map((e) => e.agent.id);
@@ -342,6 +411,48 @@ export class AgentPool {
         { agentId: names[0], step: spec.name, retryAt, retryable: true },
       ),
     );
+  }
+
+  /**
+   * The cluster's circuit for the agent is not closed: the shared state decides (the one probe,
+   * or a refusal). When it cannot be reached, the local breaker decides.
+   */
+  private async admitShared(entry: Entry, gate: SharedBreakerGate, a: Acquisition): Promise<AgentLease> {
+    const id = entry.agent.id;
+    let admission;
+    try {
+      admission = await gate.admit(id);
+    } catch (error) {
+      this.options.logger?.warn(
+        { err: error, agent: id },
+        'shared circuit breaker unreachable; the local breaker decides',
+      );
+      admission = { ok: true as const, probe: false, generation: 0 };
+    }
+    if (!admission.ok) {
+      // Half-open with the probe elsewhere: its outcome (a change) wakes the waiters, as a local probe's does.
+      const retryAt =
+        admission.state === 'halfOpen'
+          ? Math.min(admission.retryAt, this.options.clock.now())
+          : admission.retryAt;
+      refuse(a, entry, retryAt, `circuit ${admission.state} in the cluster`);
+      return this.tryCandidates(a);
+    }
+    if (admission.probe) return this.grant(entry, admission.generation, true, a);
+    const permit = entry.breaker.tryAcquire();
+    if (permit.ok) return this.grant(entry, permit.generation, false, a);
+    refuse(a, entry, permit.retryAt, `circuit ${entry.breaker.state}`);
+    return this.tryCandidates(a);
+  }
+
+  /** Takes a slot on the admitted agent (waiting in FIFO order when all are busy). */
+  private grant(entry: Entry, generation: number, probe: boolean, a: Acquisition): Promise<AgentLease> {
+    const lease = () => new Lease(entry, generation, probe, a.learn);
+    if (entry.slots.tryAcquire()) return Promise.resolve(lease());
+    return entry.slots.acquire(a.cancel).then(lease, (error: unknown) => {
+      releasePermit(entry, generation, probe);
+      throw error;
+    });
   }
 
   /** What a lease reports its outcome to (learned selection only). */
@@ -414,9 +525,29 @@ export class AgentPool {
 
   /** Stops breakers and closes every agent. */
   async close(): Promise<void> {
+    this.stopFollowing?.();
     for (const e of this.entries.values()) e.breaker.stop();
     await Promise.allSettled([...this.entries.values()].map((e) => Promise.resolve(e.agent.close?.())));
   }
+}
+
+/** What a lease reports its outcome to (learned selection). */
+type LearnHook = (agentId: string, success: boolean) => void;
+
+/** Records that an agent's breaker refused the call, and when it will admit one. */
+function refuse(a: Acquisition, entry: Entry, retryAt: number, why: string): void {
+  a.retryAt = Math.min(a.retryAt, retryAt);
+  a.refused.push({ arm: entry.agent.id, why });
+}
+
+/** Frees a breaker permit that ended with no outcome: a local one, or the cluster's probe. */
+function releasePermit(entry: Entry, generation: number, probe: boolean): void {
+  if (probe && entry.shared) {
+    entry.shared.report(
+      entry.shared.gate.releaseProbe(entry.agent.id, generation),
+      `releasing the probe of "${entry.agent.id}"`,
+    );
+  } else entry.breaker.release(generation);
 }
 
 /**
@@ -424,14 +555,17 @@ export class AgentPool {
  * outcome is reported with the breaker generation it was admitted in, so a late answer cannot move a
  * breaker that changed state meanwhile.
  */
-type LearnHook = (agentId: string, success: boolean) => void;
-
 class Lease implements AgentLease {
   private done = false;
 
+  /**
+   * @param generation - the breaker generation the call was admitted in: the local breaker's, or
+   *   the shared state's when `probe` (the cluster's one half-open probe)
+   */
   constructor(
     private readonly entry: Entry,
     private readonly generation: number,
+    private readonly probe: boolean,
     private readonly learn?: LearnHook | undefined,
   ) {}
 
@@ -453,9 +587,19 @@ class Lease implements AgentLease {
     for (const w of [...waiters]) w();
   }
 
+  /** Reports the probe's outcome to the cluster. */
+  private reportProbe(success: boolean): void {
+    const { shared, agent } = this.entry;
+    shared?.report(
+      shared.gate.recordProbe(agent.id, this.generation, success),
+      `reporting the probe of "${agent.id}"`,
+    );
+  }
+
   succeed(durationMs: number): void {
     if (!this.finish()) return;
-    this.entry.breaker.recordSuccess(durationMs, this.generation);
+    if (this.probe) this.reportProbe(true);
+    else this.entry.breaker.recordSuccess(durationMs, this.generation);
     this.learn?.(this.entry.agent.id, true);
     this.wake();
   }
@@ -463,15 +607,16 @@ class Lease implements AgentLease {
   fail(error?: unknown): void {
     if (!this.finish()) return;
     if (error === undefined || isAgentFault(error)) {
-      this.entry.breaker.recordFailure(this.generation);
+      if (this.probe) this.reportProbe(false);
+      else this.entry.breaker.recordFailure(this.generation);
       this.learn?.(this.entry.agent.id, false);
-    } else this.entry.breaker.release(this.generation);
+    } else releasePermit(this.entry, this.generation, this.probe);
     this.wake();
   }
 
   release(): void {
     if (!this.finish()) return;
-    this.entry.breaker.release(this.generation);
+    releasePermit(this.entry, this.generation, this.probe);
     this.wake();
   }
 }

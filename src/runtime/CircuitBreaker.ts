@@ -303,6 +303,17 @@ export class CircuitBreaker {
     this.#send({ type: 'RESET' });
   }
 
+  /**
+   * Forces a closed or half-open breaker open now, as if it had just seen the failure that opens it
+   * (used to follow a circuit opened by another process of a cluster); no-op when already open. The
+   * recovery timeout starts now; probes in flight become stale.
+   */
+  trip(): void {
+    if (this.#state === 'open') return;
+    this.#flush();
+    this.#send({ type: 'TRIP', at: this.#clock.now() });
+  }
+
   /** Stops the actor (and its recovery timer) and drops every listener; later reports are ignored. */
   stop(): void {
     if (this.#stopped) return;

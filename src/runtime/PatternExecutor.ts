@@ -114,6 +114,8 @@ export class PatternExecutor {
         }),
       breaker: o.breaker,
       log: this.logger,
+      shared: o.sharedBreakers,
+      logger: this.logger,
       onBreakerChange: (change) => {
         this.logger.warn(
           { agent: change.agentId, from: change.from, to: change.to },

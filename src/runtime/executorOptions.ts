@@ -10,6 +10,7 @@ import type { RunStore } from '../store/RunStore.js';
 import { durationSeconds, positiveDurationMs } from '../core/duration.js';
 import { isInspectObserver, type InspectObserver } from './executor/inspectObservers.js';
 import type { RunTracer } from '../tracing/ExecutionTracer.js';
+import type { SharedBreakerGate } from '../core/sharedBreakers.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -30,6 +31,22 @@ export const optionsSchema = z
       )
       .default([]),
     breaker: z.custom<BreakerOptionsInput>((v) => typeof v === 'object' && v !== null).optional(),
+    /**
+     * Circuit breakers shared with the other processes of a cluster (a `SharedBreakerBoard` from
+     * `natural-delegation/nats`): an agent failing here opens its circuit everywhere, and one
+     * half-open probe runs cluster-wide.
+     */
+    sharedBreakers: z
+      .custom<SharedBreakerGate>(
+        (g) =>
+          typeof g === 'object' &&
+          g !== null &&
+          ['state', 'admit', 'recordOpened', 'recordProbe', 'releaseProbe', 'onChange'].every(
+            (m) => typeof (g as unknown as Record<string, unknown>)[m] === 'function',
+          ),
+        { message: 'sharedBreakers must be a SharedBreakerBoard' },
+      )
+      .optional(),
     clock: z
       .custom<Clock>((c) => typeof c === 'object' && c !== null && 'now' in c && 'setTimeout' in c, {
         message: 'clock needs now/setTimeout/clearTimeout',

@@ -392,6 +392,36 @@ describe('reset and stop', () => {
   });
 });
 
+describe('trip (a circuit opened elsewhere in the cluster)', () => {
+  it('opens a closed breaker now, and half-opens after the recovery timeout from then', () => {
+    const { clock, breaker } = setup({ recoveryTimeoutMs: 1000 });
+    const changes: BreakerStateChange[] = [];
+    breaker.onStateChange((c) => changes.push(c));
+    clock.increment(50);
+    breaker.trip();
+    expect(breaker.state).toBe('open');
+    expect(breaker.metrics()).toMatchObject({ openedAt: T0 + 50, retryAt: T0 + 1050, failures: 0 });
+    expect(breaker.tryAcquire()).toEqual({ ok: false, retryAt: T0 + 1050 });
+    breaker.trip(); // already open: nothing moves, the timeout is not restarted
+    expect(changes.map((c) => c.to)).toEqual(['open']);
+    clock.increment(1000);
+    expect(breaker.state).toBe('halfOpen');
+  });
+
+  it('reopens a half-open breaker, making its probe stale', () => {
+    const { clock, breaker } = setup({ failureThreshold: 1, recoveryTimeoutMs: 100 });
+    failCalls(breaker, 1);
+    clock.increment(100);
+    const probe = breaker.tryAcquire();
+    expect(probe).toMatchObject({ ok: true });
+    breaker.trip();
+    expect(breaker.state).toBe('open');
+    if (probe.ok) breaker.recordSuccess(5, probe.generation); // the old probe's late success
+    expect(breaker.state).toBe('open');
+    expect(breaker.metrics().openedAt).toBe(T0 + 100);
+  });
+});
+
 describe('recordSuccess validation', () => {
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('rejects durationMs %s', (durationMs) => {
     const { breaker } = setup();

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import pc from 'picocolors';
@@ -81,18 +83,28 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
   const { workflow, agents } = loaded;
   try {
     const connection = await connectCluster({ ...options, nats: options.nats }, options.id ?? 'ndf-worker');
-    const [{ startWorker }, { createWorkflowExecutor }] = await Promise.all([
+    const [{ startWorker }, { createWorkflowExecutor }, { SharedBreakerBoard }] = await Promise.all([
       import('../../cluster/worker/startWorker.js'),
       import('../workflow/build.js'),
+      import('../../cluster/sharedBreaker/SharedBreakerBoard.js'),
     ]);
+    const workerId = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    // Every worker shares its agents' breaker states: one failing agent is refused cluster-wide.
+    const breakers = await SharedBreakerBoard.open({
+      connection,
+      owner: workerId,
+      ...(workflow.breaker?.recoveryTimeoutMs === undefined
+        ? {}
+        : { recoveryTimeoutMs: workflow.breaker.recoveryTimeoutMs }),
+    });
     const worker = await startWorker({
       connection,
-      executor: (store) => createWorkflowExecutor(workflow, agents, undefined, undefined, store),
+      workerId,
+      executor: (store) => createWorkflowExecutor(workflow, agents, undefined, undefined, store, breakers),
       concurrency,
       leaseTtlMs,
       source: resolve(file),
       logger: createLogger('ndf-worker', 'warn'),
-      ...(options.id === undefined ? {} : { workerId: options.id }),
       onRunEnd: (runId, outcome) => {
         const line =
           'result' in outcome
@@ -108,6 +120,7 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
     const stop = onStopSignals('handing the running runs to the other workers', () => undefined);
     await stop.first;
     await worker.stop();
+    breakers.close();
     stop.dispose();
     await connection.close();
     process.stdout.write(`worker ${worker.id} stopped\n`);

@@ -12,6 +12,7 @@ import {
 import type { FileStep } from './steps.js';
 import { fileSteps } from './steps.js';
 import type { PatternSpecFile, Workflow } from './schema.js';
+import type { SharedBreakerGate } from '../../core/sharedBreakers.js';
 
 /** The options a pattern class takes for one step, from the file's step. */
 function stepOptions(step: FileStep) {
@@ -97,6 +98,7 @@ export function createWorkflowExecutor(
   onEvent?: RunEventListener,
   resolver?: ResourceArbiter,
   store?: RunStore,
+  sharedBreakers?: SharedBreakerGate,
 ): PatternExecutor {
   const registry = new PatternRegistry();
   for (const [name, spec] of Object.entries(workflow.patterns))
@@ -109,6 +111,7 @@ export function createWorkflowExecutor(
     ...optional('onEvent', onEvent),
     ...optional('resolver', resolver),
     ...optional('store', store),
+    ...optional('sharedBreakers', sharedBreakers),
   });
   for (const agent of agents) {
     const breaker = own(agent);

@@ -7,9 +7,9 @@
  * all. States and names follow the circuit breaker pattern (M. Nygard, "Release It!", 2007); the
  * single cluster-wide probe is the compare-and-set claim.
  *
- * This is the shared half of a breaker: the runtime's `CircuitBreaker` keeps counting failures
- * locally and reports its transitions here; docs/scaling.md describes the hook it needs to also
- * follow transitions made elsewhere.
+ * This is the shared half of a breaker (a {@link SharedBreakerGate}, given to an executor as
+ * `sharedBreakers`): the runtime's `CircuitBreaker` keeps counting failures locally, reports its
+ * openings here and follows the transitions made elsewhere (docs/scaling.md).
  */
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
@@ -18,6 +18,12 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { parseWith } from '../../core/validate.js';
 import { isWrongLastSequence } from '../../store/jetstream/transient.js';
+import type {
+  SharedAdmission,
+  SharedBreakerGate,
+  SharedBreakerListener,
+  SharedBreakerState,
+} from '../../core/sharedBreakers.js';
 import { decodeBreaker, encodeBreaker, type BreakerRecord } from './breakerRecord.js';
 
 /** Options of {@link SharedBreakerBoard.open}. */
@@ -53,25 +59,7 @@ const optionsSchema = z
   })
   .strict();
 
-/** An agent's shared breaker state, as this process last saw it. */
-export interface SharedBreakerState {
-  agentId: string;
-  state: 'closed' | 'open' | 'halfOpen';
-  generation: number;
-  openedAt?: number;
-  /** Owner of the half-open probe. */
-  probeOwner?: string;
-  /** Process that made the last transition. */
-  by: string;
-}
-
-/** What {@link SharedBreakerBoard.admit} answers. */
-export type SharedAdmission =
-  | { ok: true; probe: boolean; generation: number }
-  | { ok: false; retryAt: number; state: 'open' | 'halfOpen' };
-
-/** A transition seen through the watch (made by this process or another). */
-export type SharedBreakerListener = (state: SharedBreakerState) => void;
+export type { SharedAdmission, SharedBreakerListener, SharedBreakerState };
 
 /** Agent ids may hold any character; keys are their UTF-8 bytes in base64url (KV-safe). */
 const keyOf = (agentId: string): string => Buffer.from(agentId, 'utf8').toString('base64url');
@@ -80,7 +68,7 @@ const agentOf = (key: string): string => Buffer.from(key, 'base64url').toString(
 const agentIdSchema = z.string().min(1);
 
 /** The cluster's shared breaker states. */
-export class SharedBreakerBoard {
+export class SharedBreakerBoard implements SharedBreakerGate {
   private readonly cache = new Map<string, { record: BreakerRecord; revision: number }>();
   private readonly listeners = new Set<SharedBreakerListener>();
   private stopWatch: (() => void) | undefined;
@@ -227,6 +215,26 @@ export class SharedBreakerBoard {
       const next: BreakerRecord = success
         ? { state: 'closed', generation: generation + 1, by: this.owner }
         : { state: 'open', generation: generation + 1, openedAt: this.clock.now(), by: this.owner };
+      if (await this.write(agentId, next, known.revision)) return true;
+    }
+  }
+
+  /**
+   * The probe this process won (`generation` from {@link admit}) ended with no outcome (cancelled,
+   * or its call never reached the agent): the circuit goes back to open with its old `openedAt`, so
+   * the next caller may claim a probe at once. Stale generation: moves nothing, resolves false.
+   */
+  async releaseProbe(agentId: string, generation: number): Promise<boolean> {
+    parseWith(agentIdSchema, agentId, 'SharedBreakerBoard.releaseProbe.agentId');
+    for (;;) {
+      const known = this.cache.get(agentId);
+      if (known?.record.generation !== generation || known.record.state !== 'halfOpen') return false;
+      const next: BreakerRecord = {
+        state: 'open',
+        generation: generation + 1,
+        openedAt: known.record.openedAt ?? 0,
+        by: this.owner,
+      };
       if (await this.write(agentId, next, known.revision)) return true;
     }
   }

@@ -52,6 +52,9 @@ export type {
   SharedBreakerListener,
 } from './cluster/sharedBreaker/SharedBreakerBoard.js';
 export type { SharedBreakerGate } from './core/sharedBreakers.js';
+export { SharedLearningFeed } from './cluster/sharedLearning/SharedLearningFeed.js';
+export type { SharedLearningFeedOptions } from './cluster/sharedLearning/SharedLearningFeed.js';
+export type { SharedLearningGate, SharedOutcome } from './core/sharedLearning.js';
 export { startWorker } from './cluster/worker/startWorker.js';
 export type { WorkerOptions, Worker } from './cluster/worker/startWorker.js';
 export { ClusterClient } from './cluster/worker/ClusterClient.js';

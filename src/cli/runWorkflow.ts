@@ -201,7 +201,7 @@ async function runWith(
     store = options.store === false ? undefined : await openRunStore(options.store);
     // Loaded here so that `validate` and `--dry-run` do not pay for the runtime.
     const { createWorkflowExecutor } = await import('./workflow/build.js');
-    executor = createWorkflowExecutor(workflow, agents, onEvent, resolver, store);
+    executor = createWorkflowExecutor(workflow, agents, { onEvent, resolver, store });
     // agents are chosen on what earlier runs in this store learned (ndf stats shows it)
     if (store) {
       const { PatternStorage } = await import('../runtime/PatternStorage.js');

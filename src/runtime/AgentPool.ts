@@ -30,6 +30,14 @@ export interface AcquireRun {
   readonly context: CellContext;
 }
 
+/** One attempt's outcome as learned selection records it: `at` epoch ms, `latencyMs` ms. */
+export interface LearnedAgentOutcome {
+  readonly at: number;
+  readonly success: boolean;
+  readonly latencyMs: number;
+  readonly context?: CellContext | undefined;
+}
+
 /** A learned choice of an agent, for the run's events. */
 export interface AgentDecision {
   readonly runId: string;
@@ -125,6 +133,12 @@ export interface AgentPoolOptions {
    * its transitions. When it cannot be reached, the local breaker decides (logged at warn).
    */
   readonly shared?: SharedBreakerGate | undefined;
+  /**
+   * Called with every outcome learned selection records from this pool's own leases (not those
+   * given to {@link AgentPool.recordOutcome} from outside): what a cluster shares.
+   */
+  readonly onLearned?:
+    ((capability: string, agentId: string, outcome: LearnedAgentOutcome) => void) | undefined;
   /** Where failed writes to the shared state are logged (default: dropped). */
   readonly logger?: Pick<Logger, 'warn'> | undefined;
 }
@@ -195,11 +209,7 @@ export class AgentPool {
   }
 
   /** Records an agent's outcome for a capability in a context (also what leases do). */
-  recordOutcome(
-    capability: string,
-    agentId: string,
-    outcome: { at: number; success: boolean; latencyMs: number; context?: CellContext | undefined },
-  ): void {
+  recordOutcome(capability: string, agentId: string, outcome: LearnedAgentOutcome): void {
     const l = this.learner(capability);
     if (!l) return;
     l.record(agentId, { ...outcome, context: outcome.context ?? DEFAULT_CELL });
@@ -468,12 +478,9 @@ export class AgentPool {
     };
     return (agentId, success) => {
       const at = clock.now();
-      this.recordOutcome(capability, agentId, {
-        at,
-        success,
-        latencyMs: at - started,
-        context,
-      });
+      const outcome = { at, success, latencyMs: at - started, context };
+      this.recordOutcome(capability, agentId, outcome);
+      this.options.onLearned?.(capability, agentId, outcome);
     };
   }
 

@@ -5,7 +5,8 @@ import { defaultLogger, type Logger } from '../core/logger.js';
 import type { RunResult } from '../core/result.js';
 import { parseWith } from '../core/validate.js';
 import { ConflictResolver } from '../resolver/conflictResolver.js';
-import { AgentPool } from './AgentPool.js';
+import { AgentPool, type LearnedAgentOutcome } from './AgentPool.js';
+import { followSharedLearning } from './executor/shareLearning.js';
 import type { BreakerMetrics, BreakerOptionsInput } from './CircuitBreaker.js';
 import { selectPattern } from './executor/confidenceGate.js';
 import * as conveniences from './executor/conveniences.js';
@@ -62,6 +63,8 @@ export class PatternExecutor {
   private readonly logger: Logger;
   /** The in-process resolver created when none was given (closed with the executor). */
   private readonly ownResolver: ConflictResolver | undefined;
+  /** Stops following the cluster's shared learning (when given). */
+  private readonly stopSharing: (() => void) | undefined;
   private readonly liveMeta = new LiveMetaRuns();
   private readonly launcher: RunLauncher;
   private readonly durable: DurableRuns;
@@ -116,6 +119,10 @@ export class PatternExecutor {
       log: this.logger,
       shared: o.sharedBreakers,
       logger: this.logger,
+      onLearned:
+        o.sharedLearning &&
+        ((capability: string, agent: string, outcome: LearnedAgentOutcome) =>
+          o.sharedLearning?.publish({ kind: 'agent', capability, agent, ...outcome })),
       onBreakerChange: (change) => {
         this.logger.warn(
           { agent: change.agentId, from: change.from, to: change.to },
@@ -172,7 +179,9 @@ export class PatternExecutor {
       monitor: this.resourceMonitor,
       memoryLimitMb: () => this.memoryLimitMb,
       store: o.store,
+      shareOutcome: o.sharedLearning && ((outcome) => o.sharedLearning?.publish(outcome)),
     });
+    this.stopSharing = o.sharedLearning && followSharedLearning(o.sharedLearning, this.pool, registry);
     this.durable = new DurableRuns(o.store, this.launcher);
     if (o.clock) registry.adoptClock(o.clock);
     for (const p of registry.listPatterns()) this.bind(p);
@@ -414,6 +423,7 @@ export class PatternExecutor {
 
   /** Stops kept actors, breakers and the in-process conflict resolver, and closes every agent. */
   async close(): Promise<void> {
+    this.stopSharing?.();
     this.liveMeta.stopAll();
     this.ownResolver?.close();
     await this.pool.close();

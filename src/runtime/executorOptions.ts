@@ -11,6 +11,7 @@ import { durationSeconds, positiveDurationMs } from '../core/duration.js';
 import { isInspectObserver, type InspectObserver } from './executor/inspectObservers.js';
 import type { RunTracer } from '../tracing/ExecutionTracer.js';
 import type { SharedBreakerGate } from '../core/sharedBreakers.js';
+import type { SharedLearningGate } from '../core/sharedLearning.js';
 
 /** The zod schemas of PatternExecutor's constructor and run options. */
 
@@ -45,6 +46,21 @@ export const optionsSchema = z
             (m) => typeof (g as unknown as Record<string, unknown>)[m] === 'function',
           ),
         { message: 'sharedBreakers must be a SharedBreakerBoard' },
+      )
+      .optional(),
+    /**
+     * Learning shared with the other processes of a cluster (a `SharedLearningFeed` from
+     * `natural-delegation/nats`): agent and pattern outcomes seen by any process feed every
+     * process's statistics.
+     */
+    sharedLearning: z
+      .custom<SharedLearningGate>(
+        (g) =>
+          typeof g === 'object' &&
+          g !== null &&
+          typeof (g as SharedLearningGate).publish === 'function' &&
+          typeof (g as SharedLearningGate).onOutcome === 'function',
+        { message: 'sharedLearning must be a SharedLearningFeed' },
       )
       .optional(),
     clock: z

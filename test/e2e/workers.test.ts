@@ -7,6 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, type NatsServer } from '../integration/natsServer.js';
 import { ndf, parseJsonl, startNdf, type NdfProcess } from './cli.js';
@@ -51,6 +53,21 @@ describe('ndf worker and ndf submit', () => {
     const show = await ndf(['runs', 'show', 'e2e-1', '--nats', server.url, '--json']);
     expect(JSON.parse(show.stdout)).toMatchObject({ runId: 'e2e-1', status: 'succeeded' });
     expect(worker.output()).toMatch(/✔ run e2e-1 succeeded/);
+    // The worker shares what it learned: each step's agent outcome, then the run's pattern outcome.
+    const c = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(c);
+      const { state } = await jsm.streams.info('NDF_LEARNING');
+      expect(state.messages).toBe(5);
+      const last = await jsm.streams.getMessage('NDF_LEARNING', { seq: state.last_seq });
+      expect(last?.json()).toMatchObject({ outcome: { kind: 'pattern', pattern: 'four', success: true } });
+      const first = await jsm.streams.getMessage('NDF_LEARNING', { seq: state.first_seq });
+      expect(first?.json()).toMatchObject({
+        outcome: { kind: 'agent', capability: 'work', agent: 'logger', success: true },
+      });
+    } finally {
+      await c.close();
+    }
   }, 60_000);
 
   it('signal and cancel reach the worker that drives the run', async () => {

@@ -54,7 +54,7 @@ describe('workers', () => {
     const { workflow, agents } = await loadWorkflow(WORKFLOW);
     const worker = await startWorker({
       connection,
-      executor: (store) => createWorkflowExecutor(workflow, agents, undefined, undefined, store),
+      executor: (store) => createWorkflowExecutor(workflow, agents, { store }),
       leaseTtlMs: TTL,
       logger: createLogger('worker', 'warn'),
     });
@@ -84,7 +84,7 @@ describe('workers', () => {
       connections.push(connection);
       return startWorker({
         connection,
-        executor: (store) => createWorkflowExecutor(workflow, agents, undefined, undefined, store),
+        executor: (store) => createWorkflowExecutor(workflow, agents, { store }),
         leaseTtlMs: 10_000, // a takeover by expiry would take ~17 s: the handover must not wait for it
         workerId,
         logger: createLogger('worker', 'warn'),

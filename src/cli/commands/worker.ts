@@ -83,11 +83,14 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
   const { workflow, agents } = loaded;
   try {
     const connection = await connectCluster({ ...options, nats: options.nats }, options.id ?? 'ndf-worker');
-    const [{ startWorker }, { createWorkflowExecutor }, { SharedBreakerBoard }] = await Promise.all([
-      import('../../cluster/worker/startWorker.js'),
-      import('../workflow/build.js'),
-      import('../../cluster/sharedBreaker/SharedBreakerBoard.js'),
-    ]);
+    const [{ startWorker }, { createWorkflowExecutor }, { SharedBreakerBoard }, { SharedLearningFeed }] =
+      await Promise.all([
+        import('../../cluster/worker/startWorker.js'),
+        import('../workflow/build.js'),
+        import('../../cluster/sharedBreaker/SharedBreakerBoard.js'),
+        import('../../cluster/sharedLearning/SharedLearningFeed.js'),
+      ]);
+    const logger = createLogger('ndf-worker', 'warn');
     const workerId = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     // Every worker shares its agents' breaker states: one failing agent is refused cluster-wide.
     const breakers = await SharedBreakerBoard.open({
@@ -97,14 +100,21 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
         ? {}
         : { recoveryTimeoutMs: workflow.breaker.recoveryTimeoutMs }),
     });
+    // ... and learns from every worker's outcomes (the stream also keeps them across restarts).
+    const learning = await SharedLearningFeed.open({ connection, owner: workerId, logger });
     const worker = await startWorker({
       connection,
       workerId,
-      executor: (store) => createWorkflowExecutor(workflow, agents, undefined, undefined, store, breakers),
+      executor: (store) =>
+        createWorkflowExecutor(workflow, agents, {
+          store,
+          sharedBreakers: breakers,
+          sharedLearning: learning,
+        }),
       concurrency,
       leaseTtlMs,
       source: resolve(file),
-      logger: createLogger('ndf-worker', 'warn'),
+      logger,
       onRunEnd: (runId, outcome) => {
         const line =
           'result' in outcome
@@ -121,6 +131,7 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
     await stop.first;
     await worker.stop();
     breakers.close();
+    await learning.close();
     stop.dispose();
     await connection.close();
     process.stdout.write(`worker ${worker.id} stopped\n`);

@@ -13,6 +13,7 @@ import type { FileStep } from './steps.js';
 import { fileSteps } from './steps.js';
 import type { PatternSpecFile, Workflow } from './schema.js';
 import type { SharedBreakerGate } from '../../core/sharedBreakers.js';
+import type { SharedLearningGate } from '../../core/sharedLearning.js';
 
 /** The options a pattern class takes for one step, from the file's step. */
 function stepOptions(step: FileStep) {
@@ -84,21 +85,31 @@ export function toPattern(name: string, spec: PatternSpecFile) {
   }
 }
 
+/** What {@link createWorkflowExecutor} wires in besides the workflow (each optional). */
+export interface WorkflowExecutorWiring {
+  /** Listens to every run's events. */
+  onEvent?: RunEventListener | undefined;
+  /** The arbiter of the steps' `locks` (default: an in-process ConflictResolver; a given one is not closed with the executor). */
+  resolver?: ResourceArbiter | undefined;
+  /** Where runs are journaled (durable runs). */
+  store?: RunStore | undefined;
+  /** Circuit breakers shared with a cluster's other workers. */
+  sharedBreakers?: SharedBreakerGate | undefined;
+  /** Learning shared with a cluster's other workers. */
+  sharedLearning?: SharedLearningGate | undefined;
+}
+
 /**
  * A registry with every pattern of the workflow, and an executor over it with the workflow's
- * agents and breaker settings (an agent's own `breaker` merged over the top-level one), and
- * `resolver` as the arbiter of the steps' `locks` (default: an in-process ConflictResolver; a
- * given one is not closed with the executor). The caller runs it and closes it.
+ * agents and breaker settings (an agent's own `breaker` merged over the top-level one), wired as
+ * `wiring` says. The caller runs it and closes it.
  *
  * @throws the pattern classes' own validation errors (PatternValidationError, InvalidPatternError)
  */
 export function createWorkflowExecutor(
   workflow: Workflow,
   agents: readonly Agent[],
-  onEvent?: RunEventListener,
-  resolver?: ResourceArbiter,
-  store?: RunStore,
-  sharedBreakers?: SharedBreakerGate,
+  wiring: WorkflowExecutorWiring = {},
 ): PatternExecutor {
   const registry = new PatternRegistry();
   for (const [name, spec] of Object.entries(workflow.patterns))
@@ -108,10 +119,11 @@ export function createWorkflowExecutor(
     agents: agents.filter((agent) => own(agent) === undefined),
     logger: createLogger('ndf', 'silent'), // ndf prints runs and breaker changes itself
     ...optional('breaker', workflow.breaker),
-    ...optional('onEvent', onEvent),
-    ...optional('resolver', resolver),
-    ...optional('store', store),
-    ...optional('sharedBreakers', sharedBreakers),
+    ...optional('onEvent', wiring.onEvent),
+    ...optional('resolver', wiring.resolver),
+    ...optional('store', wiring.store),
+    ...optional('sharedBreakers', wiring.sharedBreakers),
+    ...optional('sharedLearning', wiring.sharedLearning),
   });
   for (const agent of agents) {
     const breaker = own(agent);

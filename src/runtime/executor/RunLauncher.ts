@@ -44,6 +44,7 @@ import { RequestInbox } from '../durable/RequestInbox.js';
 import type { RunShared } from '../RunEnv.js';
 import { NO_TIMEOUT_MS } from '../../machines/step.machine.js';
 import type { RunTracer } from '../../tracing/ExecutionTracer.js';
+import type { SharedPatternOutcome } from '../../core/sharedLearning.js';
 
 /** What the run lifecycle needs from its executor. */
 export interface RunLauncherDeps {
@@ -63,6 +64,8 @@ export interface RunLauncherDeps {
   readonly memoryLimitMb: () => number | undefined;
   /** Where runs are journaled (durable runs); undefined: runs live in memory only. */
   readonly store: RunStore | undefined;
+  /** Where pattern outcomes are shared with a cluster; undefined: kept in this process. */
+  readonly shareOutcome: ((outcome: SharedPatternOutcome) => void) | undefined;
 }
 
 /** A run this process is executing: what `signal`, `cancelRun` and a second `run` with its id reach. */
@@ -460,6 +463,8 @@ export class RunLauncher {
         measured: figures && { cpuMs: figures.cpuMs, peakRssBytes: figures.peakRssBytes },
       },
       clock.now(),
+      undefined,
+      this.deps.shareOutcome,
     );
     const result: RunResult = {
       runId,

@@ -4,6 +4,7 @@ import type { ChildPattern, OrchestrationContext } from '../../machines/orchestr
 import type { PatternRegistry } from '../PatternRegistry.js';
 import { BuiltInPattern } from '../patterns/BuiltInPattern.js';
 import type { DelegationPattern } from '../patterns/DelegationPattern.js';
+import type { SharedPatternOutcome } from '../../core/sharedLearning.js';
 
 /** Retention is applied at most once per this many ms of the run clock, per registry. */
 const RETENTION_EVERY_MS = 60_000;
@@ -25,17 +26,20 @@ export interface RunOutcome {
 /**
  * Records outcomes for learning: the pattern's, and for a meta run each child pattern's.
  * Custom patterns record themselves. `at` is epoch ms. Then applies the retention and calls the
- * registry's monitoring callback (an error it throws goes to `onMonitorError`).
+ * registry's monitoring callback (an error it throws goes to `onMonitorError`). Every outcome
+ * recorded is also handed to `share` (a cluster's shared learning).
  */
 export function learnFromRun(
   registry: PatternRegistry,
   outcome: RunOutcome,
   at: number,
   onMonitorError?: (error: unknown) => void,
+  share?: (outcome: SharedPatternOutcome) => void,
 ): void {
   const { pattern, kind, domain, success, durationMs, actor, measured } = outcome;
   if (!(pattern instanceof BuiltInPattern)) return;
   pattern.recordExecution(success, domain, durationMs, at, measured);
+  share?.({ kind: 'pattern', pattern: pattern.name, domain, success, durationMs, at });
   if (at - (lastRetention.get(registry) ?? -Infinity) >= RETENTION_EVERY_MS) {
     lastRetention.set(registry, at);
     registry.applyRetention(at);
@@ -50,6 +54,8 @@ export function learnFromRun(
   const context = (actor.getSnapshot() as { context: OrchestrationContext }).context;
   for (const o of context.phases.flatMap((p) => p.outcomes)) {
     const p = registry.has(o.name) ? registry.getPattern(o.name) : undefined;
-    if (p instanceof BuiltInPattern) p.recordExecution(o.success, domain, o.durationMs, at);
+    if (!(p instanceof BuiltInPattern)) continue;
+    p.recordExecution(o.success, domain, o.durationMs, at);
+    share?.({ kind: 'pattern', pattern: o.name, domain, success: o.success, durationMs: o.durationMs, at });
   }
 }

@@ -12,18 +12,12 @@ import { SharedBreakerBoard } from '../../src/cluster/sharedBreaker/SharedBreake
 import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
 import { SequentialDelegationPattern } from '../../src/runtime/patterns/index.js';
+import { until } from '../helpers/processes.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 
 let server: NatsServer;
 const connections: NatsConnection[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (check: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-};
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -90,7 +84,7 @@ describe('cluster-wide circuit breakers (executors on two connections)', () => {
     const failed = await a.run();
     expect(failed.status).toBe('failed');
     expect(a.executor.agentBreaker('billing')!.state).toBe('open');
-    await until(() => b.executor.agentBreaker('billing')!.state === 'open');
+    await until(() => b.executor.agentBreaker('billing')!.state === 'open', 5000, 'B’s breaker opens');
     expect(b.board.state('billing')).toMatchObject({ state: 'open', by: 'A' });
 
     // B refuses without calling the agent (the circuit reopens after the deadline: no wait).
@@ -112,6 +106,8 @@ describe('cluster-wide circuit breakers (executors on two connections)', () => {
       () =>
         a.executor.agentBreaker('billing')!.state === 'closed' &&
         b.executor.agentBreaker('billing')!.state === 'closed',
+      5000,
+      'both breakers close',
     );
     expect(a.board.state('billing').state).toBe('closed');
 
@@ -126,12 +122,16 @@ describe('cluster-wide circuit breakers (executors on two connections)', () => {
     const a = await runtimeProcess('A', 'breakers_exec_2', service);
     const b = await runtimeProcess('B', 'breakers_exec_2', service);
     await b.run(); // fails: B opens it
-    await until(() => a.executor.agentBreaker('billing')!.state === 'open');
+    await until(() => a.executor.agentBreaker('billing')!.state === 'open', 5000, 'A’s breaker opens');
     await sleep(RECOVERY_MS + 50);
     const probe = await a.run(); // still down: A's probe fails
     expect(probe.status).toBe('failed');
     expect(service.calls.map((c) => c.by)).toEqual(['B', 'A']);
-    await until(() => b.board.state('billing').state === 'open' && b.board.state('billing').by === 'A');
+    await until(
+      () => b.board.state('billing').state === 'open' && b.board.state('billing').by === 'A',
+      5000,
+      'B sees A reopen it',
+    );
     expect((await b.run()).error?.code).toBe('ND_CIRCUIT_OPEN');
     expect(service.calls).toHaveLength(2);
     await a.executor.close();

@@ -12,18 +12,12 @@ import { AgentError, isPatternValidationError } from '../../src/core/errors.js';
 import { PatternExecutor } from '../../src/runtime/PatternExecutor.js';
 import { PatternRegistry } from '../../src/runtime/PatternRegistry.js';
 import { SequentialDelegationPattern } from '../../src/runtime/patterns/index.js';
+import { until } from '../helpers/processes.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 
 let server: NatsServer;
 const connections: NatsConnection[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (check: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-};
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -80,7 +74,7 @@ describe('shared learning (two executors, one stream)', () => {
     const byAgentOnA = { good: 0, bad: 0 };
     for (const r of ranOnA) byAgentOnA[r.steps[0]!.agent as 'good' | 'bad'] += 1;
     expect(a.counts()).toEqual(byAgentOnA);
-    await until(() => b.counts().good + b.counts().bad === 20);
+    await until(() => b.counts().good + b.counts().bad === 20, 5000, 'B has A’s 20 outcomes');
     expect(b.counts()).toEqual(byAgentOnA);
     expect(b.job().outcomeStats.executions).toBe(20);
     expect(b.job().outcomeStats.successes).toBe(byAgentOnA.good);
@@ -91,7 +85,7 @@ describe('shared learning (two executors, one stream)', () => {
     expect(bLearner.outcomes('good').every((o) => o.success)).toBe(true);
 
     for (let i = 0; i < 10; i++) await b.executor.run('job', { domain: 'billing' });
-    await until(() => a.counts().good + a.counts().bad === 30);
+    await until(() => a.counts().good + a.counts().bad === 30, 5000, 'A has B’s 10 outcomes');
     expect(a.counts().good + a.counts().bad).toBe(30);
     expect(a.job().outcomeStats.executions).toBe(30);
     await sleep(200); // nothing more arrives: no outcome is applied twice
@@ -133,7 +127,7 @@ describe('shared learning (two executors, one stream)', () => {
         }),
       ),
     );
-    await until(() => a.counts().good === 1);
+    await until(() => a.counts().good === 1, 5000, 'the valid outcome after the bad ones');
     expect(warnings).toHaveLength(2);
     await a.executor.close();
     await a.feed.close();

@@ -23,6 +23,7 @@ import { runToken } from '../../store/jetstream/names.js';
 import { isWrongLastSequence } from '../../store/jetstream/transient.js';
 import { Lease } from './Lease.js';
 import { decodeLease, type LeaseRecord } from './leaseRecord.js';
+import { natsConnectionSchema } from '../../store/jetstream/connectionSchema.js';
 
 /** Options of {@link LeaseManager.open}. */
 export interface LeaseManagerOptions {
@@ -44,10 +45,7 @@ export interface LeaseManagerOptions {
 
 const optionsSchema = z
   .object({
-    connection: z.custom<NatsConnection>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as NatsConnection).request === 'function',
-      'an open NatsConnection',
-    ),
+    connection: natsConnectionSchema,
     owner: z.string().min(1).max(256),
     ttlMs: z.number().int().min(30).optional(),
     renewEveryMs: z.number().int().min(10).optional(),

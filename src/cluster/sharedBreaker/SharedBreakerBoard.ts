@@ -25,6 +25,7 @@ import type {
   SharedBreakerState,
 } from '../../core/sharedBreakers.js';
 import { decodeBreaker, encodeBreaker, type BreakerRecord } from './breakerRecord.js';
+import { natsConnectionSchema } from '../../store/jetstream/connectionSchema.js';
 
 /** Options of {@link SharedBreakerBoard.open}. */
 export interface SharedBreakerBoardOptions {
@@ -44,10 +45,7 @@ export interface SharedBreakerBoardOptions {
 
 const optionsSchema = z
   .object({
-    connection: z.custom<NatsConnection>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as NatsConnection).request === 'function',
-      'an open NatsConnection',
-    ),
+    connection: natsConnectionSchema,
     owner: z.string().min(1),
     recoveryTimeoutMs: z.number().int().nonnegative().optional(),
     probeTimeoutMs: z.number().int().positive().optional(),

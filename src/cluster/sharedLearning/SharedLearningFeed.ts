@@ -14,6 +14,7 @@ import { parseWith } from '../../core/validate.js';
 import { defaultLearningParams } from '../../learning/params.js';
 import { ensureStream } from '../../store/jetstream/ensureStream.js';
 import { decodeOutcome, encodeOutcome } from './outcomeRecord.js';
+import { natsConnectionSchema } from '../../store/jetstream/connectionSchema.js';
 
 /** Options of {@link SharedLearningFeed.open}. */
 export interface SharedLearningFeedOptions {
@@ -31,10 +32,7 @@ export interface SharedLearningFeedOptions {
 
 const optionsSchema = z
   .object({
-    connection: z.custom<NatsConnection>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as NatsConnection).request === 'function',
-      'an open NatsConnection',
-    ),
+    connection: natsConnectionSchema,
     owner: z.string().min(1).max(256),
     stream: z
       .string()

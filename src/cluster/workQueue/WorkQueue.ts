@@ -21,6 +21,7 @@ import { parseWith } from '../../core/validate.js';
 import { ensureStream } from '../../store/jetstream/ensureStream.js';
 import { runJobSchema, submitRunSchema, type RunJob, type SubmitRunInput } from './job.js';
 import { QueueConsumer, type ConsumeOptions } from './QueueConsumer.js';
+import { natsConnectionSchema } from '../../store/jetstream/connectionSchema.js';
 
 /** Options of {@link WorkQueue.open}. */
 export interface WorkQueueOptions {
@@ -50,10 +51,7 @@ export interface WorkQueueOptions {
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, 'a name is A-Z a-z 0-9 _ -');
 const optionsSchema = z
   .object({
-    connection: z.custom<NatsConnection>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as NatsConnection).request === 'function',
-      'an open NatsConnection',
-    ),
+    connection: natsConnectionSchema,
     stream: name.optional(),
     subject: z
       .string()

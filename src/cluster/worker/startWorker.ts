@@ -29,6 +29,7 @@ import {
   DEFAULT_CONTROL_PREFIX,
   type ControlReply,
 } from './runControl.js';
+import { natsConnectionSchema } from '../../store/jetstream/connectionSchema.js';
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
@@ -61,10 +62,7 @@ export interface WorkerOptions {
 
 const optionsSchema = z
   .object({
-    connection: z.custom<NatsConnection>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as NatsConnection).request === 'function',
-      'an open NatsConnection',
-    ),
+    connection: natsConnectionSchema,
     executor: z.custom<WorkerOptions['executor']>((v) => typeof v === 'function', 'a function'),
     concurrency: z.number().int().min(1).max(10_000).default(4),
     leaseTtlMs: z.number().int().min(100).default(10_000),

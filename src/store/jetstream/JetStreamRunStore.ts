@@ -49,6 +49,7 @@ import {
 import { defaultNames, journalSubject, runIdOfToken, runToken } from './names.js';
 import { isWrongLastSequence, retryTransient, type TransientRetry } from './transient.js';
 import { decodeAppend, decodeIndex, encodeAppend, encodeIndex, type IndexRecord } from './records.js';
+import { natsConnectionSchema } from './connectionSchema.js';
 
 /** A check run right before a fenced append; it throws when the writer no longer holds the run. */
 export type AppendFence = () => Promise<void>;
@@ -89,10 +90,7 @@ export interface JetStreamRunStoreOptions {
 
 const optionsSchema = z
   .object({
-    connection: z.custom<NatsConnection>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as NatsConnection).request === 'function',
-      'an open NatsConnection',
-    ),
+    connection: natsConnectionSchema,
     stream: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'a stream name is A-Z a-z 0-9 _ -')

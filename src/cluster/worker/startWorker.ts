@@ -7,6 +7,7 @@
  * and releases the lease when the run ends; then the job is acknowledged. A lost lease stops the
  * run at once (its appends are refused, its actors stopped) and the job is handed back.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -126,6 +127,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const executor = o.executor(fenced);
   const driving = new Map<string, { stop: () => void }>();
   const stopping = new AbortController();
+  // Each job waiting for its run's lease listens to it: up to `concurrency` at once, not a leak.
+  setMaxListeners(o.concurrency + 10, stopping.signal);
 
   /** Answers cancel and signal requests for a run this worker drives. */
   const control = (runId: string): Subscription =>

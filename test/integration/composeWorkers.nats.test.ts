@@ -106,7 +106,28 @@ describe('docker compose --profile workers, run without docker', () => {
     expect(ids.size).toBe(2);
   });
 
+  it("shares the workers' locks through the profile's conflict resolver", () => {
+    const resolver = services['resolver'];
+    expect(resolver && inProfile(resolver, 'workers')).toBe(true);
+    expect(resolver!.command?.slice(0, 3)).toEqual(['node', 'bin/ndf.js', 'resolver']);
+    expect(new URL(option(resolver!.command!, '--nats')).hostname).toBe('nats');
+    const served = resolver!.command!.includes('--prefix') ? option(resolver!.command!, '--prefix') : 'nd';
+    for (const [name, worker] of workers) {
+      expect(option(worker.command!, '--resolver'), name).toBe(served);
+      expect(worker.depends_on?.['resolver'], name).toBeDefined();
+    }
+  });
+
   it('runs the pipeline on its workers with the outputs of ndf run in one process', async () => {
+    const resolver = services['resolver']!;
+    const [node, ...resolverArgs] = resolver.command!.map((a) =>
+      a === option(resolver.command!, '--nats') ? server.url : a,
+    );
+    const served = startGroup(node === 'node' ? process.execPath : node!, resolverArgs, {
+      cwd: hostPath(resolver, resolver.working_dir ?? '/'),
+    });
+    started.push(served);
+    await served.printed(/conflict resolver .* serving/, 60_000);
     for (const [, worker] of workers) {
       // the service's command, with the test server's URL for the nats service's
       const [command, ...args] = worker.command!.map((a) =>
@@ -118,7 +139,7 @@ describe('docker compose --profile workers, run without docker', () => {
       });
       started.push(p);
     }
-    await Promise.all(started.map((p) => p.printed(/serving .*movie_pipeline/, 60_000)));
+    await Promise.all(started.slice(1).map((p) => p.printed(/serving .*movie_pipeline/, 60_000)));
 
     const localOut = path.join(dir, 'local');
     const local = resultOf(
@@ -159,19 +180,20 @@ describe('docker compose --profile workers, run without docker', () => {
       expect(manifest.files).toHaveLength(12);
       expect(existsSync(path.join(outDir, '_PARTIAL'))).toBe(false);
       // driven to its end by one of the compose workers, once
-      const drivers = workers.filter((_, i) => started[i]!.output().includes(`✔ run ${runId} succeeded`));
+      const drivers = workers.filter((_, i) => started[i + 1]!.output().includes(`✔ run ${runId} succeeded`));
       expect(drivers, runId).toHaveLength(1);
       console.log(`compose workers: run ${runId} succeeded on ${drivers[0]![0]}`);
     }
   }, 240_000);
 
   it('stops each worker on SIGTERM (docker compose stop) with exit 0, leaving no process behind', async () => {
-    expect(started).toHaveLength(2);
-    for (const p of started) p.signal('SIGTERM');
-    expect(await Promise.all(started.map((p) => p.exited))).toEqual([0, 0]);
+    const [, ...running] = started; // the resolver, then the workers
+    expect(running).toHaveLength(2);
+    for (const p of running) p.signal('SIGTERM');
+    expect(await Promise.all(running.map((p) => p.exited))).toEqual([0, 0]);
     for (const [i, [, worker]] of workers.entries()) {
-      expect(started[i]!.output()).toContain(`worker ${option(worker.command!, '--id')} stopped`);
-      expect(started[i]!.alive()).toBe(false);
+      expect(running[i]!.output()).toContain(`worker ${option(worker.command!, '--id')} stopped`);
+      expect(running[i]!.alive()).toBe(false);
     }
   }, 30_000);
 });

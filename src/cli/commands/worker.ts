@@ -11,6 +11,8 @@ import { parseDurationOption } from '../input.js';
 import { onStopSignals } from '../signals.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { reportLoadError } from './validate.js';
+import { connectRemoteResolver } from '../remoteAgents.js';
+import type { Workflow } from '../workflow/schema.js';
 
 /** `ndf worker <workflow> --nats <url>`: serve the workflow's patterns from a cluster's work queue. */
 
@@ -18,9 +20,20 @@ interface WorkerCliOptions extends ClusterCliOptions {
   concurrency: string;
   leaseTtl: string;
   id?: string;
+  resolver?: string;
 }
 
 const concurrencySchema = z.coerce.number().int().min(1).max(10_000);
+
+/** Whether a step or task of the workflow names `locks`. */
+function usesLocks(workflow: Workflow): boolean {
+  return Object.values(workflow.patterns).some((p) => {
+    const items: unknown[] = p.type === 'sequential' ? p.steps : p.type === 'parallel' ? p.tasks : [];
+    return items.some(
+      (i) => typeof i === 'object' && i !== null && (i as { locks?: string[] }).locks?.length,
+    );
+  });
+}
 
 export function workerCommand(): Command {
   return withClusterOptions(
@@ -38,7 +51,11 @@ export function workerCommand(): Command {
         "lease time to live, ms: another worker takes a dead worker's runs over about 1.7 × this after it died",
         '10000',
       )
-      .option('--id <name>', "this worker's name in leases and logs (default: <host>-<pid>-<random>)"),
+      .option('--id <name>', "this worker's name in leases and logs (default: <host>-<pid>-<random>)")
+      .option(
+        '--resolver <prefix>',
+        "share the steps' locks with every worker through the conflict resolver `ndf resolver --prefix <prefix>` serves on this NATS server (without it, locks hold within this worker only)",
+      ),
   )
     .addHelpText(
       'after',
@@ -81,8 +98,15 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
     return reportLoadError(error);
   }
   const { workflow, agents } = loaded;
+  let connection;
   try {
-    const connection = await connectCluster({ ...options, nats: options.nats }, options.id ?? 'ndf-worker');
+    connection = await connectCluster({ ...options, nats: options.nats }, options.id ?? 'ndf-worker');
+  } catch (error) {
+    return reportCliError(error);
+  }
+  // Whatever was opened is closed again, in reverse order, however serving ends.
+  const opened: (() => unknown)[] = [() => connection.close()];
+  try {
     const [{ startWorker }, { createWorkflowExecutor }, { SharedBreakerBoard }, { SharedLearningFeed }] =
       await Promise.all([
         import('../../cluster/worker/startWorker.js'),
@@ -92,6 +116,22 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
       ]);
     const logger = createLogger('ndf-worker', 'warn');
     const workerId = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    const resolver =
+      options.resolver === undefined
+        ? undefined
+        : await connectRemoteResolver(
+            (await import('../../transport/NatsTransport.js')).NatsTransport.fromConnection(connection, {
+              logger,
+            }),
+            options.resolver,
+            options.nats,
+          );
+    if (resolver) opened.push(() => resolver.close());
+    else if (usesLocks(workflow)) {
+      process.stderr.write(
+        `${pc.yellow('!')} the workflow's locks hold within this worker only: pass --resolver <prefix> to share them with the other workers (ndf resolver)\n`,
+      );
+    }
     // Every worker shares its agents' breaker states: one failing agent is refused cluster-wide.
     const breakers = await SharedBreakerBoard.open({
       connection,
@@ -100,8 +140,10 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
         ? {}
         : { recoveryTimeoutMs: workflow.breaker.recoveryTimeoutMs }),
     });
+    opened.push(() => breakers.close());
     // ... and learns from every worker's outcomes (the stream also keeps them across restarts).
     const learning = await SharedLearningFeed.open({ connection, owner: workerId, logger });
+    opened.push(() => learning.close());
     const worker = await startWorker({
       connection,
       workerId,
@@ -110,6 +152,7 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
           store,
           sharedBreakers: breakers,
           sharedLearning: learning,
+          resolver: resolver?.arbiter,
         }),
       concurrency,
       leaseTtlMs,
@@ -130,13 +173,12 @@ async function serve(file: string, options: WorkerCliOptions): Promise<number> {
     const stop = onStopSignals('handing the running runs to the other workers', () => undefined);
     await stop.first;
     await worker.stop();
-    breakers.close();
-    await learning.close();
     stop.dispose();
-    await connection.close();
     process.stdout.write(`worker ${worker.id} stopped\n`);
     return ExitCode.OK;
   } catch (error) {
     return reportCliError(error);
+  } finally {
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
   }
 }

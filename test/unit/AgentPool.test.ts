@@ -10,6 +10,7 @@ import {
   PatternValidationError,
 } from '../../src/core/errors.js';
 import { stepSpec } from '../../src/core/spec.js';
+import type { SharedAdmission, SharedBreakerState } from '../../src/core/sharedBreakers.js';
 import { scriptedAgent, simulatedClock } from '../../src/testing.js';
 
 const T0 = 5_000_000;
@@ -298,5 +299,103 @@ describe('AgentPool', () => {
     p.register(scriptedAgent('c', ['x']));
     await p.close();
     expect(closed).toEqual(['a', 'b']);
+  });
+});
+
+describe('AgentPool with a shared (cluster) breaker state', () => {
+  /** A gate scripted by the test: its state per agent, its admission answer, and what it was told. */
+  function gate() {
+    const states = new Map<string, SharedBreakerState>();
+    const listeners = new Set<(s: SharedBreakerState) => void>();
+    const calls: string[] = [];
+    const g = {
+      owner: 'me',
+      admission: { ok: true, probe: true, generation: 7 } as SharedAdmission | Error,
+      state: (agentId: string) =>
+        states.get(agentId) ?? { agentId, state: 'closed' as const, generation: 0, by: 'x' },
+      admit: (agentId: string) => {
+        calls.push(`admit ${agentId}`);
+        return g.admission instanceof Error ? Promise.reject(g.admission) : Promise.resolve(g.admission);
+      },
+      recordOpened: (agentId: string) => {
+        calls.push(`opened ${agentId}`);
+        return Promise.resolve(g.state(agentId));
+      },
+      recordProbe: (agentId: string, generation: number, success: boolean) => {
+        calls.push(`probe ${agentId} ${generation} ${success}`);
+        return Promise.resolve(true);
+      },
+      releaseProbe: (agentId: string, generation: number) => {
+        calls.push(`release ${agentId} ${generation}`);
+        return Promise.resolve(true);
+      },
+      onChange: (l: (s: SharedBreakerState) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      /** A transition made elsewhere, as the watch delivers it. */
+      move: (agentId: string, state: SharedBreakerState['state']) => {
+        const s = { agentId, state, generation: 1, by: 'other' };
+        states.set(agentId, s);
+        for (const l of listeners) l(s);
+      },
+    };
+    return { g, calls };
+  }
+
+  function setup() {
+    const clock = simulatedClock(T0);
+    const { g, calls } = gate();
+    const warnings: string[] = [];
+    const p = new AgentPool({
+      clock,
+      breaker: { failureThreshold: 1, recoveryTimeoutMs: 1_000 },
+      shared: g,
+      logger: { warn: (_o: unknown, msg?: string) => void warnings.push(msg ?? '') },
+    });
+    p.register(defineAgent({ id: 'a', capabilities: ['x'], handler: () => 1 }));
+    return { clock, g, calls, pool: p, warnings };
+  }
+
+  it('opens the cluster circuit when the local breaker opens, and follows transitions made elsewhere', async () => {
+    const { g, calls, pool: p } = setup();
+    (await p.acquire(stepSpec('x'), ['p'])).fail(new AgentError('down'));
+    expect(p.breaker('a')!.state).toBe('open');
+    expect(calls).toEqual(['opened a']);
+    g.move('a', 'closed');
+    expect(p.breaker('a')!.state).toBe('closed');
+    g.move('a', 'open');
+    expect(p.breaker('a')!.state).toBe('open');
+    expect(calls).toEqual(['opened a']); // following the cluster writes nothing back
+  });
+
+  it('while the cluster circuit is not closed, only the shared state admits: the probe reports there', async () => {
+    const { g, calls, pool: p } = setup();
+    g.move('a', 'open');
+    g.admission = { ok: false, retryAt: T0 + 500, state: 'open' };
+    await expect(p.acquire(stepSpec('x'), ['p'])).rejects.toBeInstanceOf(CircuitOpenError);
+    g.admission = { ok: true, probe: true, generation: 7 };
+    const probe = await p.acquire(stepSpec('x'), ['p']);
+    probe.succeed(3);
+    expect(calls).toEqual(['admit a', 'admit a', 'probe a 7 true']);
+    expect(p.breaker('a')!.metrics().successes).toBe(0); // counted by the cluster, not locally
+    const cancelled = await p.acquire(stepSpec('x'), ['p']);
+    cancelled.release();
+    const refusedForInput = await p.acquire(stepSpec('x'), ['p']);
+    refusedForInput.fail(new PatternValidationError('bad input'));
+    expect(calls.slice(3)).toEqual(['admit a', 'release a 7', 'admit a', 'release a 7']);
+  });
+
+  it('lets the local breaker decide when the shared state cannot be reached, and says so', async () => {
+    const { g, pool: p, warnings } = setup();
+    g.move('a', 'open'); // the local breaker follows: open
+    g.admission = new Error('kv down');
+    await expect(p.acquire(stepSpec('x'), ['p'])).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(warnings).toEqual(['shared circuit breaker unreachable; the local breaker decides']);
+    g.move('a', 'halfOpen');
+    p.breaker('a')!.reset();
+    const lease = await p.acquire(stepSpec('x'), ['p']);
+    lease.succeed(1);
+    expect(p.breaker('a')!.metrics().successes).toBe(1);
   });
 });

@@ -5,7 +5,8 @@
  * flight), in one run. A run is the sequential pattern of 10 no-op local steps. For a cluster:
  * the time from the first `ClusterClient.submitRun` of RUNS runs (submitted 50 at a time) until
  * the last has finished (read from the store), with the worker processes already started.
- * RUNS (default 300) runs per row.
+ * RUNS (default 300) runs per row. The last row's workers also share breakers and learning
+ * through the cluster, as `ndf worker` does (a KV watch, and a stream message per outcome).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,9 +32,9 @@ const server = await startNatsServer({ control: true });
 const nc = await connect({ servers: server.url });
 const client = await ClusterClient.open({ connection: nc });
 
-function startWorkerProcess(): Promise<ChildProcess> {
+function startWorkerProcess(shared: boolean): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', workerFile], {
-    env: { ...process.env, NATS_URL: server.url },
+    env: { ...process.env, NATS_URL: server.url, SHARED: shared ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -42,9 +43,9 @@ function startWorkerProcess(): Promise<ChildProcess> {
   });
 }
 
-async function cluster(workers: number, round: number): Promise<number> {
-  const children = await Promise.all(Array.from({ length: workers }, startWorkerProcess));
-  const ids = Array.from({ length: RUNS }, (_, i) => `b${round}-${workers}-${i}`);
+async function cluster(workers: number, round: number, shared = false): Promise<number> {
+  const children = await Promise.all(Array.from({ length: workers }, () => startWorkerProcess(shared)));
+  const ids = Array.from({ length: RUNS }, (_, i) => `b${round}-${workers}-${shared ? 's' : 'p'}-${i}`);
   const t0 = performance.now();
   for (let i = 0; i < ids.length; i += 50)
     await Promise.all(ids.slice(i, i + 50).map((runId) => client.submitRun({ runId, pattern: 'w10' })));
@@ -91,6 +92,7 @@ const rows: Array<[string, number]> = [];
 rows.push(['embedded FileRunStore, one process, 16 in flight', await embedded()]);
 for (const n of [1, 2, 4])
   rows.push([`submit → ${n} worker process${n > 1 ? 'es' : ''} (16 slots each)`, await cluster(n, 1)]);
+rows.push(['submit → 2 workers sharing breakers and learning (ndf worker)', await cluster(2, 1, true)]);
 const table = new Table({ head: ['engine', 'runs/s'] });
 for (const [name, rate] of rows) table.push([name, rate.toFixed(1)]);
 console.log(

@@ -64,6 +64,8 @@ Start as many workers as you like, on any machine that reaches the NATS server (
 each takes runs submitted with \`ndf submit\` while it has a free slot, journals them in JetStream
 under a lease, and when a worker dies another resumes its runs from their journals (completed
 steps are not run again; a step in flight is sent again with the same idempotency key).
+Workers share each agent's circuit breaker (KV bucket ndf_breakers: an agent failing on one is
+refused by all, one half-open probe cluster-wide) and what they learn (stream NDF_LEARNING).
 SIGINT or SIGTERM stops taking runs and hands the running ones to the other workers.
 Examples:
   $ nats-server -js -sd /var/lib/nats &

@@ -106,7 +106,11 @@ export class SharedBreakerBoard implements SharedBreakerGate {
       if (entry) this.absorb(entry, false);
     }
     void (async () => {
-      for await (const entry of watcher) this.absorb(entry, true);
+      try {
+        for await (const entry of watcher) this.absorb(entry, true);
+      } catch {
+        // The connection closed under the watch: the local copy stays as last seen.
+      }
     })();
   }
 

@@ -96,9 +96,13 @@ export class SharedLearningFeed implements SharedLearningGate {
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
     if (caughtUpAt === 0) caughtUp();
     void (async () => {
-      for await (const m of messages) {
-        this.receive(m.data, m.seq);
-        if (m.seq >= caughtUpAt || m.info.pending === 0) caughtUp();
+      try {
+        for await (const m of messages) {
+          this.receive(m.data, m.seq);
+          if (m.seq >= caughtUpAt || m.info.pending === 0) caughtUp();
+        }
+      } catch (error) {
+        if (!this.closed) this.logger?.warn({ err: error }, 'shared learning: stopped following the stream');
       }
     })();
     await ready;

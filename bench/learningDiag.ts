@@ -5,7 +5,7 @@
  * fallbacks to the parent / catch-all cell, and how the last 20% was lost.
  *
  *   npx tsx bench/learningDiag.ts [--first-seed 1001] [--seeds 400] [--scenario stationary|abrupt]
- *                                 [--patch '{"convergenceThreshold":0.9}'] [--no-root]
+ *                                 [--patch '{"convergenceThreshold":0.9}'] [--no-root] [--show-skill]
  *                                 [--show-alarms]
  *
  * "fallback" counts decisions where some arm's posterior carried the catch-all's prior.
@@ -33,6 +33,8 @@ const patch = JSON.parse(argOf('--patch') ?? '{}') as Partial<LearningParams>;
  * prior instead of the skill-weighted prior from `*`).
  */
 const noRoot = process.argv.includes('--no-root');
+/** Per run, `rootSkill()` every 400 decisions (`--show-skill`). */
+const skills: number[][] = [];
 class DiagLearner extends ArmLearner {
   override view(arm: string, ctx: CellContext, path?: readonly string[]): ArmView {
     const v = super.view(arm, ctx, path);
@@ -114,7 +116,10 @@ for (let seed = first; seed < first + count; seed++) {
     string,
     { locked: boolean; lastWrong: number; lastThompsonWrong: number; best: string }
   >();
+  const skill: number[] = [];
+  skills.push(skill);
   const res = stationaryOrDrift(policy, seed, T, kind, (t, ctx, _arm, correct, best) => {
+    if (t % 400 === 399) skill.push(l.rootSkill());
     const k = Math.floor(t / DOMAINS.length);
     current.set(ctx.domain, k);
     const b = Math.floor(k / BIN);
@@ -192,3 +197,11 @@ console.log(
 console.log(
   `cells locked on a wrong arm at the end: ${[...wrongLockKinds].map(([k, v]) => `${k}: ${v}`).join('; ')}`,
 );
+if (process.argv.includes('--show-skill'))
+  for (let i = 0; i < skills[0]!.length; i++) {
+    const xs = skills.map((a) => a[i]!).sort((a, b) => a - b);
+    console.log(
+      `catch-all skill at t=${(i + 1) * 400}: mean ${(xs.reduce((s, x) => s + x, 0) / xs.length).toFixed(3)}, share > 0 ${(xs.filter((x) => x > 0).length / xs.length).toFixed(2)}, p90 ${xs[Math.floor(xs.length * 0.9)]!.toFixed(3)}, max ${xs[xs.length - 1]!.toFixed(3)}`,
+    );
+  }
+if (process.argv.includes('--show-alarms')) console.log(alarmDetail.join('\n'));

@@ -86,8 +86,8 @@ for (const [name, run] of variants) {
   s4rows.push([name, summary(xs)]);
 }
 
-const s5rows = new Table({
-  head: ['S5 new domain (news, web), first 100 decisions, default policy', 'accuracy'],
+const s4bRows = new Table({
+  head: ['S4b new domain (news, web), first 100 decisions, default policy', 'accuracy'],
 });
 for (const [name, agree] of [
   ['domains agree (rates one permutation ± 0.03): the catch-all * predicts', true],
@@ -95,7 +95,7 @@ for (const [name, agree] of [
 ] as const) {
   const xs: number[] = [];
   for (let seed = FIRST_SEED; seed <= LAST_SEED; seed++) xs.push(newDomain(() => learned(seed), seed, agree));
-  s5rows.push([name, summary(xs)]);
+  s4bRows.push([name, summary(xs)]);
 }
 
 console.log(
@@ -103,7 +103,7 @@ console.log(
 );
 console.log(table.toString());
 console.log(s4rows.toString());
-console.log(s5rows.toString());
+console.log(s4bRows.toString());
 
 /** p50 / p99 of `n` timed calls, ms. */
 function latency(n: number, call: (i: number) => void): { p50: number; p99: number } {

@@ -102,7 +102,7 @@ export function transfer(make: () => Policy, seed: number, mode: 'trained' | 'co
 }
 
 /**
- * S5: 2,000 decisions over the four domains (agent type `web`), then 100 in a new domain (`news`,
+ * S4b: 2,000 decisions over the four domains (agent type `web`), then 100 in a new domain (`news`,
  * agent type `web`; similarity 0.4 to the others, so no transfer: only the catch-all cell `*`
  * knows the agents). `agree`: every domain's rates, the new one's included, are one permutation
  * ± 0.03 (the catch-all predicts the new domain); else each domain has its own permutation (it

@@ -2,8 +2,9 @@
  * DelegBench: the learning layer against greedy (the rule before it), ε-greedy 0.1 and UCB1, on
  * the issue's scenarios, averaged over seeds with 95% intervals; then decision latency.
  *
- *   npm run bench:learning               # 200 seeds
- *   npm run bench:learning -- --seeds 50 # faster, wider intervals
+ *   npm run bench:learning                                  # seeds 1–200 (the published figures)
+ *   npm run bench:learning -- --seeds 50                    # faster, wider intervals
+ *   npm run bench:learning -- --first-seed 1001 --seeds 400 # held-out seeds, to choose knobs on
  *
  * Accuracy = share of decisions that chose the true best agent of the context at that time.
  */
@@ -16,103 +17,19 @@ import {
   decide,
   defaultLearningParams,
   seededRandom,
-  type CellContext,
 } from '../src/index.js';
 import { epsilonGreedy, greedy, learned, ucb1, type Policy } from './learningPolicies.js';
+import {
+  newDomain,
+  seedRange,
+  stationaryOrDrift,
+  summary,
+  transfer,
+  type Accuracy,
+} from './learningScenarios.js';
 
-const seedsArg = process.argv.indexOf('--seeds');
-const SEEDS = seedsArg > 0 ? Number(process.argv[seedsArg + 1]) : 200;
-if (!Number.isInteger(SEEDS) || SEEDS < 2)
-  throw new Error(`--seeds must be an integer ≥ 2, got ${process.argv[seedsArg + 1]}`);
-
-const RATES = [0.85, 0.75, 0.65, 0.55, 0.45];
-const AGENTS = ['a0', 'a1', 'a2', 'a3', 'a4'];
-const DOMAINS = ['books', 'music', 'games', 'films'];
-
-type Random = () => number;
-function permutation(r: Random): number[] {
-  const a = [...RATES];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-const argmax = (xs: readonly number[]) => xs.indexOf(Math.max(...xs));
-
-interface Accuracy {
-  overall: number;
-  last20: number;
-}
-
-/** S1 / S2 / S3 over `T` decisions, domains in turn. */
-function stationaryOrDrift(
-  policy: Policy,
-  seed: number,
-  T: number,
-  kind: 'stationary' | 'abrupt' | 'gradual',
-): Accuracy {
-  const env = seededRandom(seed * 7919 + 13);
-  let rates = DOMAINS.map(() => permutation(env));
-  let logits = rates.map((rs) => rs.map((p) => Math.log(p / (1 - p))));
-  let ok = 0;
-  let okLast = 0;
-  const from = Math.floor(T * 0.8);
-  for (let t = 0; t < T; t++) {
-    if (kind === 'abrupt' && (t === Math.floor(T / 3) || t === Math.floor((2 * T) / 3)))
-      rates = DOMAINS.map(() => permutation(env));
-    if (kind === 'gradual') {
-      logits = logits.map((ls) => ls.map((l) => l + (env() < 0.5 ? -0.01 : 0.01)));
-      rates = logits.map((ls) => ls.map((l) => 1 / (1 + Math.exp(-l))));
-    }
-    const d = t % DOMAINS.length;
-    const ctx = { domain: DOMAINS[d]!, agentType: 'web' };
-    const arm = policy.choose(ctx, AGENTS);
-    const i = AGENTS.indexOf(arm);
-    if (i === argmax(rates[d]!)) {
-      ok += 1;
-      if (t >= from) okLast += 1;
-    }
-    policy.update(ctx, arm, env() < rates[d]![i]!, t);
-  }
-  return { overall: ok / T, last20: okLast / (T - from) };
-}
-
-/**
- * S4: 2,000 decisions over the four domains (agent type `web`), then 100 in a new cell (`books`,
- * agent type `mobile`) whose rates are those of `books` ± 0.03: accuracy over those 100.
- */
-function transfer(make: () => Policy, seed: number, mode: 'trained' | 'cold'): number {
-  const env = seededRandom(seed * 104_729 + 7);
-  const rates = DOMAINS.map(() => permutation(env));
-  const policy = make();
-  if (mode === 'trained') {
-    for (let t = 0; t < 2000; t++) {
-      const d = t % DOMAINS.length;
-      const ctx = { domain: DOMAINS[d]!, agentType: 'web' };
-      const arm = policy.choose(ctx, AGENTS);
-      policy.update(ctx, arm, env() < rates[d]![AGENTS.indexOf(arm)]!, t);
-    }
-  }
-  const near = rates[0]!.map((p) => p + (env() * 2 - 1) * 0.03);
-  const best = argmax(near);
-  const ctx: CellContext = { domain: 'books', agentType: 'mobile' };
-  let ok = 0;
-  for (let t = 0; t < 100; t++) {
-    const arm = policy.choose(ctx, AGENTS);
-    const i = AGENTS.indexOf(arm);
-    if (i === best) ok += 1;
-    policy.update(ctx, arm, env() < near[i]!, 2000 + t);
-  }
-  return ok / 100;
-}
-
-function summary(xs: readonly number[]): string {
-  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1));
-  const half = (1.96 * sd) / Math.sqrt(xs.length);
-  return `${(mean * 100).toFixed(1)}% ± ${(half * 100).toFixed(1)}`;
-}
+const { first: FIRST_SEED, count: SEEDS } = seedRange(process.argv);
+const LAST_SEED = FIRST_SEED + SEEDS - 1;
 
 const policies: [string, (seed: number) => Policy][] = [
   ['Thompson + CUSUM (default)', (s) => learned(s)],
@@ -135,7 +52,7 @@ for (const [name, make] of policies) {
   const s2: Accuracy[] = [];
   const s3: Accuracy[] = [];
   const s4: number[] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) {
+  for (let seed = FIRST_SEED; seed <= LAST_SEED; seed++) {
     s1.push(stationaryOrDrift(make(seed), seed, 4000, 'stationary'));
     s2.push(stationaryOrDrift(make(seed), seed, 6000, 'abrupt'));
     s3.push(stationaryOrDrift(make(seed), seed, 4000, 'gradual'));
@@ -165,15 +82,28 @@ const variants: [string, (seed: number) => number][] = [
 ];
 for (const [name, run] of variants) {
   const xs: number[] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) xs.push(run(seed));
+  for (let seed = FIRST_SEED; seed <= LAST_SEED; seed++) xs.push(run(seed));
   s4rows.push([name, summary(xs)]);
 }
 
+const s4bRows = new Table({
+  head: ['S4b new domain (news, web), first 100 decisions, default policy', 'accuracy'],
+});
+for (const [name, agree] of [
+  ['domains agree (rates one permutation ± 0.03): the catch-all * predicts', true],
+  ['domains disagree (a permutation each): it does not', false],
+] as const) {
+  const xs: number[] = [];
+  for (let seed = FIRST_SEED; seed <= LAST_SEED; seed++) xs.push(newDomain(() => learned(seed), seed, agree));
+  s4bRows.push([name, summary(xs)]);
+}
+
 console.log(
-  `DelegBench: ${SEEDS} seeds, mean ± 95% interval (targets: S1 ≥ 88% / ≥ 96% last 20%, S2 ≥ 85% last 20%, S4 ≥ 80%)`,
+  `DelegBench: seeds ${FIRST_SEED}–${LAST_SEED}, mean ± 95% interval (targets: S1 ≥ 88% / ≥ 96% last 20%, S2 ≥ 85% last 20%, S4 ≥ 80%)`,
 );
 console.log(table.toString());
 console.log(s4rows.toString());
+console.log(s4bRows.toString());
 
 /** p50 / p99 of `n` timed calls, ms. */
 function latency(n: number, call: (i: number) => void): { p50: number; p99: number } {

@@ -89,6 +89,11 @@ export class ArmLearner {
   private readonly links = new Map<string, { source: string; weight: number }>();
   /** Exact cells restarted by change detection: no fallback to parent or similar cells. */
   private readonly restarted = new Set<string>();
+  /** Top-level domain cells seen (`d|*`, the children of `*`). */
+  private readonly domainCells = new Set<string>();
+  /** Outcomes applied so far (never reset: it dates `rootSkill`'s cache). */
+  private applied = 0;
+  private skillCache = { applied: -1, skill: 0 };
 
   constructor(private paramsValue: LearningParams) {}
 
@@ -157,6 +162,8 @@ export class ArmLearner {
       c.ewma = c.n === 1 ? r : c.ewma + learningRate * (r - c.ewma);
       if (gradient) this.updateGradient(key, arm, r, learningRate);
     }
+    this.applied += 1;
+    this.domainCells.add(path[path.length - 2]!);
     const exact = path[0]!;
     const shift = this.changed(cells.get(exact)!, r);
     if (shift) this.onChange(arm, exact, shift);
@@ -287,6 +294,8 @@ export class ArmLearner {
     this.known.clear();
     this.similarCache.clear();
     this.restarted.clear();
+    this.domainCells.clear();
+    this.skillCache = { applied: -1, skill: 0 };
     this.knownVersion += 1;
     for (const [arm, o] of all) this.apply(arm, this.records.get(arm)!.cells, o);
   }
@@ -320,19 +329,75 @@ export class ArmLearner {
     return best;
   }
 
+  /**
+   * How well the catch-all cell `*` predicts an arm's success rate in a domain from the other
+   * domains, 0..1 (0 = not at all, 1 = exactly): the mean-square-error skill score of
+   * A. H. Murphy ("Skill scores based on the mean square error and their relationships to the
+   * correlation coefficient", Monthly Weather Review 116, 1988), 1 − MSE(forecast) / MSE(reference),
+   * over the N pairs (arm, top-level domain d) where the arm has `minSamples` outcomes both in d and
+   * outside it. The forecast of its rate in d is its rate outside d (so it never saw the domain it
+   * predicts); the reference is d's mean rate over those arms, i.e. knowing the domain's level but
+   * not which arm is better in it. MSE(forecast) = SSE / N; MSE(reference) = SST / (N − D), the D
+   * domain means being fitted to the same rates. Rates are posterior means of the raw counts on the
+   * prior. Clipped at 0; 0 while no domain has two such arms. Recomputed once the outcomes have
+   * grown by 1% since the last time (so its cost stays small however many outcomes come in).
+   */
+  rootSkill(): number {
+    const last = this.skillCache.applied;
+    if (last >= 0 && this.applied - last <= last / 100) return this.skillCache.skill;
+    const { prior, minSamples } = this.paramsValue;
+    const mean = (s: number, n: number) => (prior.alpha + s) / (prior.alpha + prior.beta + n);
+    let sse = 0;
+    let sst = 0;
+    let pairs = 0;
+    let domains = 0;
+    const p: number[] = [];
+    const q: number[] = [];
+    for (const key of this.domainCells) {
+      p.length = 0;
+      q.length = 0;
+      for (const rec of this.records.values()) {
+        const d = rec.cells.get(key);
+        const all = rec.cells.get(ROOT_CELL);
+        if (!d || !all || d.n < minSamples || all.n - d.n < minSamples) continue;
+        p.push(mean(d.rewardSum, d.n));
+        q.push(mean(all.rewardSum - d.rewardSum, all.n - d.n));
+      }
+      if (p.length < 2) continue;
+      pairs += p.length;
+      domains += 1;
+      const pBar = p.reduce((x, y) => x + y, 0) / p.length;
+      for (let i = 0; i < p.length; i++) {
+        sse += (p[i]! - q[i]!) ** 2;
+        sst += (p[i]! - pBar) ** 2;
+      }
+    }
+    // Mean squared error of the forecast over that of the reference, whose D domain means were
+    // fitted to the same N rates: SSE / N against SST / (N − D), each unbiased.
+    const skill = sst > 0 ? Math.max(0, 1 - sse / pairs / (sst / (pairs - domains))) : 0;
+    this.skillCache = { applied: this.applied, skill };
+    return skill;
+  }
+
   private counts(cell: Cell, key: string): { s: number; f: number } {
     const decay = Math.pow(this.paramsValue.discount, (this.ticks.get(key) ?? cell.stamp) - cell.stamp);
     return { s: cell.dS * decay, f: cell.dF * decay };
   }
 
   /**
-   * The posterior of `arm` in a context: while the exact cell has fewer than
-   * max(`minSamples`, `transferCap`) outcomes of the arm and a transfer source exists (an explicit
-   * link, or the most similar known cell at or above `similarityThreshold`), a transferred prior of
-   * min(`transferCap`, source count) × similarity pseudo-counts at the source's rate, plus the
-   * cell's own counts; else the exact cell once it has `minSamples`; else the first domain parent
-   * cell with `minSamples`; else the catch-all cell `*` when the arm has no outcome in the exact
-   * cell; else the exact cell's own counts (on the prior); else the prior.
+   * The posterior of `arm` in a context, from the first of these that applies:
+   * - while the exact cell has fewer than max(`minSamples`, `transferCap`) outcomes of the arm
+   *   ("young") and a transfer source exists (an explicit link, or the most similar known cell at
+   *   or above `similarityThreshold`): a transferred prior of min(`transferCap`, source count) ×
+   *   similarity pseudo-counts at the source's rate, plus the cell's own counts;
+   * - the exact cell once it has `minSamples` (under the catch-all's prior while young, below);
+   * - the first domain parent cell with `minSamples`;
+   * - while young, the catch-all `*` as a transferred prior: its counts from the other top-level
+   *   domains, min(`transferCap`, count) × `rootSkill()` pseudo-counts, plus the cell's own
+   *   counts; not at all while `rootSkill()` is 0 (domains that do not agree say nothing about
+   *   this one);
+   * - the exact cell's own counts (on the prior); else the prior.
+   * A cell restarted by change detection uses its own counts only.
    * @param path - `cellPath(ctx)`, when the caller already has it
    */
   view(arm: string, ctx: CellContext, path: readonly string[] = cellPath(ctx)): ArmView {
@@ -348,8 +413,7 @@ export class ArmLearner {
     // A transferred prior stays under the cell's own counts until they reach `transferCap`.
     const young = (own?.n ?? 0) < Math.max(minSamples, transferCap);
     const base = own ? this.counts(own, exact) : { s: 0, f: 0 };
-    const transferred = (from: Cell, key: string, weight: number, label: string): ArmView => {
-      const c = this.counts(from, key);
+    const transferred = (c: { s: number; f: number }, weight: number, label: string): ArmView => {
       const n = c.s + c.f;
       const k = Math.min(transferCap, n) * weight;
       const mean = n === 0 ? 0.5 : c.s / n;
@@ -366,30 +430,48 @@ export class ArmLearner {
         const sourceCells = this.records.get(link.source)?.cells;
         for (const key of path) {
           const c = sourceCells?.get(key);
-          if (c && c.n >= minSamples) return transferred(c, key, link.weight, `link:${link.source}`);
+          if (c && c.n >= minSamples)
+            return transferred(this.counts(c, key), link.weight, `link:${link.source}`);
         }
       }
       const similar = this.similarCell(exact, ctx);
       if (similar.source !== undefined) {
         const c = cells?.get(similar.source);
-        if (c) return transferred(c, similar.source, similar.similarity, `transfer:${similar.source}`);
+        if (c)
+          return transferred(
+            this.counts(c, similar.source),
+            similar.similarity,
+            `transfer:${similar.source}`,
+          );
       }
     }
-    if (own && own.n >= minSamples) return this.posteriorOf(arm, own, exact);
-    for (let i = 1; i < path.length; i++) {
+    // The catch-all pools every domain; it informs a cell as far as it is measured to predict one
+    // domain from the others (it used to stand in outright for an arm never tried in the cell,
+    // and locked DelegBench S1 cells out of their best agent: its domains are unrelated).
+    const fromRoot = (): ArmView | undefined => {
+      const all = cells?.get(ROOT_CELL);
+      if (!young || !all) return undefined;
+      const skill = this.rootSkill();
+      if (skill === 0) return undefined;
+      // Its counts less the cell's own top-level domain (exact with γ = 1; with γ < 1 the two
+      // cells' counts are discounted on their own clocks, so the difference is approximate).
+      const top = path[path.length - 2]!;
+      const mine = cells?.get(top);
+      const a = this.counts(all, ROOT_CELL);
+      const m = mine ? this.counts(mine, top) : { s: 0, f: 0 };
+      const other = { s: Math.max(0, a.s - m.s), f: Math.max(0, a.f - m.f) };
+      return other.s + other.f > 0 ? transferred(other, skill, `transfer:${ROOT_CELL}`) : undefined;
+    };
+    if (own && own.n >= minSamples) return fromRoot() ?? this.posteriorOf(arm, own, exact);
+    for (let i = 1; i < path.length - 1; i++) {
       const key = path[i]!;
       const c = cells?.get(key);
-      if (key !== ROOT_CELL) {
-        if (c && c.n >= minSamples) return this.posteriorOf(arm, c, key);
-      } else if (c && !own) {
-        // The catch-all pools every domain, related or not: it stands in only for an arm never
-        // tried in this cell (its tight posterior from other domains would otherwise outweigh the
-        // cell's first outcomes and lock the choice in early).
-        return this.posteriorOf(arm, c, key);
-      }
+      if (c && c.n >= minSamples) return this.posteriorOf(arm, c, key);
     }
+    const root = fromRoot();
+    if (root) return root;
     if (own) return this.posteriorOf(arm, own, exact);
-    return { arm, posterior: { ...prior }, samples: 0, cell: ROOT_CELL };
+    return { arm, posterior: { ...prior }, samples: 0, cell: exact };
   }
 
   private posteriorOf(arm: string, cell: Cell, key: string): ArmView {

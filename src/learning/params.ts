@@ -31,7 +31,10 @@ export const learningParamsSchema = z
     retentionDays: z.number().positive(),
     /** 0..1: least context similarity for a new cell to start from a known one (transfer). */
     similarityThreshold: z.number().min(0).max(1),
-    /** Most pseudo-counts a transferred prior carries (scaled by the similarity). */
+    /**
+     * Most pseudo-counts a transferred prior carries (scaled by the similarity, or for the catch-all
+     * cell `*` by its measured skill, `ArmLearner.rootSkill`).
+     */
     transferCap: z.number().min(0),
   })
   .strict();

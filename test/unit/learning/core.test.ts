@@ -156,18 +156,53 @@ describe('ArmLearner', () => {
     });
   });
 
-  it('the catch-all cell stands in only for an arm never tried in the cell', () => {
-    const l = new ArmLearner(params({ minSamples: 5, similarityThreshold: 1 }));
-    for (let i = 0; i < 40; i++) l.record('a', outcome(true, i, 'books'));
-    // Never tried in music: the pooled '*' cell (40 successes) stands in.
-    expect(l.view('a', ctx('music'))).toMatchObject({ cell: '*', posterior: { alpha: 41, beta: 1 } });
-    // One failure in music: its own count on the prior, not the 41 pooled outcomes.
-    l.record('a', outcome(false, 50, 'music'));
-    expect(l.view('a', ctx('music'))).toMatchObject({
+  it('the catch-all cell stands in as far as it predicts a domain from the others (skill score)', () => {
+    // Arm a: `aOk` of 10 in books and `aOk2` of 10 in games; arm b likewise.
+    const learner = (books: [number, number], games: [number, number]) => {
+      const l = new ArmLearner(params({ minSamples: 5, similarityThreshold: 1 }));
+      let at = 0;
+      for (const [domain, [aOk, bOk]] of [
+        ['books', books],
+        ['games', games],
+      ] as const)
+        for (let i = 0; i < 10; i++) {
+          l.record('a', outcome(i < aOk, at++, domain));
+          l.record('b', outcome(i < bOk, at++, domain));
+        }
+      return l;
+    };
+    // The domains disagree (a best in books, b in games): skill 0, so for an arm never tried in
+    // music the catch-all says nothing: the prior, in the cell itself.
+    const disagree = learner([9, 2], [2, 9]);
+    expect(disagree.rootSkill()).toBe(0);
+    expect(disagree.view('a', ctx('music'))).toMatchObject({
       cell: 'music|general',
-      samples: 1,
-      posterior: { alpha: 1, beta: 2 },
+      samples: 0,
+      posterior: { alpha: 1, beta: 1 },
     });
+    // They agree. Rates on the prior, (1 + s) / 12: books a 10/12, b 3/12 forecast from games as
+    // 9/12 and 4/12, and the other way round: SSE = 4 (1/12)², SST = 2 (3.5/12)² + 2 (2.5/12)²;
+    // skill = 1 − (SSE / 4) / (SST / (4 − 2)) = 1 − 1 / 18.5.
+    const agree = learner([9, 2], [8, 3]);
+    const skill = 1 - 1 / 18.5;
+    expect(agree.rootSkill()).toBeCloseTo(skill, 12);
+    // a in music: 17 of 20 elsewhere, as min(200, 20) × skill pseudo-counts at 0.85.
+    const k = 20 * skill;
+    const a = agree.view('a', ctx('music'));
+    expect(a).toMatchObject({ cell: 'transfer:*', samples: 0 });
+    expect(a.posterior.alpha).toBeCloseTo(1 + k * 0.85, 10);
+    expect(a.posterior.beta).toBeCloseTo(1 + k * 0.15, 10);
+    // One failure in music: under the cell's own count, and not in the prior (which is from the
+    // other domains). It does enter a's forecast for books and games, (1 + 8) / 13 and 10 / 13.
+    agree.record('a', outcome(false, 50, 'music'));
+    const sse = (10 / 12 - 9 / 13) ** 2 + (9 / 12 - 10 / 13) ** 2 + 2 * (1 / 12) ** 2;
+    const skill2 = 1 - sse / 4 / (37 / 144 / 2);
+    expect(agree.rootSkill()).toBeCloseTo(skill2, 12);
+    const k2 = 20 * skill2;
+    const after = agree.view('a', ctx('music'));
+    expect(after).toMatchObject({ cell: 'transfer:*', samples: 1 });
+    expect(after.posterior.alpha).toBeCloseTo(1 + k2 * 0.85, 10);
+    expect(after.posterior.beta).toBeCloseTo(1 + k2 * 0.15 + 1, 10);
   });
 
   it('discount γ shrinks older counts', () => {
